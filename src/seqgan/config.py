@@ -1,0 +1,485 @@
+"""Configuration: nested dataclasses loaded from YAML, changed by dotted overrides, validated.
+
+Every field carries an attribute docstring; `describe()` turns them into the config
+reference printed by `seqgan config --list` and copied into the README.
+
+    cfg = load_config("quick", overrides=["adversarial.rollout_num=4"])
+
+A preset name (`paper`, `quick`) resolves to `seqgan/presets/<name>.yaml`; anything
+else is read as a YAML file path. Errors are `ConfigError`, whose message names the
+file, the line, the key and what to change.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import difflib
+import inspect
+import typing
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+
+PAPER_FILTER_SIZES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20]
+PAPER_NUM_FILTERS = [100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 160]
+
+
+class ConfigError(ValueError):
+    """A configuration problem; the message says where it is and what to change."""
+
+
+@dataclass
+class OracleConfig:
+    path: Optional[str] = None
+    """.npz with the original's oracle parameters (key layout of seqgan_oracle.md); null: a seeded N(0,1) oracle."""
+    seed: int = 0
+    """Seed of the built-in oracle's N(0, init_std) parameters (ignored when `path` is set)."""
+    num_samples: int = 9984
+    """Oracle sequences used as the real data (the original requests 10,000 and keeps 156 batches of 64 = 9,984)."""
+    emb_dim: int = 32
+    """Oracle embedding size."""
+    hidden_dim: int = 32
+    """Oracle LSTM hidden size."""
+    init_std: float = 1.0
+    """Std of the built-in oracle's normal init (the original: 1.0)."""
+
+
+@dataclass
+class GeneratorConfig:
+    vocab_size: int = 5000
+    """Number of tokens (ids 0..vocab_size-1), shared by oracle, generator and discriminator."""
+    emb_dim: int = 32
+    """Generator embedding size."""
+    hidden_dim: int = 32
+    """Generator LSTM hidden size."""
+    seq_len: int = 20
+    """Length of every sequence (fixed in the oracle experiment)."""
+    init_std: float = 0.1
+    """Std of the normal init of every generator parameter, biases and embedding too (the original: 0.1)."""
+    start_token: int = 0
+    """Token whose embedding is the first input (never emitted; token 0 is also an ordinary token)."""
+
+
+@dataclass
+class DiscriminatorConfig:
+    emb_dim: int = 64
+    """Discriminator embedding size (init U(-1, 1))."""
+    filter_sizes: list[int] = field(default_factory=lambda: list(PAPER_FILTER_SIZES))
+    """Convolution widths in tokens; each must be <= generator.seq_len."""
+    num_filters: list[int] = field(default_factory=lambda: list(PAPER_NUM_FILTERS))
+    """Number of filters per width (same length as filter_sizes)."""
+    dropout_keep: float = 0.75
+    """Keep probability of the dropout before the output layer during training (none when scoring)."""
+    l2: float = 0.2
+    """Weight of the L2 penalty sum(W^2)/2 + sum(b^2)/2 on the output layer only."""
+    lr: float = 1e-4
+    """Adam learning rate of the discriminator."""
+
+
+@dataclass
+class PretrainConfig:
+    generator_epochs: int = 120
+    """MLE epochs over the real data (the paper: 120; the 2016 code: 240)."""
+    generator_lr: float = 0.01
+    """Adam learning rate of MLE pre-training."""
+    discriminator_rounds: int = 50
+    """Discriminator pre-training rounds, each with fresh generator negatives."""
+    discriminator_epochs: int = 3
+    """Passes over (real + negatives) per discriminator round."""
+    discriminator_samples: int = 0
+    """Real and fresh negative sequences per pre-training round (0: all the real data, as the original)."""
+
+
+@dataclass
+class AdversarialConfig:
+    iterations: int = 200
+    """Adversarial iterations (the paper: 200; the 2016 code: 800)."""
+    generator_steps: int = 1
+    """Policy-gradient steps per iteration (g-steps), each on one fresh batch."""
+    generator_lr: float = 0.01
+    """Learning rate of the separate Adam used for the policy gradient."""
+    discriminator_rounds: int = 5
+    """Discriminator rounds per iteration (d-steps), each with fresh negatives."""
+    discriminator_epochs: int = 3
+    """Passes over (real + negatives) per d-step (k)."""
+    discriminator_samples: int = 0
+    """Real and fresh negative sequences per d-step (0: all the real data, as the original)."""
+    rollout_num: int = 16
+    """Monte Carlo rollouts N per prefix."""
+    rollout_update_rate: Optional[float] = None
+    """Departure from the original: null rolls out with the current generator (paper and original);
+    a rate r in (0, 1] keeps a moving-average copy, theta_roll <- r * theta_roll + (1 - r) * theta."""
+    reward_baseline: Literal["none", "mean"] = "none"
+    """'none' (faithful) or 'mean': subtract the batch mean of Q at each time step."""
+    loss_reduction: Literal["sum", "mean"] = "sum"
+    """'sum' over batch and time (faithful) or 'mean' (divides by B*T)."""
+    score_chunk: int = 4096
+    """Completions scored by the discriminator per forward pass (caps rollout memory)."""
+
+
+@dataclass
+class TrainConfig:
+    batch_size: int = 64
+    """Batch size of every phase (the original: 64)."""
+    grad_clip: float = 5.0
+    """Global-norm gradient clip of the generator (MLE and PG)."""
+    eval_every: int = 5
+    """NLL-oracle every this many MLE epochs / adversarial iterations (and at each phase's end)."""
+    eval_samples: int = 9984
+    """Generator samples scored by the oracle per NLL-oracle evaluation (the original: 9,984)."""
+    threads: int = 0
+    """CPU threads for torch (0: torch's default, one per core)."""
+    tune_allocator: bool = True
+    """Let glibc reuse large freed buffers instead of page-faulting fresh ones (2-3x faster sampling on Linux; see seqgan/perf.py)."""
+
+
+@dataclass
+class Config:
+    seed: int = 0
+    """Seed of every random stream of the run (generator/discriminator init, sampling, shuffling, dropout)."""
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """'auto' picks cuda when available, else cpu."""
+    oracle: OracleConfig = field(default_factory=OracleConfig)
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
+    adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def __post_init__(self) -> None:
+        errors = validate(self)
+        if errors:
+            raise ConfigError("; ".join(errors))
+
+
+# ----------------------------------------------------------------------------- validation
+
+_POSITIVE = {
+    "oracle.num_samples", "oracle.emb_dim", "oracle.hidden_dim", "generator.vocab_size",
+    "generator.emb_dim", "generator.hidden_dim", "generator.seq_len", "discriminator.emb_dim",
+    "adversarial.generator_steps", "adversarial.rollout_num", "adversarial.score_chunk",
+    "train.batch_size", "train.eval_every", "train.eval_samples",
+    "discriminator.lr", "pretrain.generator_lr", "adversarial.generator_lr", "train.grad_clip",
+    "oracle.init_std", "generator.init_std",
+}
+_NON_NEGATIVE = {
+    "seed", "oracle.seed", "pretrain.generator_epochs", "pretrain.discriminator_rounds",
+    "pretrain.discriminator_epochs", "pretrain.discriminator_samples", "adversarial.discriminator_samples",
+    "adversarial.iterations", "adversarial.discriminator_rounds",
+    "adversarial.discriminator_epochs", "discriminator.l2", "train.threads",
+}
+
+
+def validate(cfg: Config) -> list[str]:
+    """All range and cross-field problems of `cfg`, each saying what to change."""
+    errs: list[str] = []
+    flat = _flatten(dataclasses.asdict(cfg))
+    for key in sorted(_POSITIVE):
+        if flat[key] <= 0:
+            errs.append(f"{key}={flat[key]} must be > 0")
+    for key in sorted(_NON_NEGATIVE):
+        if flat[key] < 0:
+            errs.append(f"{key}={flat[key]} must be >= 0")
+    g, d, a = cfg.generator, cfg.discriminator, cfg.adversarial
+    if not 0 <= g.start_token < g.vocab_size:
+        errs.append(f"generator.start_token={g.start_token} must be in [0, generator.vocab_size={g.vocab_size})")
+    if not 0.0 < d.dropout_keep <= 1.0:
+        errs.append(f"discriminator.dropout_keep={d.dropout_keep} must be in (0, 1]")
+    if len(d.filter_sizes) != len(d.num_filters) or not d.filter_sizes:
+        errs.append(
+            f"discriminator.filter_sizes ({len(d.filter_sizes)} values) and discriminator.num_filters "
+            f"({len(d.num_filters)} values) must be non-empty lists of the same length"
+        )
+    if any(k <= 0 for k in d.filter_sizes) or any(n <= 0 for n in d.num_filters):
+        errs.append("discriminator.filter_sizes and discriminator.num_filters must be positive")
+    too_long = [k for k in d.filter_sizes if k > g.seq_len]
+    if too_long:
+        errs.append(
+            f"discriminator.filter_sizes {too_long} are longer than generator.seq_len={g.seq_len}: "
+            f"a VALID convolution needs width <= seq_len; remove them or raise seq_len"
+        )
+    if a.rollout_update_rate is not None and not 0.0 < a.rollout_update_rate <= 1.0:
+        errs.append(f"adversarial.rollout_update_rate={a.rollout_update_rate} must be null or in (0, 1]")
+    B = cfg.train.batch_size
+    if cfg.oracle.num_samples < B:
+        errs.append(f"oracle.num_samples={cfg.oracle.num_samples} must be >= train.batch_size={B}")
+    for key, n in (("pretrain.discriminator_samples", cfg.pretrain.discriminator_samples),
+                   ("adversarial.discriminator_samples", a.discriminator_samples)):
+        if n > cfg.oracle.num_samples:
+            errs.append(f"{key}={n} must be <= oracle.num_samples={cfg.oracle.num_samples} (0 means all)")
+        elif 0 < 2 * n < B:
+            errs.append(f"{key}={n}: 2 x {n} sequences make no full batch of train.batch_size={B}")
+    return errs
+
+
+# ----------------------------------------------------------------------------- loading
+
+def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, f"{prefix}{k}."))
+        else:
+            out[f"{prefix}{k}"] = v
+    return out
+
+
+def _field_types(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
+def _is_section(tp: Any) -> bool:
+    return dataclasses.is_dataclass(tp)
+
+
+def _describe_type(tp: Any) -> str:
+    origin = typing.get_origin(tp)
+    if origin is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(tp))
+    if origin is typing.Union:
+        args = [a for a in typing.get_args(tp) if a is not type(None)]
+        return " or ".join(_describe_type(a) for a in args) + " or null"
+    if origin is list:
+        return f"a list of {_describe_type(typing.get_args(tp)[0])}"
+    return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(tp, str(tp))
+
+
+def _coerce(value: Any, tp: Any, key: str) -> Any:
+    """Check `value` against the annotation `tp`; return it converted (int -> float allowed)."""
+    origin = typing.get_origin(tp)
+    bad = ConfigError(f"{key}: got {value!r}, expected {_describe_type(tp)}")
+    if origin is Literal:
+        if value not in typing.get_args(tp):
+            raise bad
+        return value
+    if origin is typing.Union:
+        if value is None and type(None) in typing.get_args(tp):
+            return None
+        for arg in typing.get_args(tp):
+            if arg is type(None):
+                continue
+            try:
+                return _coerce(value, arg, key)
+            except ConfigError:
+                pass
+        raise bad
+    if origin is list:
+        if not isinstance(value, list):
+            raise bad
+        (item,) = typing.get_args(tp)
+        return [_coerce(v, item, key) for v in value]
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise bad
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise bad
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise bad
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise bad
+        return value
+    raise bad
+
+
+def _all_keys(cls: type = Config, prefix: str = "") -> list[str]:
+    keys = []
+    for name, tp in _field_types(cls).items():
+        if _is_section(tp):
+            keys += _all_keys(tp, f"{prefix}{name}.")
+        else:
+            keys.append(f"{prefix}{name}")
+    return keys
+
+
+def _unknown(key: str) -> ConfigError:
+    close = difflib.get_close_matches(key, _all_keys(), n=1, cutoff=0.5)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: see `seqgan config --list`"
+    return ConfigError(f"unknown config key '{key}'{hint}")
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str, where: "_Where") -> Any:
+    types = _field_types(cls)
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        key = f"{prefix}{name}"
+        if name not in types:
+            raise where.wrap(_unknown(key), key)
+        tp = types[name]
+        if _is_section(tp):
+            if not isinstance(value, dict):
+                raise where.wrap(ConfigError(f"{key}: expected a mapping of {tp.__name__} keys, got {value!r}"), key)
+            kwargs[name] = _build(tp, value, f"{key}.", where)
+        else:
+            try:
+                kwargs[name] = _coerce(value, tp, key)
+            except ConfigError as e:
+                raise where.wrap(e, key) from None
+    # sections are built first, so Config.__post_init__ validates the whole tree at once
+    return cls(**kwargs)
+
+
+class _Where:
+    """Maps dotted keys to 'file:line' for error messages."""
+
+    def __init__(self) -> None:
+        self.lines: dict[str, str] = {}
+
+    def add_yaml(self, text: str, name: str) -> None:
+        def walk(node: Any, prefix: str) -> None:
+            if isinstance(node, yaml.MappingNode):
+                for k, v in node.value:
+                    key = f"{prefix}{k.value}"
+                    self.lines[key] = f"{name}:{k.start_mark.line + 1}"
+                    walk(v, key + ".")
+
+        try:
+            walk(yaml.compose(text), "")
+        except yaml.YAMLError:
+            pass
+
+    def wrap(self, err: ConfigError, key: str) -> ConfigError:
+        loc = self.lines.get(key)
+        return ConfigError(f"{loc}: {err}") if loc else err
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
+def preset_names() -> list[str]:
+    return sorted(p.name[:-5] for p in resources.files("seqgan.presets").iterdir() if p.name.endswith(".yaml"))
+
+
+def _read_source(source: str) -> tuple[str, str]:
+    """(text, display name) of a preset name or a YAML path."""
+    if source in preset_names():
+        text = resources.files("seqgan.presets").joinpath(f"{source}.yaml").read_text(encoding="utf-8")
+        return text, f"preset '{source}'"
+    path = Path(source)
+    if not path.is_file():
+        raise ConfigError(
+            f"{source}: no such config file or preset; presets are {', '.join(preset_names())}"
+        )
+    try:
+        return path.read_text(encoding="utf-8"), str(path)
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{source}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """'section.key=value' -> (key, YAML-parsed value)."""
+    if "=" not in item:
+        raise ConfigError(f"--set {item!r}: expected section.key=value, e.g. --set adversarial.rollout_num=8")
+    key, raw = item.split("=", 1)
+    key = key.strip()
+    try:
+        value = yaml.safe_load(raw) if raw.strip() else None
+    except yaml.YAMLError:
+        value = raw
+    return key, value
+
+
+def _nest(key: str, value: Any) -> dict[str, Any]:
+    out: dict[str, Any] = value
+    for part in reversed(key.split(".")):
+        out = {part: out}
+    return out
+
+
+def config_from_dict(data: dict[str, Any], where: Optional[_Where] = None) -> Config:
+    return _build(Config, data, "", where or _Where())
+
+
+def load_config(source: Optional[str] = "quick", overrides: Optional[list[str]] = None,
+                base: Optional[dict[str, Any]] = None) -> Config:
+    """Load a preset or YAML file, apply `--set key=value` overrides, validate.
+
+    Args:
+        source: preset name or YAML path (None: the dataclass defaults, i.e. `paper`).
+        overrides: ["section.key=value", ...], applied in order.
+        base: a plain dict applied before `source` (used by `--resume`).
+    """
+    where = _Where()
+    data: dict[str, Any] = dict(base or {})
+    if source is not None:
+        text, name = _read_source(source)
+        try:
+            loaded = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = f":{mark.line + 1}" if mark is not None else ""
+            raise ConfigError(f"{name}{line}: invalid YAML ({getattr(e, 'problem', e)})") from None
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{name}: expected a mapping of config sections at the top level")
+        where.add_yaml(text, name)
+        data = _merge(data, loaded)
+    for item in overrides or []:
+        key, value = parse_override(item)
+        if key not in _all_keys():
+            section = [k for k in _all_keys() if k.startswith(key + ".")]
+            if section:
+                raise ConfigError(f"--set {item}: '{key}' is a section; set one of its keys, e.g. {section[0]}=...")
+            raise ConfigError(f"--set {item}: {_unknown(key)}")
+        where.lines[key] = f"--set {item}"
+        data = _merge(data, _nest(key, value))
+    return config_from_dict(data, where)
+
+
+def to_dict(cfg: Config) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)
+
+
+def dump_yaml(cfg: Config) -> str:
+    return yaml.safe_dump(to_dict(cfg), sort_keys=False, default_flow_style=None)
+
+
+def diff(a: Config, b: Config) -> dict[str, tuple[Any, Any]]:
+    """Keys whose values differ: {key: (a_value, b_value)}."""
+    fa, fb = _flatten(to_dict(a)), _flatten(to_dict(b))
+    return {k: (fa[k], fb[k]) for k in fa if fa[k] != fb[k]}
+
+
+# ----------------------------------------------------------------------------- docs
+
+def _field_docs(cls: type) -> dict[str, str]:
+    """Attribute docstrings of a dataclass (the string literal right after each field)."""
+    tree = ast.parse(inspect.getsource(cls))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs: dict[str, str] = {}
+    for node, nxt in zip(body, body[1:]):
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            if isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str):
+                docs[node.target.id] = " ".join(nxt.value.value.split())
+    return docs
+
+
+def describe(cls: type = Config, prefix: str = "", defaults: Any = None) -> list[tuple[str, str, Any, str]]:
+    """(key, type, default, doc) for every leaf key, in declaration order."""
+    defaults = defaults if defaults is not None else cls()
+    docs = _field_docs(cls)
+    rows = []
+    for name, tp in _field_types(cls).items():
+        value = getattr(defaults, name)
+        if _is_section(tp):
+            rows += describe(tp, f"{prefix}{name}.", value)
+        else:
+            rows.append((f"{prefix}{name}", _describe_type(tp), value, docs.get(name, "")))
+    return rows

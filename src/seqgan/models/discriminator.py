@@ -1,0 +1,105 @@
+"""The CNN discriminator D_phi (reference §2; Kim-style CNN with a highway layer).
+
+Notation: B batch, T sequence length, E embedding, F total filters (1,720 in the paper).
+
+    x (B, T) -> embedding (B, T, E), U(-1, 1) init
+    for each width k with n_k filters: VALID conv over (k tokens x E) + bias, ReLU,
+        max over time -> (B, n_k)                       weights trunc-normal(0.1), bias 0.1
+    z = concat (B, F)
+    highway: t = sigmoid(z Wt + bt); out = t * relu(z Wh + bh) + (1 - t) * z
+        Wh, Wt, bh, bt ~ Glorot-uniform (TF1's default initializer, as the original)
+    dropout (keep p, training only), linear F -> 2 (trunc-normal(0.1), bias 0.1)
+    class 1 = "real"; D(Y) = softmax(logits)[:, 1]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from seqgan.config import DiscriminatorConfig
+
+
+def _trunc_normal(shape: tuple[int, ...], std: float, generator: Optional[torch.Generator]) -> Tensor:
+    """N(0, std) truncated at 2 std by redrawing (TF's truncated_normal)."""
+    x = torch.randn(shape, generator=generator)
+    bad = x.abs() > 2.0
+    while bool(bad.any()):
+        x[bad] = torch.randn(int(bad.sum()), generator=generator)
+        bad = x.abs() > 2.0
+    return x * std
+
+
+def _glorot_uniform(shape: tuple[int, ...], fan_in: int, fan_out: int,
+                    generator: Optional[torch.Generator]) -> Tensor:
+    limit = math.sqrt(6.0 / (fan_in + fan_out))
+    return (torch.rand(shape, generator=generator) * 2 - 1) * limit
+
+
+class Discriminator(nn.Module):
+    """Binary sequence classifier; `forward` gives logits (B, 2), `prob_real` D(Y) (B,)."""
+
+    def __init__(self, cfg: DiscriminatorConfig, vocab_size: int, seq_len: int,
+                 generator: Optional[torch.Generator] = None) -> None:
+        super().__init__()
+        too_long = [k for k in cfg.filter_sizes if k > seq_len]
+        if too_long:
+            raise ValueError(f"discriminator.filter_sizes {too_long} exceed seq_len={seq_len}")
+        E, Fn = cfg.emb_dim, sum(cfg.num_filters)
+        self.filter_sizes = list(cfg.filter_sizes)
+        self.num_filters = list(cfg.num_filters)
+        self.dropout_keep = cfg.dropout_keep
+        self.seq_len = seq_len
+        g = generator
+        self.embedding = nn.Parameter(torch.rand(vocab_size, E, generator=g) * 2 - 1)  # U(-1, 1)
+        # conv weights in F.conv1d layout (n_k, E, k)
+        self.conv_w = nn.ParameterList(
+            [nn.Parameter(_trunc_normal((n, k, E), 0.1, g).permute(0, 2, 1).contiguous())
+             for k, n in zip(self.filter_sizes, self.num_filters)])
+        self.conv_b = nn.ParameterList([nn.Parameter(torch.full((n,), 0.1)) for n in self.num_filters])
+        # highway, both linear maps fused into one (F, 2F) matmul: [:, :F] -> Wh, [:, F:] -> Wt
+        self.highway_w = nn.Parameter(torch.cat(
+            [_glorot_uniform((Fn, Fn), Fn, Fn, g), _glorot_uniform((Fn, Fn), Fn, Fn, g)], 1))
+        self.highway_b = nn.Parameter(torch.cat(
+            [_glorot_uniform((Fn,), Fn, Fn, g), _glorot_uniform((Fn,), Fn, Fn, g)]))
+        self.out_w = nn.Parameter(_trunc_normal((Fn, 2), 0.1, g))
+        self.out_b = nn.Parameter(torch.full((2,), 0.1))
+
+    def features(self, x: Tensor) -> Tensor:
+        """Conv + max-pool + highway features. x (B, T) int -> (B, F)."""
+        emb = F.embedding(x, self.embedding).transpose(1, 2)  # (B, E, T)
+        pooled = [F.conv1d(emb, w, b).relu_().amax(dim=2)  # (B, n_k, T-k+1) -> (B, n_k)
+                  for w, b in zip(self.conv_w, self.conv_b)]
+        z = torch.cat(pooled, 1)  # (B, F)
+        Fn = z.shape[1]
+        hw = torch.addmm(self.highway_b, z, self.highway_w)  # (B, 2F)
+        t = torch.sigmoid(hw[:, Fn:])
+        return t * torch.relu(hw[:, :Fn]) + (1.0 - t) * z  # (B, F)
+
+    def forward(self, x: Tensor, dropout_generator: Optional[torch.Generator] = None) -> Tensor:
+        """Logits (B, 2). Dropout (keep `dropout_keep`) only in training mode, drawn from
+        `dropout_generator` so that runs repeat exactly."""
+        h = self.features(x)
+        if self.training and self.dropout_keep < 1.0:
+            keep = torch.rand(h.shape, generator=dropout_generator, device=h.device) < self.dropout_keep
+            h = h * keep / self.dropout_keep
+        return torch.addmm(self.out_b, h, self.out_w)
+
+    def l2_penalty(self) -> Tensor:
+        """sum(W_out^2)/2 + sum(b_out^2)/2: the original's L2 term, output layer only."""
+        return 0.5 * (self.out_w.pow(2).sum() + self.out_b.pow(2).sum())
+
+    @torch.no_grad()
+    def prob_real(self, x: Tensor, chunk: int = 4096) -> Tensor:
+        """D(x) = p(real | x) without dropout, in chunks of `chunk` rows. x (M, T) -> (M,)."""
+        was_training = self.training
+        self.eval()
+        try:
+            out = [torch.softmax(self(x[lo:lo + chunk]), dim=1)[:, 1] for lo in range(0, x.shape[0], chunk)]
+        finally:
+            self.train(was_training)
+        return torch.cat(out)

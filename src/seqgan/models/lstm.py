@@ -1,0 +1,221 @@
+"""The LSTM language model of the oracle experiment (reference §2), shared by the
+oracle, the generator and the rollout policy.
+
+Notation: B batch, T sequence length, V vocabulary, E embedding, H hidden.
+
+Parameters are kept in the original's layout (row vectors times matrices), so the
+original's oracle loads without transposes:
+
+    gates = x @ W + h @ U + b            W (E, 4H), U (H, 4H), b (4H); order [i | f | o | c]
+    i, f, o = sigmoid(gates[:3H]);  g = tanh(gates[3H:])
+    c' = f * c + i * g;  h' = o * tanh(c')
+    logits = h' @ W_out + b_out          W_out (H, V), b_out (V)
+
+No peepholes, no forget-bias offset. Step 1's input is the start token's embedding,
+step t's input the embedding of token t-1.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+#: rows of the (rows, V) softmax handled at once while sampling and scoring: small enough
+#: to stay in cache, large enough for efficient matmuls; bounds memory, never changes results
+ROW_CHUNK = 512
+
+
+def _block_size(V: int) -> int:
+    """A divisor of V near sqrt(V) (no padding needed), else sqrt(V) with padding."""
+    r = int(V ** 0.5)
+    for d in range(r, max(2, r // 2) - 1, -1):
+        if V % d == 0:
+            return d
+    return max(1, r)
+
+
+def _draw_inplace(z: Tensor, u: Tensor) -> Tensor:
+    """Inverse-CDF draw from softmax(z) per row, destroying z. z (m, V) float32, u (m, 1) -> (m,).
+
+    Two-level search: block sums of ~sqrt(V) probabilities pick the block, then one
+    cumulative sum inside that block picks the token, so no (m, V) cumulative sum is formed.
+    """
+    m, V = z.shape
+    S = _block_size(V)
+    nb = -(-V // S)
+    z.sub_(z.amax(dim=1, keepdim=True)).exp_()  # (m, V) unnormalised probabilities
+    if nb * S != V:  # pad with zero probability to whole blocks
+        z = torch.cat([z, z.new_zeros(m, nb * S - V)], 1)
+    blocks = z.view(m, nb, S)
+    bcdf = blocks.sum(2).cumsum_(1)  # (m, nb)
+    target = u * bcdf[:, -1:]  # (m, 1)
+    k = torch.searchsorted(bcdf, target, right=True).clamp_(max=nb - 1)  # (m, 1) block index
+    below = torch.where(k > 0, bcdf.gather(1, (k - 1).clamp_(min=0)), torch.zeros_like(target))
+    inner = blocks.gather(1, k.unsqueeze(2).expand(m, 1, S)).squeeze(1).cumsum_(1)  # (m, S)
+    j = torch.searchsorted(inner, target - below, right=True).clamp_(max=S - 1)  # (m, 1)
+    return (k * S + j).squeeze(1).clamp_(max=V - 1)
+
+
+def sample_categorical(logits: Tensor, generator: Optional[torch.Generator] = None,
+                       temperature: float = 1.0) -> Tensor:
+    """One exact categorical draw per row of `logits` (M, V) -> (M,) int64.
+
+    Inverse-CDF sampling with one uniform u per row: the token is the first index whose
+    cumulative probability exceeds u * total. It draws from softmax(logits / temperature)
+    exactly (up to float rounding of the sums) with one random number per row, where
+    `torch.multinomial` spends V. Zero-probability tokens own empty intervals and are
+    never drawn. `logits` is not modified.
+    """
+    M = logits.shape[0]
+    u = torch.rand(M, 1, generator=generator, device=logits.device, dtype=torch.float32)
+    out = torch.empty(M, dtype=torch.long, device=logits.device)
+    for lo in range(0, M, ROW_CHUNK):
+        z = logits[lo:lo + ROW_CHUNK].float() / temperature  # a fresh copy, safe to overwrite
+        out[lo:lo + z.shape[0]] = _draw_inplace(z, u[lo:lo + z.shape[0]])
+    return out
+
+
+class LSTMLM(nn.Module):
+    """Single-layer LSTM language model with the original's equations and layout."""
+
+    def __init__(self, vocab_size: int, emb_dim: int, hidden_dim: int, seq_len: int,
+                 start_token: int = 0) -> None:
+        super().__init__()
+        V, E, H = vocab_size, emb_dim, hidden_dim
+        self.vocab_size, self.emb_dim, self.hidden_dim = V, E, H
+        self.seq_len, self.start_token = seq_len, start_token
+        self.embedding = nn.Parameter(torch.empty(V, E))
+        self.W = nn.Parameter(torch.empty(E, 4 * H))  # input -> gates [i | f | o | c]
+        self.U = nn.Parameter(torch.empty(H, 4 * H))  # hidden -> gates
+        self.b = nn.Parameter(torch.empty(4 * H))
+        self.W_out = nn.Parameter(torch.empty(H, V))
+        self.b_out = nn.Parameter(torch.empty(V))
+
+    @torch.no_grad()
+    def init_normal(self, std: float, generator: Optional[torch.Generator] = None) -> None:
+        """Every parameter, biases and embedding included, ~ N(0, std) (the original's init)."""
+        for p in self.parameters():
+            p.copy_(torch.randn(p.shape, generator=generator, device=p.device) * std)
+
+    # ------------------------------------------------------------------ one step
+    def cell(self, xw: Tensor, h: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
+        """One LSTM step. xw = x @ W + b (M, 4H); h, c (M, H) -> h', c' (M, H)."""
+        H = self.hidden_dim
+        gates = torch.addmm(xw, h, self.U)  # (M, 4H)
+        ifo = torch.sigmoid(gates[:, : 3 * H])
+        g = torch.tanh(gates[:, 3 * H:])
+        c = ifo[:, H: 2 * H] * c + ifo[:, :H] * g
+        h = ifo[:, 2 * H:] * torch.tanh(c)
+        return h, c
+
+    def logits(self, h: Tensor) -> Tensor:
+        """h (..., H) -> logits (..., V)."""
+        if h.dim() == 2:
+            return torch.addmm(self.b_out, h, self.W_out)
+        return torch.matmul(h, self.W_out) + self.b_out
+
+    @torch.no_grad()
+    def sample_next(self, h: Tensor, generator: Optional[torch.Generator] = None,
+                    temperature: float = 1.0) -> Tensor:
+        """Draw the next token for every row from softmax(logits(h) / temperature).
+
+        Same distribution and random stream as sample_categorical(self.logits(h)), but
+        the logits are made ROW_CHUNK rows at a time and overwritten in place, so the
+        (M, V) matrix never exists. h (M, H) -> (M,) int64.
+        """
+        M = h.shape[0]
+        u = torch.rand(M, 1, generator=generator, device=h.device, dtype=torch.float32)
+        out = torch.empty(M, dtype=torch.long, device=h.device)
+        for lo in range(0, M, ROW_CHUNK):
+            z = self.logits(h[lo:lo + ROW_CHUNK])  # (m, V)
+            if temperature != 1.0:
+                z.div_(temperature)
+            out[lo:lo + z.shape[0]] = _draw_inplace(z, u[lo:lo + z.shape[0]])
+        return out
+
+    def inputs(self, tokens: Tensor) -> Tensor:
+        """Teacher-forcing inputs: (B, T) tokens -> (B, T) [start, y_1 .. y_{T-1}]."""
+        start = torch.full_like(tokens[:, :1], self.start_token)
+        return torch.cat([start, tokens[:, :-1]], dim=1)
+
+    # ------------------------------------------------------------------ teacher forcing
+    def hidden_states(self, tokens: Tensor) -> tuple[Tensor, Tensor]:
+        """Teacher-forced pass. tokens (B, T) -> h, c (B, T, H).
+
+        h[:, t] is the state after reading the start token and y_1..y_t (1-based), i.e.
+        the state whose logits give p(y_{t+1} | y_<=t) (0-based: h[:, t] predicts tokens[:, t]).
+        """
+        B, T = tokens.shape
+        xw = F.embedding(self.inputs(tokens), self.embedding) @ self.W + self.b  # (B, T, 4H)
+        h = xw.new_zeros(B, self.hidden_dim)
+        c = xw.new_zeros(B, self.hidden_dim)
+        hs, cs = [], []
+        for t in range(T):  # the recurrence itself; everything else is batched over time
+            h, c = self.cell(xw[:, t], h, c)
+            hs.append(h)
+            cs.append(c)
+        return torch.stack(hs, 1), torch.stack(cs, 1)
+
+    def forward(self, tokens: Tensor) -> Tensor:
+        """Teacher-forced logits. tokens (B, T) -> (B, T, V); [:, t] scores tokens[:, t]."""
+        h, _ = self.hidden_states(tokens)
+        return self.logits(h)
+
+    def log_probs(self, tokens: Tensor) -> Tensor:
+        """log p(y_t | y_<t) for every position. tokens (B, T) -> (B, T)."""
+        logits = self(tokens)  # (B, T, V)
+        B, T, V = logits.shape
+        return -F.cross_entropy(logits.reshape(B * T, V), tokens.reshape(B * T), reduction="none").view(B, T)
+
+    @torch.no_grad()
+    def token_nll(self, tokens: Tensor) -> Tensor:
+        """-log p(y_t | y_<t) without autograd, in row chunks. tokens (M, T) -> (M, T) float32.
+
+        Same values as -log_probs(tokens); computed as logsumexp(z) - z[y] with in-place
+        buffers so that no (M*T, V) tensor is ever formed.
+        """
+        M, T = tokens.shape
+        h, _ = self.hidden_states(tokens)  # (M, T, H)
+        h, y = h.reshape(M * T, -1), tokens.reshape(M * T, 1)
+        out = torch.empty(M * T, device=h.device)
+        for lo in range(0, M * T, ROW_CHUNK):
+            z = self.logits(h[lo:lo + ROW_CHUNK])  # (m, V)
+            zy = z.gather(1, y[lo:lo + ROW_CHUNK]).squeeze(1)
+            zmax = z.amax(dim=1)
+            lse = z.sub_(zmax[:, None]).exp_().sum(1).log_().add_(zmax)
+            out[lo:lo + ROW_CHUNK] = lse - zy
+        return out.view(M, T)
+
+    @torch.no_grad()
+    def nll(self, tokens: Tensor, chunk: int = 2048) -> float:
+        """Mean per-token negative log-likelihood (nats) of `tokens` (M, T) under this model."""
+        total = 0.0
+        for lo in range(0, tokens.shape[0], chunk):
+            total += float(self.token_nll(tokens[lo:lo + chunk]).double().sum())
+        return total / tokens.numel()
+
+    # ------------------------------------------------------------------ sampling
+    @torch.no_grad()
+    def sample(self, num: int, generator: Optional[torch.Generator] = None, temperature: float = 1.0,
+               batch: int = 2048) -> Tensor:
+        """`num` sequences of length T, all rows in parallel, one categorical draw per step.
+
+        Returns (num, T) int64. Rows are drawn `batch` at a time (memory only).
+        """
+        xw_table = self.embedding @ self.W + self.b  # (V, 4H): x @ W + b for every token
+        out = []
+        for lo in range(0, num, batch):
+            m = min(batch, num - lo)
+            h = xw_table.new_zeros(m, self.hidden_dim)
+            c = xw_table.new_zeros(m, self.hidden_dim)
+            tok = torch.full((m,), self.start_token, dtype=torch.long, device=h.device)
+            seq = torch.empty(m, self.seq_len, dtype=torch.long, device=h.device)
+            for t in range(self.seq_len):
+                h, c = self.cell(xw_table[tok], h, c)
+                tok = self.sample_next(h, generator, temperature)
+                seq[:, t] = tok
+            out.append(seq)
+        return torch.cat(out, 0)

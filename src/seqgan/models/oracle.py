@@ -1,0 +1,77 @@
+"""The oracle: an LSTM with N(0, 1) parameters that plays the real world (reference §1).
+
+Either seeded (`Oracle.seeded`), the project's default, or loaded from the original's
+parameters (`Oracle.from_npz`, key layout of shared/reference/seqgan_oracle.md).
+The oracle is never trained: its parameters do not require gradients.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from seqgan.models.lstm import LSTMLM
+
+#: .npz key -> (LSTMLM parameter, gate slot or None); gate order i, f, o, c as in the original
+_GATES = ("i", "f", "o", "c")
+
+
+class OracleFileError(ValueError):
+    """The oracle file is missing, unreadable, or has wrong keys or shapes."""
+
+
+class Oracle(LSTMLM):
+    """A frozen LSTM language model that generates the real data and scores samples."""
+
+    def __init__(self, vocab_size: int, emb_dim: int, hidden_dim: int, seq_len: int,
+                 start_token: int = 0) -> None:
+        super().__init__(vocab_size, emb_dim, hidden_dim, seq_len, start_token)
+        self.requires_grad_(False)
+
+    @classmethod
+    def seeded(cls, vocab_size: int, emb_dim: int, hidden_dim: int, seq_len: int, seed: int,
+               std: float = 1.0, start_token: int = 0) -> "Oracle":
+        """Every parameter ~ N(0, std) from its own torch.Generator seeded with `seed`."""
+        oracle = cls(vocab_size, emb_dim, hidden_dim, seq_len, start_token)
+        oracle.init_normal(std, torch.Generator().manual_seed(seed))
+        return oracle
+
+    @classmethod
+    def from_npz(cls, path: str | Path, seq_len: int, start_token: int = 0) -> "Oracle":
+        """Load the original's oracle (15 float32 arrays: embedding, W_/U_/b_ for i f o c, W_out, b_out)."""
+        path = Path(path)
+        if not path.is_file():
+            raise OracleFileError(f"{path}: oracle file not found (give an .npz in the layout of seqgan_oracle.md)")
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                arrays = {k: np.asarray(z[k]) for k in z.files}
+        except Exception as e:  # zipfile/ValueError/OSError: all mean "not a readable npz"
+            raise OracleFileError(f"{path}: not a readable .npz of arrays ({e})") from None
+        expected = ["embedding", "W_out", "b_out"] + [f"{m}_{g}" for g in _GATES for m in ("W", "U", "b")]
+        missing = [k for k in expected if k not in arrays]
+        extra = [k for k in arrays if k not in expected]
+        if missing or extra:
+            raise OracleFileError(f"{path}: missing keys {missing}, unexpected keys {extra}; expected {expected}")
+        if arrays["embedding"].ndim != 2 or arrays["W_i"].ndim != 2:
+            raise OracleFileError(f"{path}: 'embedding' and 'W_i' must be 2-D matrices")
+        V, E = arrays["embedding"].shape
+        H = arrays["W_i"].shape[1]
+        shapes = {"embedding": (V, E), "W_out": (H, V), "b_out": (V,)}
+        for g in _GATES:
+            shapes.update({f"W_{g}": (E, H), f"U_{g}": (H, H), f"b_{g}": (H,)})
+        wrong = [f"{k} {tuple(arrays[k].shape)} (expected {s})" for k, s in shapes.items()
+                 if tuple(arrays[k].shape) != s]
+        if wrong:
+            raise OracleFileError(f"{path}: wrong shapes: {', '.join(wrong)}")
+        oracle = cls(V, E, H, seq_len, start_token)
+        t = {k: torch.from_numpy(v.astype(np.float32)) for k, v in arrays.items()}
+        with torch.no_grad():
+            oracle.embedding.copy_(t["embedding"])
+            oracle.W.copy_(torch.cat([t[f"W_{g}"] for g in _GATES], 1))
+            oracle.U.copy_(torch.cat([t[f"U_{g}"] for g in _GATES], 1))
+            oracle.b.copy_(torch.cat([t[f"b_{g}"] for g in _GATES], 0))
+            oracle.W_out.copy_(t["W_out"])
+            oracle.b_out.copy_(t["b_out"])
+        return oracle

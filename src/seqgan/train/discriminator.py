@@ -1,0 +1,58 @@
+"""Discriminator training: one round = fresh generator negatives + the real set,
+shuffled once, `epochs` passes in full batches (reference §1; the original's Dis_dataloader)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from seqgan.losses import discriminator_loss
+from seqgan.models.discriminator import Discriminator
+from seqgan.models.lstm import LSTMLM
+
+
+@dataclass
+class RoundStats:
+    loss: float
+    """Mean loss over the last epoch's batches (cross-entropy + L2 term)."""
+    acc_real: float
+    """Accuracy on the real sequences of the last epoch's batches (dropout on, as trained)."""
+    acc_fake: float
+    """Accuracy on the generated sequences of the last epoch's batches."""
+
+
+def discriminator_round(disc: Discriminator, opt: torch.optim.Optimizer, gen: LSTMLM, real: Tensor,
+                        epochs: int, batch_size: int, l2: float, rng: torch.Generator,
+                        num_samples: int = 0) -> RoundStats:
+    """Sample as many negatives as real sequences from `gen`, then train `disc` for `epochs`
+    passes. num_samples > 0 uses a random subset of that many real sequences (a departure
+    from the original, which always uses the whole real set)."""
+    if 0 < num_samples < real.shape[0]:
+        real = real[torch.randperm(real.shape[0], generator=rng, device=rng.device)[:num_samples].to(real.device)]
+    fake = gen.sample(real.shape[0], rng)  # (M, T)
+    x = torch.cat([real, fake], 0)  # (2M, T)
+    y = torch.cat([torch.ones(real.shape[0], dtype=torch.long, device=x.device),
+                   torch.zeros(fake.shape[0], dtype=torch.long, device=x.device)])  # 1 = real
+    perm = torch.randperm(x.shape[0], generator=rng, device=rng.device).to(x.device)
+    num_batches = x.shape[0] // batch_size
+    x, y = x[perm][: num_batches * batch_size], y[perm][: num_batches * batch_size]
+    disc.train()
+    stats = torch.zeros(5, device=x.device)  # loss sum, correct real, n real, correct fake, n fake
+    for epoch in range(epochs):
+        stats.zero_()
+        for i in range(num_batches):
+            xb, yb = x[i * batch_size:(i + 1) * batch_size], y[i * batch_size:(i + 1) * batch_size]
+            logits = disc(xb, dropout_generator=rng)  # (B, 2)
+            loss = discriminator_loss(disc, logits, yb, l2)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            with torch.no_grad():
+                correct = (logits.argmax(1) == yb).float()
+                is_real = yb.float()
+                stats += torch.stack([loss.detach(), (correct * is_real).sum(), is_real.sum(),
+                                      (correct * (1 - is_real)).sum(), (1 - is_real).sum()])
+    s = stats.tolist()
+    return RoundStats(loss=s[0] / max(num_batches, 1), acc_real=s[1] / max(s[2], 1), acc_fake=s[3] / max(s[4], 1))

@@ -1,0 +1,125 @@
+"""Config loading and validation: every error names the key, the place and the fix."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from seqgan.config import (PAPER_FILTER_SIZES, PAPER_NUM_FILTERS, Config, ConfigError, describe, diff,
+                           dump_yaml, load_config, preset_names)
+
+
+def test_presets_load_and_paper_is_the_original():
+    assert {"paper", "quick"} <= set(preset_names())
+    for name in preset_names():
+        load_config(name)
+    p = load_config("paper")
+    assert p == Config()  # the dataclass defaults are the original's values
+    assert (p.generator.vocab_size, p.generator.emb_dim, p.generator.hidden_dim, p.generator.seq_len) == (5000, 32, 32, 20)
+    assert p.generator.init_std == 0.1 and p.oracle.init_std == 1.0 and p.oracle.num_samples == 9984
+    assert p.discriminator.filter_sizes == PAPER_FILTER_SIZES and p.discriminator.num_filters == PAPER_NUM_FILTERS
+    assert sum(p.discriminator.num_filters) == 1720
+    assert (p.discriminator.emb_dim, p.discriminator.dropout_keep, p.discriminator.l2, p.discriminator.lr) == (64, 0.75, 0.2, 1e-4)
+    assert (p.pretrain.generator_epochs, p.pretrain.generator_lr, p.pretrain.discriminator_rounds, p.pretrain.discriminator_epochs) == (120, 0.01, 50, 3)
+    a = p.adversarial
+    assert (a.iterations, a.generator_steps, a.generator_lr, a.discriminator_rounds, a.discriminator_epochs, a.rollout_num) == (200, 1, 0.01, 5, 3, 16)
+    assert a.rollout_update_rate is None and a.reward_baseline == "none" and a.loss_reduction == "sum"
+    assert (p.train.batch_size, p.train.grad_clip, p.train.eval_every, p.train.eval_samples) == (64, 5.0, 5, 9984)
+    q = load_config("quick")  # same model sizes, shorter schedule
+    for section in ("generator", "discriminator"):
+        assert getattr(q, section) == getattr(p, section)
+    assert q.adversarial.rollout_num == 16 and q.train.batch_size == 64
+
+
+def test_overrides_and_roundtrip(tmp_path):
+    cfg = load_config("quick", ["adversarial.rollout_num=4", "discriminator.filter_sizes=[1,2]",
+                                "discriminator.num_filters=[3,3]", "adversarial.rollout_update_rate=0.8",
+                                "train.grad_clip=1"])
+    assert cfg.adversarial.rollout_num == 4 and cfg.discriminator.filter_sizes == [1, 2]
+    assert cfg.adversarial.rollout_update_rate == 0.8 and cfg.train.grad_clip == 1.0
+    assert isinstance(cfg.train.grad_clip, float)
+    f = tmp_path / "c.yaml"
+    f.write_text(dump_yaml(cfg))
+    assert load_config(str(f)) == cfg
+    assert diff(cfg, load_config("quick")) == {
+        "adversarial.rollout_num": (4, 16), "discriminator.filter_sizes": ([1, 2], PAPER_FILTER_SIZES),
+        "discriminator.num_filters": ([3, 3], PAPER_NUM_FILTERS), "adversarial.rollout_update_rate": (0.8, None),
+        "train.grad_clip": (1.0, 5.0)}
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (["adversarial.rolout_num=4"], r"unknown config key 'adversarial.rolout_num'; did you mean 'adversarial.rollout_num'"),
+    (["generator.vocab=10"], r"unknown config key 'generator.vocab'; did you mean 'generator.vocab_size'"),
+    (["adversarial.rollout_num=four"], r"adversarial.rollout_num: got 'four', expected an integer"),
+    (["adversarial.rollout_num=2.5"], r"expected an integer"),
+    (["device=gpu"], r"device: got 'gpu', expected one of 'auto', 'cpu', 'cuda'"),
+    (["adversarial.reward_baseline=ema"], r"expected one of 'none', 'mean'"),
+    (["adversarial.rollout_num=0"], r"adversarial.rollout_num=0 must be > 0"),
+    (["pretrain.generator_epochs=-1"], r"pretrain.generator_epochs=-1 must be >= 0"),
+    (["discriminator.dropout_keep=1.5"], r"dropout_keep=1.5 must be in \(0, 1\]"),
+    (["generator.seq_len=10"], r"filter_sizes \[15, 20\] are longer than generator.seq_len=10"),
+    (["discriminator.num_filters=[1,2]"], r"must be non-empty lists of the same length"),
+    (["adversarial.rollout_update_rate=1.5"], r"rollout_update_rate=1.5 must be null or in \(0, 1\]"),
+    (["train.batch_size=true"], r"expected an integer"),
+    (["adversarial.discriminator_samples=20000"], r"must be <= oracle.num_samples=9984"),
+    (["rollout_num"], r"expected section.key=value"),
+    (["generator=3"], r"'generator' is a section; set one of its keys, e.g. generator.vocab_size=..."),
+])
+def test_override_errors(overrides, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config("quick", overrides)
+
+
+def test_section_given_a_scalar_in_yaml(tmp_path):
+    f = tmp_path / "c.yaml"
+    f.write_text("generator: 3\n")
+    with pytest.raises(ConfigError, match=rf"{f}:1: generator: expected a mapping"):
+        load_config(str(f))
+
+
+def test_several_errors_are_reported_together():
+    with pytest.raises(ConfigError) as e:
+        load_config("quick", ["adversarial.rollout_num=0", "train.batch_size=0"])
+    assert "adversarial.rollout_num=0" in str(e.value) and "train.batch_size=0" in str(e.value)
+
+
+def test_yaml_errors_name_file_and_line(tmp_path):
+    f = tmp_path / "bad.yaml"
+    f.write_text("seed: 1\nadversarial:\n  rollout_num: 4\n  g_steps: 2\n")
+    with pytest.raises(ConfigError, match=rf"{f}:4: unknown config key 'adversarial.g_steps'"):
+        load_config(str(f))
+    f.write_text("seed: 1\ntrain:\n  batch_size: many\n")
+    with pytest.raises(ConfigError, match=rf"{f}:3: train.batch_size: got 'many', expected an integer"):
+        load_config(str(f))
+    f.write_text("seed: [1\n")
+    with pytest.raises(ConfigError, match=rf"{f}:\d+: invalid YAML"):
+        load_config(str(f))
+    f.write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="expected a mapping"):
+        load_config(str(f))
+    with pytest.raises(ConfigError, match="no such config file or preset; presets are"):
+        load_config(str(tmp_path / "missing.yaml"))
+    f.write_bytes(b"seed: \xff\n")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(str(f))
+
+
+def test_every_key_is_documented():
+    rows = describe()
+    keys = [r[0] for r in rows]
+    for required in ["seed", "device", "oracle.path", "oracle.seed", "oracle.num_samples",
+                     "generator.vocab_size", "generator.emb_dim", "generator.hidden_dim", "generator.seq_len",
+                     "generator.init_std", "pretrain.generator_epochs", "pretrain.generator_lr",
+                     "pretrain.discriminator_rounds", "pretrain.discriminator_epochs", "adversarial.iterations",
+                     "adversarial.generator_steps", "adversarial.generator_lr", "adversarial.discriminator_rounds",
+                     "adversarial.discriminator_epochs", "adversarial.rollout_num", "adversarial.rollout_update_rate",
+                     "adversarial.reward_baseline", "adversarial.loss_reduction", "train.batch_size",
+                     "train.grad_clip", "train.eval_every", "train.eval_samples", "discriminator.emb_dim",
+                     "discriminator.filter_sizes", "discriminator.num_filters", "discriminator.dropout_keep",
+                     "discriminator.l2", "discriminator.lr"]:
+        assert required in keys
+    undocumented = [r[0] for r in rows if not r[3]]
+    assert undocumented == []
+    leaves = sum(len(v) if isinstance(v, dict) else 1 for v in dataclasses.asdict(Config()).values())
+    assert len(keys) == len(set(keys)) == leaves
