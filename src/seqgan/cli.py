@@ -1,4 +1,4 @@
-"""The `seqgan` command line: `seqgan train`, `seqgan config`.
+"""The `seqgan` command line: `seqgan train | generate | plot | config`.
 
 `main(argv) -> int` runs in-process (tests call it); errors in the user's input print
 one line `seqgan: error: ...` and return 2, before anything is written.
@@ -21,6 +21,8 @@ examples:
   seqgan train --preset paper --oracle ../shared/reference/seqgan_oracle.npz
   seqgan train --preset paper --set adversarial.iterations=0 --set pretrain.discriminator_rounds=0
   seqgan train --config my.yaml --set adversarial.rollout_num=8 --out runs/rollout8
+  seqgan train --resume runs/quick__0__20261128-120000   # continue a stopped run
+  seqgan train --resume RUN_DIR --set adversarial.iterations=400  # extend a finished run
   seqgan config --list                           # every config key with its default and meaning
 """
 
@@ -35,10 +37,7 @@ def _default_out(preset: str, seed: int) -> Path:
     return out
 
 
-def cmd_train(args: argparse.Namespace) -> int:
-    if args.config and args.preset:
-        raise ConfigError("give either --preset or --config, not both")
-    source = args.config or args.preset or "quick"
+def _train_overrides(args: argparse.Namespace) -> list[str]:
     overrides = list(args.set or [])
     if args.oracle:
         overrides.append(f"oracle.path={args.oracle}")
@@ -46,21 +45,84 @@ def cmd_train(args: argparse.Namespace) -> int:
         overrides.append(f"seed={args.seed}")
     if args.device:
         overrides.append(f"device={args.device}")
-    cfg = load_config(source, overrides)
+    return overrides
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from seqgan import checkpoint as ckpt
+    from seqgan.config import RESUME_SAFE_KEYS, diff
+    from seqgan.models.oracle import OracleFileError
+    from seqgan.train.run import Interrupted, train
+
+    if args.config and args.preset:
+        raise ConfigError("give either --preset or --config, not both")
+    resume = None
+    if args.resume:
+        run_dir = Path(args.resume)
+        saved_path = run_dir / "config.yaml"
+        if not saved_path.is_file():
+            raise ConfigError(f"--resume {run_dir}: no config.yaml there; is it a seqgan run directory?")
+        saved = load_config(str(saved_path))
+        cfg = load_config(args.config or args.preset or str(saved_path), _train_overrides(args))
+        changed = {k: v for k, v in diff(saved, cfg).items() if k not in RESUME_SAFE_KEYS}
+        if changed:
+            what = ", ".join(f"{k} ({a!r} -> {b!r})" for k, (a, b) in sorted(changed.items()))
+            raise ConfigError(f"--resume {run_dir}: the config differs from the run's in {what}; only "
+                              f"{', '.join(sorted(RESUME_SAFE_KEYS))} may change when resuming")
+        resume = ckpt.latest_valid(run_dir, warn=lambda m: print(f"seqgan: warning: {m}", file=sys.stderr))
+        if resume is None:
+            raise ConfigError(f"--resume {run_dir}: no valid checkpoint in {ckpt.checkpoint_dir(run_dir)}")
+        out = run_dir
+    else:
+        source = args.config or args.preset or "quick"
+        cfg = load_config(source, _train_overrides(args))
+        name = Path(source).stem if args.config else source
+        out = Path(args.out) if args.out else _default_out(name, cfg.seed)
+        if out.exists() and any(out.iterdir()):
+            raise ConfigError(f"--out {out}: directory exists and is not empty; choose a new one "
+                              f"(or continue it with --resume {out})")
     if cfg.oracle.path and not Path(cfg.oracle.path).is_file():
         raise ConfigError(f"oracle.path={cfg.oracle.path}: no such file")
-    name = Path(source).stem if args.config else source
-    out = Path(args.out) if args.out else _default_out(name, cfg.seed)
-    if out.exists() and any(out.iterdir()):
-        raise ConfigError(f"--out {out}: directory exists and is not empty; choose a new one")
     if args.print_config:
         print(dump_yaml(cfg), end="")
-    from seqgan.models.oracle import OracleFileError
-    from seqgan.train import train
     try:
-        train(cfg, out, quiet=args.quiet)
+        train(cfg, out, quiet=args.quiet, resume=resume)
     except OracleFileError as e:
         raise ConfigError(str(e)) from None
+    except Interrupted as e:
+        where = f"; checkpoint {e.path}" if e.path else ""
+        print(f"seqgan: {e}{where}; continue with: seqgan train --resume {out}", file=sys.stderr)
+        return 128 + e.signum
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from seqgan.api import RunLoadError, load
+    if args.num <= 0:
+        raise ConfigError(f"-n {args.num}: must be > 0")
+    if args.temperature <= 0:
+        raise ConfigError(f"--temperature {args.temperature}: must be > 0")
+    try:
+        model = load(args.run_dir, checkpoint=args.checkpoint)
+    except RunLoadError as e:
+        raise ConfigError(str(e)) from None
+    seqs = model.sample(args.num, temperature=args.temperature, seed=args.seed)  # (n, T)
+    text = "".join(" ".join(map(str, row)) + "\n" for row in seqs.tolist())
+    if args.out:
+        from seqgan.files import atomic_write_text
+        atomic_write_text(args.out, text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from seqgan.plot import PlotError, plot_runs
+    try:
+        out = plot_runs([Path(r) for r in args.run_dirs], Path(args.out) if args.out else None, labels=args.label)
+    except PlotError as e:
+        raise ConfigError(str(e)) from None
+    print(out)
     return 0
 
 
@@ -96,9 +158,39 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=int, help="= --set seed=N")
     t.add_argument("--device", choices=["auto", "cpu", "cuda"], help="= --set device=...")
     t.add_argument("--out", metavar="DIR", help="run directory (default runs/<preset>__<seed>__<date-time>)")
+    t.add_argument("--resume", metavar="RUN_DIR",
+                   help="continue a stopped run from its newest valid checkpoint (the config must match, "
+                        "except keys such as adversarial.iterations that extend the run)")
     t.add_argument("--print-config", action="store_true", help="print the resolved config first")
     t.add_argument("-q", "--quiet", action="store_true", help="no progress bars or messages")
     t.set_defaults(func=cmd_train)
+
+    g = sub.add_parser(
+        "generate", help="sample sequences from a trained run's generator",
+        description="Sample from the generator of RUN_DIR (its final weights, or its newest checkpoint when the "
+                    "run has not finished) and print one sequence of token ids per line.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  seqgan generate runs/quick__0__20261128-120000 -n 5 --seed 1\n"
+               "  seqgan generate RUN_DIR -n 10000 --temperature 0.8 --out samples.txt\n")
+    g.add_argument("run_dir", metavar="RUN_DIR")
+    g.add_argument("-n", "--num", type=int, default=10, help="number of sequences (default 10)")
+    g.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (default 1.0)")
+    g.add_argument("--seed", type=int, default=0, help="sampling seed (default 0; the same seed gives the same samples)")
+    g.add_argument("--checkpoint", metavar="DIR", help="a checkpoint directory instead of the final weights")
+    g.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    g.set_defaults(func=cmd_generate)
+
+    pl = sub.add_parser(
+        "plot", help="learning curves of one or more runs as a PNG",
+        description="Plot NLL-oracle (MLE and adversarial phases, the boundary marked), discriminator loss and "
+                    "accuracy, and the mean reward of one or more runs, overlaid with a legend. Needs matplotlib "
+                    "(pip install 'seqgan[plot]').",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  seqgan plot runs/mle_only runs/seqgan --label MLE --label SeqGAN --out curves.png\n")
+    pl.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    pl.add_argument("--out", metavar="FILE.png", help="output file (default: curves.png in the first run directory)")
+    pl.add_argument("--label", action="append", help="legend label per run, in order (default: directory names)")
+    pl.set_defaults(func=cmd_plot)
 
     c = sub.add_parser("config", help="print a resolved config, or --list every key",
                        description="Print the resolved config of a preset or file with overrides applied, "

@@ -133,6 +133,12 @@ class TrainConfig:
     """Generator samples scored by the oracle per NLL-oracle evaluation (the original: 9,984)."""
     threads: int = 0
     """CPU threads for torch (0: torch's default, one per core)."""
+    checkpoint_every: int = 5
+    """Checkpoint every this many MLE epochs / D rounds / adversarial iterations (0: only at phase ends and on SIGINT/SIGTERM)."""
+    keep_checkpoints: int = 2
+    """How many of the newest checkpoints to keep in <run>/checkpoints."""
+    tensorboard: bool = True
+    """Also write TensorBoard scalars to <run>/tensorboard when the `tensorboard` package is installed."""
     tune_allocator: bool = True
     """Let glibc reuse large freed buffers instead of page-faulting fresh ones (2-3x faster sampling on Linux; see seqgan/perf.py)."""
 
@@ -162,7 +168,7 @@ _POSITIVE = {
     "oracle.num_samples", "oracle.emb_dim", "oracle.hidden_dim", "generator.vocab_size",
     "generator.emb_dim", "generator.hidden_dim", "generator.seq_len", "discriminator.emb_dim",
     "adversarial.generator_steps", "adversarial.rollout_num", "adversarial.score_chunk",
-    "train.batch_size", "train.eval_every", "train.eval_samples",
+    "train.batch_size", "train.eval_every", "train.eval_samples", "train.keep_checkpoints",
     "discriminator.lr", "pretrain.generator_lr", "adversarial.generator_lr", "train.grad_clip",
     "oracle.init_std", "generator.init_std",
 }
@@ -170,7 +176,7 @@ _NON_NEGATIVE = {
     "seed", "oracle.seed", "pretrain.generator_epochs", "pretrain.discriminator_rounds",
     "pretrain.discriminator_epochs", "pretrain.discriminator_samples", "adversarial.discriminator_samples",
     "adversarial.iterations", "adversarial.discriminator_rounds",
-    "adversarial.discriminator_epochs", "discriminator.l2", "train.threads",
+    "adversarial.discriminator_epochs", "discriminator.l2", "train.threads", "train.checkpoint_every",
 }
 
 
@@ -449,6 +455,14 @@ def to_dict(cfg: Config) -> dict[str, Any]:
 
 def dump_yaml(cfg: Config) -> str:
     return yaml.safe_dump(to_dict(cfg), sort_keys=False, default_flow_style=None)
+
+
+#: keys that `seqgan train --resume` lets change: they extend the run or change how it is
+#: run, not what has been computed so far
+RESUME_SAFE_KEYS = frozenset({
+    "adversarial.iterations", "device", "train.threads", "train.tune_allocator", "train.checkpoint_every",
+    "train.keep_checkpoints", "train.tensorboard", "train.eval_every",
+})
 
 
 def diff(a: Config, b: Config) -> dict[str, tuple[Any, Any]]:

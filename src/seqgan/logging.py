@@ -1,40 +1,72 @@
 """MetricLogger: metrics.jsonl (one JSON object per record), the original's
-experiment-log.txt, and stdout lines that do not break the tqdm bars."""
+experiment-log.txt, TensorBoard scalars when available, and stdout lines that do not
+break the tqdm bars. Only the process that owns the run directory logs."""
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import time
 from pathlib import Path
 from typing import Any, Optional
 
 from tqdm import tqdm
 
+METRICS, EXPLOG = "metrics.jsonl", "experiment-log.txt"
+
 
 class MetricLogger:
     """Appends records to <run>/metrics.jsonl and NLL lines to <run>/experiment-log.txt.
 
-    Each file is flushed and fsynced after every record, so a crash loses nothing logged.
+    Every record is flushed as it is written, so a crash loses nothing that was logged.
+    `offsets()` gives the files' sizes, stored in each checkpoint; a resumed run first
+    truncates the files to the sizes of the checkpoint it resumes from, so the logs then
+    read exactly as those of an uninterrupted run.
     """
 
-    def __init__(self, run_dir: str | Path, quiet: bool = False) -> None:
+    def __init__(self, run_dir: str | Path, quiet: bool = False, elapsed_s: float = 0.0,
+                 truncate_to: Optional[dict[str, int]] = None, tensorboard: bool = False,
+                 purge_step: Optional[int] = None) -> None:
         self.run_dir = Path(run_dir)
         self.quiet = quiet
-        self.start = time.perf_counter()
-        self._jsonl = open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8")
-        self._explog = open(self.run_dir / "experiment-log.txt", "a", encoding="utf-8")
+        self.start = time.perf_counter() - elapsed_s
+        for name, size in (truncate_to or {}).items():
+            path = self.run_dir / name
+            if path.exists() and path.stat().st_size > size:
+                os.truncate(path, size)
+        self._jsonl = open(self.run_dir / METRICS, "a", encoding="utf-8")
+        self._explog = open(self.run_dir / EXPLOG, "a", encoding="utf-8")
+        self._tb: Any = None
+        if tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                self.print("tensorboard is not installed (pip install 'seqgan[tensorboard]'): "
+                           "logging to metrics.jsonl only")
+            else:
+                self._tb = SummaryWriter(str(self.run_dir / "tensorboard"), purge_step=purge_step)
 
     def elapsed(self) -> float:
         return time.perf_counter() - self.start
 
-    def log(self, phase: str, step: int, **values: Any) -> dict[str, Any]:
+    def offsets(self) -> dict[str, int]:
+        self._jsonl.flush()
+        self._explog.flush()
+        return {METRICS: self._jsonl.tell(), EXPLOG: self._explog.tell()}
+
+    def log(self, phase: str, step: int, global_step: Optional[int] = None, **values: Any) -> dict[str, Any]:
         record: dict[str, Any] = {"phase": phase, "step": step}
         for k, v in values.items():
             record[k] = None if isinstance(v, float) and not math.isfinite(v) else v
         record["wall_time_s"] = round(self.elapsed(), 3)
         self._jsonl.write(json.dumps(record) + "\n")
         self._jsonl.flush()
+        if self._tb is not None and global_step is not None:
+            for k, v in values.items():
+                if isinstance(v, (int, float)) and v is not None:
+                    self._tb.add_scalar(f"{phase}/{k}", v, global_step)
+            self._tb.flush()
         return record
 
     def experiment_log(self, line: str) -> None:
@@ -49,19 +81,17 @@ class MetricLogger:
         if not self.quiet:
             tqdm.write(msg)
 
-    def bar(self, total: int, desc: str) -> "tqdm[Any]":
-        return tqdm(total=total, desc=desc, disable=self.quiet, dynamic_ncols=True, leave=True)
+    def bar(self, total: int, desc: str, initial: int = 0) -> "tqdm[Any]":
+        return tqdm(total=total, initial=initial, desc=desc, disable=self.quiet, dynamic_ncols=True, leave=True)
 
     def close(self) -> None:
         self._jsonl.close()
         self._explog.close()
+        if self._tb is not None:
+            self._tb.close()
 
     def __enter__(self) -> "MetricLogger":
         return self
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
-
-
-def format_metrics(values: dict[str, Optional[float]]) -> str:
-    return "  ".join(f"{k}={v:.4f}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())

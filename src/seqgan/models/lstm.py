@@ -200,11 +200,14 @@ class LSTMLM(nn.Module):
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
     def sample(self, num: int, generator: Optional[torch.Generator] = None, temperature: float = 1.0,
-               batch: int = 2048) -> Tensor:
+               batch: int = 2048, seed: Optional[int] = None) -> Tensor:
         """`num` sequences of length T, all rows in parallel, one categorical draw per step.
 
-        Returns (num, T) int64. Rows are drawn `batch` at a time (memory only).
+        Draws from `generator`, or from a fresh one seeded with `seed` (the same seed gives
+        the same samples). Returns (num, T) int64. Rows are drawn `batch` at a time (memory only).
         """
+        if generator is None and seed is not None:
+            generator = torch.Generator(device=self.W.device).manual_seed(seed)
         xw_table = self.embedding @ self.W + self.b  # (V, 4H): x @ W + b for every token
         out = []
         for lo in range(0, num, batch):

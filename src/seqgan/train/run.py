@@ -1,4 +1,4 @@
-"""A whole SeqGAN run on the oracle task: data, MLE, discriminator pre-training, adversarial.
+"""A whole SeqGAN run on the oracle task, resumable at every step.
 
     1. oracle (seeded or the original's) -> `oracle.num_samples` real sequences
     2. MLE pre-training of the generator, NLL-oracle every `train.eval_every` epochs
@@ -6,6 +6,13 @@
     4. adversarial iterations: g-steps (rollout rewards + policy gradient), NLL-oracle,
        rollout-copy update, d-steps
     5. weights (safetensors) and samples written to the run directory
+
+Progress is a small `TrainState` (phase, step, part of an adversarial iteration). A
+checkpoint (`seqgan.checkpoint`) holds it with every model, optimizer and RNG state, so
+`train(..., resume=checkpoint)` continues exactly where the run stopped: a resumed run
+ends with the same weights and the same metrics as an uninterrupted one (on CPU).
+Checkpoints are written every `train.checkpoint_every` epochs / rounds / iterations, at
+each phase end, and when SIGINT or SIGTERM arrives (after the step in progress).
 """
 
 from __future__ import annotations
@@ -13,26 +20,30 @@ from __future__ import annotations
 import copy
 import json
 import platform
+import signal
+import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 import torch
 
+from seqgan import checkpoint as ckpt
 from seqgan.config import Config, ConfigError, dump_yaml, to_dict
 from seqgan.files import atomic_write_text, save_weights, write_tokens
 from seqgan.logging import MetricLogger
-from seqgan.metrics import nll_oracle
-from seqgan.perf import configure_cpu
 from seqgan.models import Discriminator, Generator, Oracle
+from seqgan.models.lstm import LSTMLM
+from seqgan.perf import configure_cpu
 from seqgan.train.adversarial import pg_step, update_rollout_policy
 from seqgan.train.discriminator import discriminator_round
 from seqgan.train.mle import mle_epoch
 
 # independent random streams derived from `seed` (np.random.SeedSequence([seed, stream]))
 STREAM_GENERATOR_INIT, STREAM_DISCRIMINATOR_INIT, STREAM_TRAIN, STREAM_EVAL = range(4)
+PHASES = ("mle", "discriminator", "adversarial")
 
 
 def stream_seed(seed: int, stream: int) -> int:
@@ -64,8 +75,8 @@ def build_oracle(cfg: Config) -> Oracle:
 
 
 def make_adam(model: torch.nn.Module, lr: float) -> torch.optim.Adam:
-    """Adam with TF's defaults as the original (betas 0.9/0.999); torch's eps 1e-8 (TF: 1e-8 too).
-    The fused kernel (one pass over all parameters) where this torch has it."""
+    """Adam with the original's (TF's) defaults, betas 0.9/0.999, eps 1e-8; the fused
+    kernel (one pass over all parameters) where this torch has it for the device."""
     try:
         return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     except (RuntimeError, TypeError):
@@ -73,117 +84,293 @@ def make_adam(model: torch.nn.Module, lr: float) -> torch.optim.Adam:
 
 
 @dataclass
+class TrainState:
+    """Where the run is. Saved in every checkpoint."""
+
+    phase: str = "mle"
+    """'mle', then 'discriminator', then 'adversarial'."""
+    step: int = 0
+    """Completed epochs (mle), rounds (discriminator) or iterations (adversarial) of the phase."""
+    part: int = 0
+    """Adversarial: parts of the current iteration done (1 after the g-steps, 1 + r after r d-steps)."""
+    pending: dict[str, Any] = field(default_factory=dict)
+    """Adversarial: the current iteration's metrics so far."""
+    serial: int = 0
+    """Checkpoints written."""
+    nll: dict[str, list[list[float]]] = field(default_factory=lambda: {"mle": [], "adversarial": []})
+    """NLL-oracle curves per phase: [[step, nll], ...]."""
+
+
+@dataclass
 class RunResult:
     run_dir: Path
-    nll: dict[str, list[tuple[int, float]]] = field(default_factory=dict)
-    """NLL-oracle curve per phase: {'mle': [(epoch, nll), ...], 'adversarial': [...]}."""
-    wall_time_s: float = 0.0
+    nll: dict[str, list[list[float]]]
+    wall_time_s: float
 
 
-def train(cfg: Config, run_dir: str | Path, quiet: bool = False) -> RunResult:
-    """Run every phase of `cfg` and write the run directory. Returns the NLL-oracle curves."""
+class Interrupted(Exception):
+    """SIGINT/SIGTERM arrived; a checkpoint was saved. `.signum` says which."""
+
+    def __init__(self, signum: int, path: Optional[Path]) -> None:
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+        self.signum, self.path = signum, path
+
+
+@dataclass
+class Run:
+    """Everything a phase needs: config, models, optimizers, random streams, logger, state."""
+
+    cfg: Config
+    run_dir: Path
+    device: torch.device
+    oracle: Oracle
+    real: torch.Tensor
+    gen: Generator
+    disc: Discriminator
+    policy: LSTMLM
+    optimizers: dict[str, torch.optim.Optimizer]
+    rngs: dict[str, torch.Generator]
+    state: TrainState
+    log: MetricLogger
+    stop_signal: Optional[int] = None
+
+    # ------------------------------------------------------------------ checkpoints
+    def checkpoint(self) -> Path:
+        tensors: dict[str, torch.Tensor] = {"data.real": self.real}
+        for prefix, module in (("generator", self.gen), ("discriminator", self.disc)):
+            tensors.update({f"{prefix}.{k}": v for k, v in module.state_dict().items()})
+        if self.policy is not self.gen:
+            tensors.update({f"rollout.{k}": v for k, v in self.policy.state_dict().items()})
+        optim = {name: ckpt.optimizer_to_flat(name, opt, tensors) for name, opt in self.optimizers.items()}
+        rng = ckpt.rng_to_flat(self.rngs, tensors)
+        self.state.serial += 1
+        state = {"train_state": asdict(self.state), "optimizers": optim, "rng": rng, "config": to_dict(self.cfg),
+                 "log_offsets": self.log.offsets(), "elapsed_s": self.log.elapsed()}
+        return ckpt.save(self.run_dir, self.state.serial, tensors, state, self.cfg.train.keep_checkpoints)
+
+    def boundary(self, unit_done: bool) -> None:
+        """Called between steps: periodic checkpoint, and the stop on SIGINT/SIGTERM."""
+        every = self.cfg.train.checkpoint_every
+        saved = None
+        if unit_done and every > 0 and self.state.step % every == 0:
+            saved = self.checkpoint()
+        if self.stop_signal is not None:
+            saved = saved or self.checkpoint()
+            raise Interrupted(self.stop_signal, saved)
+
+    def global_step(self, phase: str, step: int) -> int:
+        """A step count increasing across phases (TensorBoard's x axis)."""
+        offsets = {"mle": 0, "discriminator": self.cfg.pretrain.generator_epochs,
+                   "adversarial": self.cfg.pretrain.generator_epochs + self.cfg.pretrain.discriminator_rounds}
+        return offsets[phase] + step
+
+    # ------------------------------------------------------------------ evaluation
+    def evaluate(self, phase: str, step: int) -> float:
+        """NLL-oracle on `train.eval_samples` generator samples; logs the original's line and two samples."""
+        samples = self.gen.sample(self.cfg.train.eval_samples, self.rngs["eval"])  # (M, T)
+        nll = self.oracle.nll(samples)
+        self.log.nll_line(step, nll)
+        self.state.nll[phase].append([step, nll])
+        for row in samples[:2].tolist():
+            self.log.print(f"  sample: {' '.join(map(str, row))}")
+        return nll
+
+
+# ============================================================================ phases
+
+def run_mle(run: Run) -> None:
+    cfg, st, log = run.cfg, run.state, run.log
+    E, every = cfg.pretrain.generator_epochs, cfg.train.eval_every
+    if st.step == 0:
+        log.experiment_log("pre-training...")
+    with log.bar(E, "MLE", st.step) as bar:
+        while st.step < E:
+            epoch = st.step
+            t0 = time.perf_counter()
+            loss = mle_epoch(run.gen, run.optimizers["mle"], run.real, cfg.train.batch_size, cfg.train.grad_clip)
+            rec: dict[str, Any] = {"g_loss": loss,
+                                   "samples_per_s": round((run.real.shape[0] // cfg.train.batch_size)
+                                                          * cfg.train.batch_size / (time.perf_counter() - t0), 1)}
+            if epoch % every == 0 or epoch == E - 1:
+                rec["nll_oracle"] = run.evaluate("mle", epoch)
+            log.log("mle", epoch, run.global_step("mle", epoch), **rec)
+            last = run.state.nll["mle"][-1][1] if run.state.nll["mle"] else float("nan")
+            bar.set_postfix(loss=f"{loss:.4f}", nll_oracle=f"{last:.4f}")
+            bar.update()
+            st.step += 1
+            run.boundary(unit_done=True)
+
+
+def run_discriminator_pretrain(run: Run) -> None:
+    cfg, st, log = run.cfg, run.state, run.log
+    p = cfg.pretrain
+    with log.bar(p.discriminator_rounds, "D pre-train", st.step) as bar:
+        while st.step < p.discriminator_rounds:
+            r = discriminator_round(run.disc, run.optimizers["discriminator"], run.gen, run.real,
+                                    p.discriminator_epochs, cfg.train.batch_size, cfg.discriminator.l2,
+                                    run.rngs["train"], p.discriminator_samples)
+            log.log("discriminator", st.step, run.global_step("discriminator", st.step),
+                    d_loss=r.loss, d_acc_real=r.acc_real, d_acc_fake=r.acc_fake)
+            bar.set_postfix(d_loss=f"{r.loss:.4f}", acc_real=f"{r.acc_real:.3f}", acc_fake=f"{r.acc_fake:.3f}")
+            bar.update()
+            st.step += 1
+            run.boundary(unit_done=True)
+
+
+def run_adversarial(run: Run) -> None:
+    cfg, st, log = run.cfg, run.state, run.log
+    a, B = cfg.adversarial, cfg.train.batch_size
+    if st.step == 0 and st.part == 0:
+        log.experiment_log("adversarial training...")
+    with log.bar(a.iterations, "adversarial", st.step) as bar:
+        while st.step < a.iterations:
+            it = st.step
+            if st.part == 0:
+                # 1. g-steps: sample, rollout rewards, policy gradient
+                t0 = time.perf_counter()
+                stats = [pg_step(run.gen, run.policy, run.disc, run.optimizers["pg"], a, B, cfg.train.grad_clip,
+                                 run.rngs["train"]) for _ in range(a.generator_steps)]
+                st.pending = {"g_loss": float(np.mean([s.loss for s in stats])),
+                              "reward_mean": float(np.mean([s.reward_mean for s in stats])),
+                              "g_step_s": round((time.perf_counter() - t0) / a.generator_steps, 3)}
+                # 2. NLL-oracle, as the original: after the g-step, before the d-steps
+                if it % cfg.train.eval_every == 0 or it == a.iterations - 1:
+                    st.pending["nll_oracle"] = run.evaluate("adversarial", it)
+                # 3. the rollout policy follows the generator (no-op when it is the generator)
+                update_rollout_policy(run.policy, run.gen, a.rollout_update_rate)
+                st.part = 1
+                run.boundary(unit_done=False)
+            # 4. d-steps: fresh negatives each, `discriminator_epochs` passes
+            while st.part < 1 + a.discriminator_rounds:
+                t0 = time.perf_counter()
+                r = discriminator_round(run.disc, run.optimizers["discriminator"], run.gen, run.real,
+                                        a.discriminator_epochs, B, cfg.discriminator.l2, run.rngs["train"],
+                                        a.discriminator_samples)
+                st.pending.update(d_loss=r.loss, d_acc_real=r.acc_real, d_acc_fake=r.acc_fake,
+                                  d_steps_s=round(st.pending.get("d_steps_s", 0.0) + time.perf_counter() - t0, 3))
+                st.part += 1
+                if st.part < 1 + a.discriminator_rounds:
+                    run.boundary(unit_done=False)
+            log.log("adversarial", it, run.global_step("adversarial", it), **st.pending)
+            last = st.nll["adversarial"][-1][1] if st.nll["adversarial"] else float("nan")
+            bar.set_postfix(reward=f"{st.pending['reward_mean']:.3f}", nll_oracle=f"{last:.4f}")
+            bar.update()
+            st.step, st.part, st.pending = st.step + 1, 0, {}
+            run.boundary(unit_done=True)
+
+
+PHASE_FUNCTIONS: dict[str, Callable[[Run], None]] = {
+    "mle": run_mle, "discriminator": run_discriminator_pretrain, "adversarial": run_adversarial}
+
+
+# ============================================================================ setup and the whole run
+
+def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Oracle, log: MetricLogger,
+           resume: Optional[ckpt.Checkpoint]) -> Run:
+    torch.manual_seed(cfg.seed)  # nothing draws from the global stream; this pins it anyway
+    rngs = {"train": make_rng(cfg.seed, STREAM_TRAIN, device), "eval": make_rng(cfg.seed, STREAM_EVAL, device)}
+    gen = Generator(cfg.generator, torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_GENERATOR_INIT)))
+    disc = Discriminator(cfg.discriminator, cfg.generator.vocab_size, cfg.generator.seq_len,
+                         torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_DISCRIMINATOR_INIT)))
+    gen, disc = gen.to(device), disc.to(device)
+    policy: LSTMLM = gen
+    if cfg.adversarial.rollout_update_rate is not None:
+        policy = copy.deepcopy(gen).requires_grad_(False)
+    # three Adams, as the original: MLE, discriminator, and a fresh one for the policy gradient
+    optimizers = {"mle": make_adam(gen, cfg.pretrain.generator_lr), "discriminator": make_adam(disc, cfg.discriminator.lr),
+                  "pg": make_adam(gen, cfg.adversarial.generator_lr)}
+    if resume is None:
+        real = oracle.sample(cfg.oracle.num_samples, rngs["train"])  # (M, T)
+        write_tokens(run_dir / "real_data.txt", real)
+        state = TrainState()
+    else:
+        t = resume.tensors
+        real = t["data.real"].to(device)
+        gen.load_state_dict(resume.module_state("generator"))
+        disc.load_state_dict(resume.module_state("discriminator"))
+        if policy is not gen:
+            policy.load_state_dict(resume.module_state("rollout"))
+        for name, opt in optimizers.items():
+            ckpt.optimizer_from_flat(name, opt, resume.state["optimizers"][name], t)
+        ckpt.rng_from_flat(rngs, resume.state["rng"], t)
+        state = TrainState(**resume.state["train_state"])
+    return Run(cfg, run_dir, device, oracle, real, gen, disc, policy, optimizers, rngs, state, log)
+
+
+def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
+          resume: Optional[ckpt.Checkpoint] = None) -> RunResult:
+    """Run (or, with `resume`, continue) every phase of `cfg` in `run_dir`.
+
+    Raises `Interrupted` after saving a checkpoint when SIGINT/SIGTERM arrives.
+    """
     run_dir = Path(run_dir)
     device = resolve_device(cfg.device)
     configure_cpu(cfg.train.threads, cfg.train.tune_allocator)
     oracle = build_oracle(cfg).to(device)  # may raise before anything is written
-
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_text(run_dir / "config.yaml", dump_yaml(cfg))
-    torch.manual_seed(cfg.seed)  # nothing should draw from the global stream; this pins it anyway
-    rng = make_rng(cfg.seed, STREAM_TRAIN, device)
-    eval_rng = make_rng(cfg.seed, STREAM_EVAL, device)
-    result = RunResult(run_dir, {"mle": [], "adversarial": []})
-    B, clip, every = cfg.train.batch_size, cfg.train.grad_clip, cfg.train.eval_every
 
-    with MetricLogger(run_dir, quiet) as log:
-        log.print(f"seqgan: run directory {run_dir}  device {device}  torch threads {torch.get_num_threads()}")
-        # 1. real data from the oracle ------------------------------------------------------
-        real = oracle.sample(cfg.oracle.num_samples, rng)  # (M, T)
-        write_tokens(run_dir / "real_data.txt", real)
-        log.print(f"oracle: {cfg.oracle.path or f'seeded N(0, {cfg.oracle.init_std}) seed {cfg.oracle.seed}'}; "
-                  f"{real.shape[0]} real sequences, oracle NLL of its own samples {oracle.nll(real):.4f}")
-
-        gen = Generator(cfg.generator, torch.Generator().manual_seed(
-            stream_seed(cfg.seed, STREAM_GENERATOR_INIT))).to(device)
-        disc = Discriminator(cfg.discriminator, cfg.generator.vocab_size, cfg.generator.seq_len,
-                             torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_DISCRIMINATOR_INIT))).to(device)
-
-        def evaluate(phase: str, step: int, **extra: Any) -> float:
-            nll = nll_oracle(gen, oracle, cfg.train.eval_samples, eval_rng)
-            log.log(phase, step, nll_oracle=nll, **extra)
-            log.nll_line(step, nll)
-            result.nll[phase].append((step, nll))
-            return nll
-
-        # 2. MLE pre-training -----------------------------------------------------------------
-        log.experiment_log("pre-training...")
-        opt_g = make_adam(gen, cfg.pretrain.generator_lr)
-        E = cfg.pretrain.generator_epochs
-        last_nll = float("nan")
-        with log.bar(E, "MLE") as bar:
-            for epoch in range(E):
-                t0 = time.perf_counter()
-                loss = mle_epoch(gen, opt_g, real, B, clip)
-                sps = (real.shape[0] // B) * B / (time.perf_counter() - t0)
-                if epoch % every == 0 or epoch == E - 1:
-                    last_nll = evaluate("mle", epoch, g_loss=loss, samples_per_s=round(sps, 1))
-                else:
-                    log.log("mle", epoch, g_loss=loss, samples_per_s=round(sps, 1))
-                bar.set_postfix(loss=f"{loss:.4f}", nll_oracle=f"{last_nll:.4f}")
-                bar.update()
-
-        # 3. discriminator pre-training -------------------------------------------------------
-        opt_d = make_adam(disc, cfg.discriminator.lr)
-        R = cfg.pretrain.discriminator_rounds
-        with log.bar(R, "D pre-train") as bar:
-            for r in range(R):
-                st = discriminator_round(disc, opt_d, gen, real, cfg.pretrain.discriminator_epochs, B,
-                                         cfg.discriminator.l2, rng, cfg.pretrain.discriminator_samples)
-                log.log("discriminator", r, d_loss=st.loss, d_acc_real=st.acc_real, d_acc_fake=st.acc_fake)
-                bar.set_postfix(d_loss=f"{st.loss:.4f}", acc_real=f"{st.acc_real:.3f}", acc_fake=f"{st.acc_fake:.3f}")
-                bar.update()
-
-        # 4. adversarial training --------------------------------------------------------------
-        a = cfg.adversarial
-        log.experiment_log("adversarial training...")
-        opt_pg = make_adam(gen, a.generator_lr)  # a separate Adam, fresh moments
-        policy = gen if a.rollout_update_rate is None else copy.deepcopy(gen).requires_grad_(False)
-        with log.bar(a.iterations, "adversarial") as bar:
-            for it in range(a.iterations):
-                t0 = time.perf_counter()
-                stats = [pg_step(gen, policy, disc, opt_pg, a, B, clip, rng) for _ in range(a.generator_steps)]
-                g_time = time.perf_counter() - t0
-                pg = {"g_loss": float(np.mean([s.loss for s in stats])),
-                      "reward_mean": float(np.mean([s.reward_mean for s in stats])),
-                      "g_step_s": round(g_time / a.generator_steps, 3)}
-                nll = None
-                if it % every == 0 or it == a.iterations - 1:
-                    nll = nll_oracle(gen, oracle, cfg.train.eval_samples, eval_rng)
-                    log.nll_line(it, nll)
-                    result.nll["adversarial"].append((it, nll))
-                update_rollout_policy(policy, gen, a.rollout_update_rate)
-                d = {}
-                for _ in range(a.discriminator_rounds):
-                    st = discriminator_round(disc, opt_d, gen, real, a.discriminator_epochs, B, cfg.discriminator.l2,
-                                             rng, a.discriminator_samples)
-                    d = {"d_loss": st.loss, "d_acc_real": st.acc_real, "d_acc_fake": st.acc_fake}
-                log.log("adversarial", it, **({"nll_oracle": nll} if nll is not None else {}), **pg, **d,
-                        iteration_s=round(time.perf_counter() - t0, 3))
-                bar.set_postfix(reward=f"{pg['reward_mean']:.3f}",
-                                nll_oracle=f"{(result.nll['adversarial'] or [(0, float('nan'))])[-1][1]:.4f}")
-                bar.update()
-
-        # 5. outputs --------------------------------------------------------------------------
-        meta = {"format": "seqgan", "config": json.dumps(to_dict(cfg))}
-        save_weights(run_dir / "generator.safetensors", gen, meta)
-        save_weights(run_dir / "discriminator.safetensors", disc, meta)
-        write_tokens(run_dir / "generator_samples.txt", gen.sample(min(cfg.train.eval_samples, 1000), eval_rng))
-        result.wall_time_s = log.elapsed()
-        summary = {"wall_time_s": round(result.wall_time_s, 1), "nll_oracle": result.nll,
-                   "torch": torch.__version__, "device": str(device), "threads": torch.get_num_threads(),
-                   "machine": platform.processor() or platform.machine()}
-        atomic_write_text(run_dir / "summary.json", json.dumps(summary, indent=1))
+    elapsed, offsets, purge = 0.0, None, None
+    if resume is not None:
+        elapsed, offsets = float(resume.state["elapsed_s"]), resume.state["log_offsets"]
+    with MetricLogger(run_dir, quiet, elapsed, offsets, cfg.train.tensorboard) as log:
+        run = _setup(cfg, run_dir, device, oracle, log, resume)
+        if resume is not None:
+            st = run.state
+            log.print(f"seqgan: resuming {run_dir} from {resume.path.name}: phase {st.phase}, step {st.step}"
+                      + (f", part {st.part}" if st.part else ""))
+        else:
+            log.print(f"seqgan: run directory {run_dir}  device {device}  torch threads {torch.get_num_threads()}")
+            log.print(f"oracle: {cfg.oracle.path or f'seeded N(0, {cfg.oracle.init_std}), seed {cfg.oracle.seed}'}; "
+                      f"{run.real.shape[0]} real sequences; the oracle's NLL of its own samples "
+                      f"{oracle.nll(run.real):.4f}")
+        with _stop_on_signals(run):
+            start = PHASES.index(run.state.phase)
+            for i, phase in enumerate(PHASES[start:], start):
+                PHASE_FUNCTIONS[phase](run)
+                if i + 1 < len(PHASES):
+                    run.state.phase, run.state.step, run.state.part = PHASES[i + 1], 0, 0
+                run.checkpoint()  # at every phase end
+        _write_outputs(run)
+        result = RunResult(run_dir, run.state.nll, log.elapsed())
         log.print(f"done in {result.wall_time_s:.0f} s: " + ", ".join(
             f"{ph} NLL-oracle {c[0][1]:.4f} -> {c[-1][1]:.4f}" for ph, c in result.nll.items() if c))
     return result
 
+
+def _write_outputs(run: Run) -> None:
+    meta = {"format": "seqgan", "config": json.dumps(to_dict(run.cfg))}
+    save_weights(run.run_dir / "generator.safetensors", run.gen, meta)
+    save_weights(run.run_dir / "discriminator.safetensors", run.disc, meta)
+    samples = run.gen.sample(1000, torch.Generator(device=run.device).manual_seed(stream_seed(run.cfg.seed, 99)))
+    write_tokens(run.run_dir / "generator_samples.txt", samples)
+    summary = {"wall_time_s": round(run.log.elapsed(), 1), "nll_oracle": run.state.nll,
+               "torch": torch.__version__, "device": str(run.device), "threads": torch.get_num_threads(),
+               "machine": platform.processor() or platform.machine()}
+    atomic_write_text(run.run_dir / "summary.json", json.dumps(summary, indent=1))
+
+
+class _stop_on_signals:
+    """SIGINT/SIGTERM set `run.stop_signal`; the run saves and stops after the current step.
+    A second SIGINT aborts at once. Only installed in the main thread."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.previous: dict[int, Any] = {}
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        if self.run.stop_signal is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        self.run.stop_signal = signum
+        self.run.log.print(f"seqgan: {signal.Signals(signum).name} received: finishing the current step, "
+                           "then saving a checkpoint (Ctrl-C again aborts without saving)")
+
+    def __enter__(self) -> "_stop_on_signals":
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self.previous[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for sig, handler in self.previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,203 @@
+"""Checkpoints: save, verify, load, prune. Never unpickles.
+
+One directory per checkpoint, `<run>/checkpoints/ckpt-<serial>/`:
+
+    tensors.safetensors   model weights ("generator.*", "discriminator.*", "rollout.*"),
+                          optimizer tensors ("optim.<name>.<param>.<key>"), RNG states
+                          ("rng.*"), the real data ("data.real")
+    state.json            phase, step counters, optimizer scalars and hyper-parameters,
+                          python/numpy RNG states, the config, log file offsets, and the
+                          sha256 of tensors.safetensors
+
+A checkpoint is written into a temporary directory, fsynced, and renamed into place, so
+a crash leaves either no new checkpoint or a complete one. `latest_valid()` verifies the
+checksum and falls back to the previous checkpoint when the newest one is damaged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+import numpy as np
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+FORMAT = "seqgan-checkpoint-1"
+TENSORS, STATE = "tensors.safetensors", "state.json"
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, damaged, or does not fit the run."""
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _fsync_dir(path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# ----------------------------------------------------------------------------- optimizers
+
+def optimizer_to_flat(name: str, opt: torch.optim.Optimizer, tensors: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """Split an optimizer's state_dict into tensors (added to `tensors`) and JSON."""
+    sd = opt.state_dict()
+    meta: dict[str, Any] = {"param_groups": sd["param_groups"], "state": {}}
+    for idx, st in sd["state"].items():
+        entry: dict[str, Any] = {}
+        for key, value in st.items():
+            if torch.is_tensor(value):
+                tensors[f"optim.{name}.{idx}.{key}"] = value.detach().to("cpu").contiguous()
+                entry[key] = {"tensor": True}
+            else:
+                entry[key] = value
+        meta["state"][str(idx)] = entry
+    return meta
+
+
+def optimizer_from_flat(name: str, opt: torch.optim.Optimizer, meta: dict[str, Any],
+                        tensors: dict[str, torch.Tensor]) -> None:
+    state: dict[int, dict[str, Any]] = {}
+    for idx, entry in meta["state"].items():
+        state[int(idx)] = {k: tensors[f"optim.{name}.{idx}.{k}"] if isinstance(v, dict) and v.get("tensor") else v
+                           for k, v in entry.items()}
+    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+
+
+# ----------------------------------------------------------------------------- RNG
+
+def rng_to_flat(generators: dict[str, torch.Generator], tensors: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """Every RNG state: the run's torch.Generators, torch's global CPU/CUDA, numpy, python."""
+    for name, g in generators.items():
+        tensors[f"rng.{name}"] = g.get_state()
+    tensors["rng.torch_global"] = torch.get_rng_state()
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        for i, s in enumerate(torch.cuda.get_rng_state_all()):
+            tensors[f"rng.cuda.{i}"] = s
+    np_state = np.random.get_state()
+    tensors["rng.numpy_keys"] = torch.from_numpy(np.asarray(np_state[1], dtype=np.int64))
+    py_state = random.getstate()
+    return {"numpy": [np_state[0], int(np_state[2]), int(np_state[3]), float(np_state[4])],
+            "python": [py_state[0], list(py_state[1]), py_state[2]]}
+
+
+def rng_from_flat(generators: dict[str, torch.Generator], meta: dict[str, Any],
+                  tensors: dict[str, torch.Tensor]) -> None:
+    for name, g in generators.items():
+        g.set_state(tensors[f"rng.{name}"])
+    torch.set_rng_state(tensors["rng.torch_global"])
+    cuda = sorted(k for k in tensors if k.startswith("rng.cuda."))
+    if cuda and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([tensors[k] for k in cuda])
+    n = meta["numpy"]
+    np.random.set_state((n[0], tensors["rng.numpy_keys"].numpy().astype(np.uint32), n[1], n[2], n[3]))
+    p = meta["python"]
+    random.setstate((p[0], tuple(p[1]), p[2]))
+
+
+# ----------------------------------------------------------------------------- save / load
+
+@dataclass
+class Checkpoint:
+    path: Path
+    state: dict[str, Any]
+    tensors: dict[str, torch.Tensor]
+
+    def module_state(self, prefix: str) -> dict[str, torch.Tensor]:
+        return {k[len(prefix) + 1:]: v for k, v in self.tensors.items() if k.startswith(prefix + ".")}
+
+
+def checkpoint_dir(run_dir: Path) -> Path:
+    return Path(run_dir) / "checkpoints"
+
+
+def list_checkpoints(run_dir: Path) -> list[Path]:
+    """Complete checkpoint directories, oldest first."""
+    d = checkpoint_dir(run_dir)
+    if not d.is_dir():
+        return []
+    return sorted(p for p in d.iterdir() if p.is_dir() and p.name.startswith("ckpt-"))
+
+
+def save(run_dir: Path, serial: int, tensors: dict[str, torch.Tensor], state: dict[str, Any],
+         keep: int) -> Path:
+    """Write checkpoint `serial` atomically, then keep only the newest `keep`."""
+    root = checkpoint_dir(run_dir)
+    root.mkdir(parents=True, exist_ok=True)
+    final = root / f"ckpt-{serial:08d}"
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-ckpt-", dir=root))
+    try:
+        save_file({k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}, str(tmp / TENSORS),
+                  metadata={"format": FORMAT})
+        state = dict(state, format=FORMAT, sha256={TENSORS: _sha256(tmp / TENSORS)})
+        (tmp / STATE).write_text(json.dumps(state), encoding="utf-8")
+        for name in (TENSORS, STATE):
+            with open(tmp / name, "rb") as f:
+                os.fsync(f.fileno())
+        _fsync_dir(tmp)
+        if final.exists():
+            shutil.rmtree(final)
+        os.replace(tmp, final)
+        _fsync_dir(root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    for old in list_checkpoints(run_dir)[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def load(path: Path) -> Checkpoint:
+    """Load and verify one checkpoint directory (checksum, format); raises CheckpointError."""
+    try:
+        state = json.loads((path / STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise CheckpointError(f"{path / STATE}: unreadable ({e})") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(f"{path / STATE}: not a {FORMAT} state file")
+    expected = state.get("sha256", {}).get(TENSORS)
+    try:
+        actual = _sha256(path / TENSORS)
+    except OSError as e:
+        raise CheckpointError(f"{path / TENSORS}: unreadable ({e})") from None
+    if actual != expected:
+        raise CheckpointError(f"{path / TENSORS}: checksum mismatch (truncated or modified)")
+    try:
+        tensors = load_file(str(path / TENSORS))  # safetensors: plain tensor data, no code
+    except (SafetensorError, OSError, ValueError) as e:
+        raise CheckpointError(f"{path / TENSORS}: not a valid safetensors file ({e})") from None
+    return Checkpoint(path, state, tensors)
+
+
+def latest_valid(run_dir: Path, warn: Optional[Any] = None) -> Optional[Checkpoint]:
+    """The newest checkpoint that verifies; damaged newer ones are reported through `warn`."""
+    for path in reversed(list_checkpoints(run_dir)):
+        try:
+            return load(path)
+        except CheckpointError as e:
+            if warn is not None:
+                warn(f"checkpoint {path.name} is damaged, using the previous one: {e}")
+    return None

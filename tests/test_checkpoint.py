@@ -1,0 +1,217 @@
+"""Checkpoints and resume: a run killed at a random point (SIGKILL, SIGTERM, a damaged
+newest checkpoint) and resumed ends exactly as an uninterrupted run."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+import seqgan
+from seqgan import checkpoint as ckpt
+from seqgan.api import RunLoadError
+from seqgan.cli import main
+
+# big enough that an adversarial iteration takes a fraction of a second, small enough for CI
+RESUME_YAML = """\
+seed: 11
+device: cpu
+oracle: {seed: 2, num_samples: 512, emb_dim: 16, hidden_dim: 16}
+generator: {vocab_size: 300, emb_dim: 16, hidden_dim: 16, seq_len: 10}
+discriminator: {emb_dim: 16, filter_sizes: [2, 3, 5], num_filters: [32, 32, 32]}
+pretrain: {generator_epochs: 3, discriminator_rounds: 2, discriminator_epochs: 1}
+adversarial: {iterations: 8, discriminator_rounds: 2, discriminator_epochs: 1, rollout_num: 4,
+              rollout_update_rate: 0.8}
+train: {batch_size: 32, eval_every: 2, eval_samples: 256, checkpoint_every: 1, keep_checkpoints: 3,
+        threads: 1, tensorboard: false}
+"""
+
+
+@pytest.fixture(scope="module")
+def resume_yaml(tmp_path_factory) -> Path:
+    p = tmp_path_factory.mktemp("cfg") / "resume.yaml"
+    p.write_text(RESUME_YAML)
+    return p
+
+
+@pytest.fixture(scope="module")
+def reference_run(resume_yaml, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("ref") / "run"
+    assert main(["train", "--config", str(resume_yaml), "--out", str(out), "-q"]) == 0
+    return out
+
+
+def metrics_without_timing(run: Path) -> list[dict]:
+    return [{k: v for k, v in json.loads(ln).items() if not k.endswith("_s")}
+            for ln in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def assert_same_run(a: Path, b: Path) -> None:
+    assert metrics_without_timing(a) == metrics_without_timing(b)
+    assert (a / "experiment-log.txt").read_text() == (b / "experiment-log.txt").read_text()
+    for name in ("generator.safetensors", "discriminator.safetensors"):
+        wa, wb = load_file(str(a / name)), load_file(str(b / name))
+        assert wa.keys() == wb.keys()
+        for k in wa:
+            assert torch.equal(wa[k], wb[k]), (name, k)
+
+
+def start(resume_yaml: Path, out: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "seqgan", "train", "--config", str(resume_yaml), "--out", str(out), "-q"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_adversarial(proc: subprocess.Popen, out: Path, timeout: float = 120) -> None:
+    """Block until the run has logged its first adversarial iteration."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        m = out / "metrics.jsonl"
+        if m.exists() and '"phase": "adversarial"' in m.read_text():
+            return
+        assert proc.poll() is None, proc.communicate()
+        time.sleep(0.01)
+    raise AssertionError("the run did not reach the adversarial phase in time")
+
+
+def resume(out: Path, *extra: str) -> int:
+    return main(["train", "--resume", str(out), "-q", *extra])
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_killed_and_resumed_equals_uninterrupted(sig, resume_yaml, reference_run, tmp_path):
+    out = tmp_path / "run"
+    proc = start(resume_yaml, out)
+    wait_for_adversarial(proc, out)
+    time.sleep(random.Random(sig).uniform(0.0, 0.3))  # a random point inside the adversarial phase
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert not (out / "summary.json").exists(), "the run finished before the signal; nothing was tested"
+    if sig == signal.SIGTERM:
+        assert proc.returncode == 128 + signal.SIGTERM
+        assert "checkpoint" in err and f"--resume {out}" in err
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    assert ckpt.list_checkpoints(out), "no checkpoint was written before the kill"
+    assert resume(out) == 0
+    assert_same_run(out, reference_run)
+
+
+def test_damaged_latest_checkpoint_falls_back(resume_yaml, reference_run, tmp_path, capsys):
+    out = tmp_path / "run"
+    proc = start(resume_yaml, out)
+    wait_for_adversarial(proc, out)
+    time.sleep(0.1)
+    proc.kill()
+    proc.communicate(timeout=60)
+    ckpts = ckpt.list_checkpoints(out)
+    assert len(ckpts) >= 2
+    newest = ckpts[-1] / ckpt.TENSORS
+    with open(newest, "r+b") as f:  # truncate to half: a crash during a copy, a full disk
+        f.truncate(newest.stat().st_size // 2)
+    assert resume(out) == 0
+    assert f"checkpoint {ckpts[-1].name} is damaged" in capsys.readouterr().err
+    assert_same_run(out, reference_run)
+
+
+def test_resume_refuses_a_changed_config_and_extends_iterations(resume_yaml, reference_run, tmp_path, capsys):
+    import shutil
+    out = tmp_path / "run"
+    shutil.copytree(reference_run, out)
+    assert resume(out, "--set", "generator.hidden_dim=32") == 2
+    err = capsys.readouterr().err
+    assert "generator.hidden_dim (16 -> 32)" in err and err.startswith("seqgan: error: --resume")
+    # a finished run can be extended: 8 -> 10 iterations continue from the last checkpoint
+    assert resume(out, "--set", "adversarial.iterations=10") == 0
+    adv = [r for r in metrics_without_timing(out) if r["phase"] == "adversarial"]
+    assert [r["step"] for r in adv] == list(range(10))
+    assert adv[:7] == [r for r in metrics_without_timing(reference_run) if r["phase"] == "adversarial"][:7]
+    assert resume(tmp_path / "nothing") == 2
+
+
+class _Payload:
+    """Unpickling this would create a file: the proof that something was executed."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_loading_never_unpickles(reference_run, tmp_path):
+    import shutil
+    out = tmp_path / "run"
+    shutil.copytree(reference_run, out)
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(_Payload(marker))
+    (out / "generator.safetensors").write_bytes(payload)
+    with pytest.raises(RunLoadError, match="not a valid safetensors file"):
+        seqgan.load(out)
+    # a checkpoint whose tensors are a pickle, with a matching checksum, is refused too
+    newest = ckpt.list_checkpoints(out)[-1]
+    (newest / ckpt.TENSORS).write_bytes(payload)
+    state = json.loads((newest / ckpt.STATE).read_text())
+    state["sha256"][ckpt.TENSORS] = ckpt._sha256(newest / ckpt.TENSORS)
+    (newest / ckpt.STATE).write_text(json.dumps(state))
+    with pytest.raises(ckpt.CheckpointError, match="not a valid safetensors file"):
+        ckpt.load(newest)
+    assert not marker.exists()
+
+
+def test_generate_and_load(reference_run, tmp_path, capsys):
+    assert main(["generate", str(reference_run), "-n", "7", "--seed", "3"]) == 0
+    first = capsys.readouterr().out
+    assert main(["generate", str(reference_run), "-n", "7", "--seed", "3"]) == 0
+    assert capsys.readouterr().out == first
+    rows = [list(map(int, ln.split())) for ln in first.splitlines()]
+    assert len(rows) == 7 and all(len(r) == 10 and all(0 <= t < 300 for t in r) for r in rows)
+    gen = seqgan.load(reference_run)
+    assert torch.equal(gen.sample(7, seed=3), torch.tensor(rows))
+    assert gen.config.generator.vocab_size == 300 and gen.vocab is None
+    assert main(["generate", str(reference_run), "-n", "3", "--out", str(tmp_path / "s.txt")]) == 0
+    assert len((tmp_path / "s.txt").read_text().splitlines()) == 3
+    assert main(["generate", str(tmp_path), "-n", "3"]) == 2
+    assert "not a seqgan run directory" in capsys.readouterr().err
+
+
+def test_plot_two_runs(reference_run, tmp_path):
+    pytest.importorskip("matplotlib")
+    import shutil
+    other = tmp_path / "other"
+    shutil.copytree(reference_run, other)
+    png = tmp_path / "curves.png"
+    assert main(["plot", str(reference_run), str(other), "--label", "a", "--label", "b", "--out", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+    assert main(["plot", str(tmp_path / "missing")]) == 2
+
+
+def test_checkpoint_roundtrip_of_optimizer_and_rng(tmp_path):
+    model = torch.nn.Linear(3, 2)
+    opt = torch.optim.Adam(model.parameters(), lr=0.1)
+    model(torch.randn(4, 3)).sum().backward()
+    opt.step()
+    g = torch.Generator().manual_seed(5)
+    tensors: dict = {}
+    meta = {"optim": ckpt.optimizer_to_flat("a", opt, tensors), "rng": ckpt.rng_to_flat({"g": g}, tensors)}
+    path = ckpt.save(tmp_path, 1, tensors, meta, keep=1)
+    expected_next = torch.rand(3, generator=g)
+    loaded = ckpt.load(path)
+    opt2 = torch.optim.Adam(model.parameters(), lr=0.1)
+    ckpt.optimizer_from_flat("a", opt2, loaded.state["optim"], loaded.tensors)
+    for k, v in opt.state_dict()["state"][0].items():
+        assert torch.equal(v, opt2.state_dict()["state"][0][k])
+    g2 = torch.Generator()
+    ckpt.rng_from_flat({"g": g2}, loaded.state["rng"], loaded.tensors)
+    assert torch.equal(torch.rand(3, generator=g2), expected_next)
+    ckpt.save(tmp_path, 2, tensors, meta, keep=1)  # keep=1 prunes the first
+    assert [p.name for p in ckpt.list_checkpoints(tmp_path)] == ["ckpt-00000002"]
