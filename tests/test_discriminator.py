@@ -90,3 +90,24 @@ def test_l2_touches_only_the_output_layer(tiny_disc_cfg):
 def test_filter_longer_than_sequence_is_refused():
     with pytest.raises(ValueError, match=r"filter_sizes \[20\] exceed seq_len=10"):
         Discriminator(DiscriminatorConfig(filter_sizes=[2, 20], num_filters=[3, 3]), 50, 10)
+
+
+@pytest.mark.parametrize("cfg, V, T", [
+    (DiscriminatorConfig(emb_dim=6, filter_sizes=[1, 2, 3, 7], num_filters=[3, 4, 2, 5]), 11, 7),
+    (DiscriminatorConfig(), 5000, 20),
+])
+def test_shared_tables_equal_the_convolutions(cfg, V, T):
+    """The scoring shortcut (per-(token, offset) tables + embedding_bag sums) is exact."""
+    d = Discriminator(cfg, V, T, torch.Generator().manual_seed(0)).eval()
+    x = torch.randint(0, V, (300, T), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        plain, shared = d(x), d(x, tables=d.conv_tables())
+        torch.testing.assert_close(shared, plain, atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(d.features(x, d.conv_tables()), d.features(x), atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(d.prob_real(x, chunk=128, shared_tables=True),
+                               d.prob_real(x, shared_tables=False), atol=1e-5, rtol=0)
+    # the table rows are the first layer's work: row j*V + v = embedding[v] @ W_k[:, :, j].T
+    k_index = cfg.filter_sizes.index(max(cfg.filter_sizes))
+    w, table = d.conv_w[k_index], d.conv_tables()[k_index]
+    j, v = w.shape[2] - 1, V - 1
+    torch.testing.assert_close(table[j * V + v], d.embedding[v] @ w[:, :, j].t())

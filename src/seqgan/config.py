@@ -119,6 +119,9 @@ class AdversarialConfig:
     """'sum' over batch and time (faithful) or 'mean' (divides by B*T)."""
     score_chunk: int = 4096
     """Completions scored by the discriminator per forward pass (caps rollout memory)."""
+    score_tables: bool = True
+    """Score completions through per-(token, offset) tables of the first layer, shared by all of them
+    (exact, about 4x less convolution time); false: plain convolutions."""
 
 
 @dataclass

@@ -15,7 +15,10 @@ prefixes:
    s * N * B rows; rows whose prefix ends at s join at step s with the teacher-forced
    state. So each step is one batched LSTM step and one batched categorical draw over
    a contiguous block of rows, and no work is spent on tokens that are already fixed;
-3. all completions are scored by D in chunks of `score_chunk` rows.
+3. all completions are scored by D in chunks of `score_chunk` rows. D's weights are fixed
+   while scoring and its first layer is linear in the embeddings, so the convolutions
+   become sums of rows of per-(token, offset) tables computed once per call
+   (`Discriminator.conv_tables`): exact, and about 4x cheaper than the convolutions.
 """
 
 from __future__ import annotations
@@ -77,11 +80,17 @@ def sample_completions(policy: LSTMLM, Y: Tensor, num_rollouts: int,
 
 @torch.no_grad()
 def rollout_rewards(policy: LSTMLM, discriminator: Discriminator, Y: Tensor, num_rollouts: int,
-                    generator: Optional[torch.Generator] = None, score_chunk: int = 4096) -> Rollout:
-    """Q (B, T) for the sampled batch Y (B, T); see the module docstring."""
+                    generator: Optional[torch.Generator] = None, score_chunk: int = 4096,
+                    score_tables: Optional[bool] = None) -> Rollout:
+    """Q (B, T) for the sampled batch Y (B, T); see the module docstring.
+
+    score_tables: score through the discriminator's shared convolution tables
+    (`Discriminator.conv_tables`, exact); None decides by the number of completions.
+    """
     B, T = Y.shape
     completions = sample_completions(policy, Y, num_rollouts, generator)  # (T-1, N, B, T)
-    scores = discriminator.prob_real(completions.view(-1, T), chunk=score_chunk)  # ((T-1)*N*B,)
+    scores = discriminator.prob_real(completions.view(-1, T), chunk=score_chunk,
+                                     shared_tables=score_tables)  # ((T-1)*N*B,)
     scores = scores.view(T - 1, num_rollouts, B)
     q = torch.empty(B, T, device=Y.device)
     q[:, : T - 1] = scores.mean(dim=1).t()  # (T-1, B) -> (B, T-1)

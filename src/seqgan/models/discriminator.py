@@ -24,6 +24,10 @@ from torch import Tensor, nn
 from seqgan.config import DiscriminatorConfig
 
 
+#: from this many sequences on, `prob_real` scores through the shared convolution tables
+TABLES_MIN_ROWS = 1024
+
+
 def _trunc_normal(shape: tuple[int, ...], std: float, generator: Optional[torch.Generator]) -> Tensor:
     """N(0, std) truncated at 2 std by redrawing (TF's truncated_normal)."""
     x = torch.randn(shape, generator=generator)
@@ -69,21 +73,57 @@ class Discriminator(nn.Module):
         self.out_w = nn.Parameter(_trunc_normal((Fn, 2), 0.1, g))
         self.out_b = nn.Parameter(torch.full((2,), 0.1))
 
-    def features(self, x: Tensor) -> Tensor:
-        """Conv + max-pool + highway features. x (B, T) int -> (B, F)."""
-        emb = F.embedding(x, self.embedding).transpose(1, 2)  # (B, E, T)
-        pooled = [F.conv1d(emb, w, b).relu_().amax(dim=2)  # (B, n_k, T-k+1) -> (B, n_k)
-                  for w, b in zip(self.conv_w, self.conv_b)]
-        z = torch.cat(pooled, 1)  # (B, F)
+    @torch.no_grad()
+    def conv_tables(self) -> list[Tensor]:
+        """The first layer's work per (token, offset), shared by every sequence scored.
+
+        The convolution is linear in the embeddings: window s of width k gives
+        sum_j embedding[x_{s+j}] @ W_k[:, :, j].T, so with the table
+        P_k[j * V + v] = embedding[v] @ W_k[:, :, j].T  (one (V, E) @ (E, k * n_k) matmul)
+        the window is a sum of k table rows. Returns, per width k, P_k of shape (k * V, n_k).
+        """
+        V, E = self.embedding.shape
+        tables = []
+        for w in self.conv_w:  # (n, E, k)
+            n, _, k = w.shape
+            t = self.embedding @ w.permute(1, 2, 0).reshape(E, k * n)  # (V, k*n): [v, j*n + f]
+            tables.append(t.view(V, k, n).transpose(0, 1).reshape(k * V, n))  # (k*V, n)
+        return tables
+
+    def _pooled_from_tables(self, x: Tensor, tables: list[Tensor]) -> Tensor:
+        """Same values as the convolution + ReLU + max-pool, from `conv_tables()`:
+        one embedding_bag sum of k rows per window, then relu(max_s(conv) + b), which
+        equals max_s relu(conv + b) since both maps are monotone. x (B, T) -> (B, F)."""
+        B, T = x.shape
+        V = self.embedding.shape[0]
+        pooled = []
+        for k, table, b in zip(self.filter_sizes, tables, self.conv_b):
+            offsets = torch.arange(k, device=x.device) * V  # row j*V + token
+            idx = (x.unfold(1, k, 1) + offsets).reshape(-1, k)  # (B*(T-k+1), k)
+            conv = F.embedding_bag(idx, table, mode="sum").view(B, T - k + 1, -1)  # (B, T-k+1, n_k)
+            pooled.append(conv.amax(1).add_(b).relu_())  # (B, n_k)
+        return torch.cat(pooled, 1)
+
+    def features(self, x: Tensor, tables: Optional[list[Tensor]] = None) -> Tensor:
+        """Conv + max-pool + highway features. x (B, T) int -> (B, F).
+        With `tables` (from `conv_tables()`, no autograd) the convolutions are table sums."""
+        if tables is not None:
+            z = self._pooled_from_tables(x, tables)
+        else:
+            emb = F.embedding(x, self.embedding).transpose(1, 2)  # (B, E, T)
+            pooled = [F.conv1d(emb, w, b).relu_().amax(dim=2)  # (B, n_k, T-k+1) -> (B, n_k)
+                      for w, b in zip(self.conv_w, self.conv_b)]
+            z = torch.cat(pooled, 1)  # (B, F)
         Fn = z.shape[1]
         hw = torch.addmm(self.highway_b, z, self.highway_w)  # (B, 2F)
         t = torch.sigmoid(hw[:, Fn:])
         return t * torch.relu(hw[:, :Fn]) + (1.0 - t) * z  # (B, F)
 
-    def forward(self, x: Tensor, dropout_generator: Optional[torch.Generator] = None) -> Tensor:
+    def forward(self, x: Tensor, dropout_generator: Optional[torch.Generator] = None,
+                tables: Optional[list[Tensor]] = None) -> Tensor:
         """Logits (B, 2). Dropout (keep `dropout_keep`) only in training mode, drawn from
         `dropout_generator` so that runs repeat exactly."""
-        h = self.features(x)
+        h = self.features(x, tables)
         if self.training and self.dropout_keep < 1.0:
             keep = torch.rand(h.shape, generator=dropout_generator, device=h.device) < self.dropout_keep
             h = h * keep / self.dropout_keep
@@ -94,12 +134,20 @@ class Discriminator(nn.Module):
         return 0.5 * (self.out_w.pow(2).sum() + self.out_b.pow(2).sum())
 
     @torch.no_grad()
-    def prob_real(self, x: Tensor, chunk: int = 4096) -> Tensor:
-        """D(x) = p(real | x) without dropout, in chunks of `chunk` rows. x (M, T) -> (M,)."""
+    def prob_real(self, x: Tensor, chunk: int = 4096, shared_tables: Optional[bool] = None) -> Tensor:
+        """D(x) = p(real | x) without dropout, in chunks of `chunk` rows. x (M, T) -> (M,).
+
+        shared_tables: score through `conv_tables()` (exact; pays off from about a thousand
+        sequences, e.g. the rollout's 19,456 completions); None decides by size.
+        """
+        if shared_tables is None:
+            shared_tables = x.shape[0] >= TABLES_MIN_ROWS
         was_training = self.training
         self.eval()
         try:
-            out = [torch.softmax(self(x[lo:lo + chunk]), dim=1)[:, 1] for lo in range(0, x.shape[0], chunk)]
+            tables = self.conv_tables() if shared_tables else None
+            out = [torch.softmax(self(x[lo:lo + chunk], tables=tables), dim=1)[:, 1]
+                   for lo in range(0, x.shape[0], chunk)]
         finally:
             self.train(was_training)
         return torch.cat(out)

@@ -25,7 +25,7 @@ def pg_step(gen: LSTMLM, policy: LSTMLM, disc: Discriminator, opt: torch.optim.O
     """1. sample B sequences  2. rewards Q (B, T) by rollouts of `policy` scored by `disc`
     3. L = -sum log G(y_t|y_<t) Q[b, t]  4. one Adam step with global-norm clipping."""
     Y = gen.sample(batch_size, rng)  # (B, T)
-    q = rollout_rewards(policy, disc, Y, cfg.rollout_num, rng, cfg.score_chunk).rewards  # (B, T)
+    q = rollout_rewards(policy, disc, Y, cfg.rollout_num, rng, cfg.score_chunk, cfg.score_tables).rewards  # (B, T)
     gen.train()
     loss = pg_loss(gen.log_probs(Y), q, cfg.reward_baseline, cfg.loss_reduction)
     opt.zero_grad(set_to_none=True)
