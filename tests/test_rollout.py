@@ -20,7 +20,7 @@ class TokenMeanD:
     def __init__(self, V: int) -> None:
         self.V = V
 
-    def prob_real(self, x: torch.Tensor, chunk: int = 4096) -> torch.Tensor:
+    def prob_real(self, x: torch.Tensor, chunk: int = 4096, shared_tables: object = None) -> torch.Tensor:
         return x.double().mean(1).float() / (self.V - 1)
 
 

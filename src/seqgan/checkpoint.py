@@ -89,10 +89,11 @@ def optimizer_from_flat(name: str, opt: torch.optim.Optimizer, meta: dict[str, A
 
 # ----------------------------------------------------------------------------- RNG
 
-def rng_to_flat(generators: dict[str, torch.Generator], tensors: dict[str, torch.Tensor]) -> dict[str, Any]:
-    """Every RNG state: the run's torch.Generators, torch's global CPU/CUDA, numpy, python."""
+def rng_to_flat(generators: dict[str, torch.Generator | torch.Tensor], tensors: dict[str, torch.Tensor]) -> dict[str, Any]:
+    """Every RNG state: the run's torch.Generators (or their states, e.g. gathered from other
+    torchrun ranks), torch's global CPU/CUDA, numpy, python."""
     for name, g in generators.items():
-        tensors[f"rng.{name}"] = g.get_state()
+        tensors[f"rng.{name}"] = g.get_state() if isinstance(g, torch.Generator) else g.to("cpu")
     tensors["rng.torch_global"] = torch.get_rng_state()
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         for i, s in enumerate(torch.cuda.get_rng_state_all()):

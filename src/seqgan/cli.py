@@ -24,6 +24,7 @@ examples:
   seqgan train --resume runs/quick__0__20261128-120000   # continue a stopped run
   seqgan train --resume RUN_DIR --set adversarial.iterations=400  # extend a finished run
   seqgan config --list                           # every config key with its default and meaning
+  torchrun --nproc_per_node=2 -m seqgan train --preset paper   # data-parallel over 2 processes (GPUs or CPUs)
 """
 
 
@@ -50,13 +51,13 @@ def _train_overrides(args: argparse.Namespace) -> list[str]:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from seqgan import checkpoint as ckpt
+    from seqgan import distributed
     from seqgan.config import RESUME_SAFE_KEYS, diff
     from seqgan.models.oracle import OracleFileError
     from seqgan.train.run import Interrupted, train
 
     if args.config and args.preset:
         raise ConfigError("give either --preset or --config, not both")
-    resume = None
     if args.resume:
         run_dir = Path(args.resume)
         saved_path = run_dir / "config.yaml"
@@ -69,30 +70,55 @@ def cmd_train(args: argparse.Namespace) -> int:
             what = ", ".join(f"{k} ({a!r} -> {b!r})" for k, (a, b) in sorted(changed.items()))
             raise ConfigError(f"--resume {run_dir}: the config differs from the run's in {what}; only "
                               f"{', '.join(sorted(RESUME_SAFE_KEYS))} may change when resuming")
-        resume = ckpt.latest_valid(run_dir, warn=lambda m: print(f"seqgan: warning: {m}", file=sys.stderr))
-        if resume is None:
-            raise ConfigError(f"--resume {run_dir}: no valid checkpoint in {ckpt.checkpoint_dir(run_dir)}")
-        out = run_dir
     else:
         source = args.config or args.preset or "quick"
         cfg = load_config(source, _train_overrides(args))
-        name = Path(source).stem if args.config else source
-        out = Path(args.out) if args.out else _default_out(name, cfg.seed)
-        if out.exists() and any(out.iterdir()):
-            raise ConfigError(f"--out {out}: directory exists and is not empty; choose a new one "
-                              f"(or continue it with --resume {out})")
     if cfg.oracle.path and not Path(cfg.oracle.path).is_file():
         raise ConfigError(f"oracle.path={cfg.oracle.path}: no such file")
-    if args.print_config:
-        print(dump_yaml(cfg), end="")
+
+    # under torchrun: join the process group; rank 0 decides the run directory and the checkpoint
+    world, device = distributed.init(cfg.device)
     try:
-        train(cfg, out, quiet=args.quiet, resume=resume)
-    except OracleFileError as e:
-        raise ConfigError(str(e)) from None
-    except Interrupted as e:
-        where = f"; checkpoint {e.path}" if e.path else ""
-        print(f"seqgan: {e}{where}; continue with: seqgan train --resume {out}", file=sys.stderr)
-        return 128 + e.signum
+        if world.distributed and cfg.device == "cuda" and (device is None or device.type != "cuda"):
+            raise ConfigError("device=cuda but no CUDA GPU is visible to torch; use --set device=cpu or auto")
+        resume = None
+        if args.resume:
+            out = Path(args.resume)
+            warn = (lambda m: print(f"seqgan: warning: {m}", file=sys.stderr)) if world.is_main else None
+            latest = ckpt.latest_valid(out, warn=warn) if world.is_main else None
+            chosen = distributed.broadcast_object(str(latest.path) if latest else None, world)
+            if chosen is None:
+                raise ConfigError(f"--resume {out}: no valid checkpoint in {ckpt.checkpoint_dir(out)}")
+            resume = latest if world.is_main else ckpt.load(Path(chosen))
+        else:
+            name = Path(args.config).stem if args.config else (args.preset or "quick")
+            out = Path(distributed.broadcast_object(str(args.out or _default_out(name, cfg.seed)), world))
+            if out.exists() and any(out.iterdir()):
+                raise ConfigError(f"--out {out}: directory exists and is not empty; choose a new one "
+                                  f"(or continue it with --resume {out})")
+        distributed.barrier(world)  # every rank has checked before rank 0 writes anything
+        if args.print_config and world.is_main:
+            print(dump_yaml(cfg), end="")
+        try:
+            train(cfg, out, quiet=args.quiet, resume=resume, world=world, device=device)
+        except OracleFileError as e:
+            raise ConfigError(str(e)) from None
+        except Interrupted as e:
+            if world.is_main:
+                where = f"; checkpoint {e.path}" if e.path else ""
+                print(f"seqgan: {e}{where}; continue with: seqgan train --resume {out}", file=sys.stderr)
+            return 128 + e.signum
+        except RuntimeError as e:
+            if not world.distributed:
+                raise
+            # a collective failed: another rank died or the network broke; torchrun ends the job
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            print(f"seqgan: error: rank {world.rank}: lost another torchrun process ({first}); the newest "
+                  f"checkpoint in {out}/checkpoints is intact: rerun the same torchrun command with "
+                  f"'seqgan train --resume {out}'", file=sys.stderr)
+            return 1
+    finally:
+        distributed.shutdown()
     return 0
 
 

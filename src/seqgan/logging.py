@@ -27,17 +27,20 @@ class MetricLogger:
 
     def __init__(self, run_dir: str | Path, quiet: bool = False, elapsed_s: float = 0.0,
                  truncate_to: Optional[dict[str, int]] = None, tensorboard: bool = False,
-                 purge_step: Optional[int] = None) -> None:
+                 purge_step: Optional[int] = None, enabled: bool = True) -> None:
         self.run_dir = Path(run_dir)
-        self.quiet = quiet
+        self.enabled = enabled
+        self.quiet = quiet or not enabled
         self.start = time.perf_counter() - elapsed_s
+        self._tb: Any = None
+        if not enabled:  # another torchrun rank owns the files
+            return
         for name, size in (truncate_to or {}).items():
             path = self.run_dir / name
             if path.exists() and path.stat().st_size > size:
                 os.truncate(path, size)
         self._jsonl = open(self.run_dir / METRICS, "a", encoding="utf-8")
         self._explog = open(self.run_dir / EXPLOG, "a", encoding="utf-8")
-        self._tb: Any = None
         if tensorboard:
             try:
                 from torch.utils.tensorboard import SummaryWriter
@@ -51,6 +54,8 @@ class MetricLogger:
         return time.perf_counter() - self.start
 
     def offsets(self) -> dict[str, int]:
+        if not self.enabled:
+            return {}
         self._jsonl.flush()
         self._explog.flush()
         return {METRICS: self._jsonl.tell(), EXPLOG: self._explog.tell()}
@@ -60,6 +65,8 @@ class MetricLogger:
         for k, v in values.items():
             record[k] = None if isinstance(v, float) and not math.isfinite(v) else v
         record["wall_time_s"] = round(self.elapsed(), 3)
+        if not self.enabled:
+            return record
         self._jsonl.write(json.dumps(record) + "\n")
         self._jsonl.flush()
         if self._tb is not None and global_step is not None:
@@ -71,6 +78,8 @@ class MetricLogger:
 
     def experiment_log(self, line: str) -> None:
         """A line in the original's format ('pre-training...', 'epoch:\\t5\\tnll:\\t9.42939')."""
+        if not self.enabled:
+            return
         self._explog.write(line + "\n")
         self._explog.flush()
 
@@ -85,6 +94,8 @@ class MetricLogger:
         return tqdm(total=total, initial=initial, desc=desc, disable=self.quiet, dynamic_ncols=True, leave=True)
 
     def close(self) -> None:
+        if not self.enabled:
+            return
         self._jsonl.close()
         self._explog.close()
         if self._tb is not None:

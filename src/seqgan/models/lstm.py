@@ -78,6 +78,15 @@ def sample_categorical(logits: Tensor, generator: Optional[torch.Generator] = No
     return out
 
 
+def log_probs_from_logits(logits: Tensor, tokens: Tensor) -> Tensor:
+    """log softmax(logits)[token] at every position. logits (B, T, V), tokens (B, T) -> (B, T).
+
+    Separate from the model so that a DistributedDataParallel wrapper's forward (which
+    returns the logits) can be used for training steps."""
+    B, T, V = logits.shape
+    return -F.cross_entropy(logits.reshape(B * T, V), tokens.reshape(B * T), reduction="none").view(B, T)
+
+
 class LSTMLM(nn.Module):
     """Single-layer LSTM language model with the original's equations and layout."""
 
@@ -166,9 +175,7 @@ class LSTMLM(nn.Module):
 
     def log_probs(self, tokens: Tensor) -> Tensor:
         """log p(y_t | y_<t) for every position. tokens (B, T) -> (B, T)."""
-        logits = self(tokens)  # (B, T, V)
-        B, T, V = logits.shape
-        return -F.cross_entropy(logits.reshape(B * T, V), tokens.reshape(B * T), reduction="none").view(B, T)
+        return log_probs_from_logits(self(tokens), tokens)
 
     @torch.no_grad()
     def token_nll(self, tokens: Tensor) -> Tensor:

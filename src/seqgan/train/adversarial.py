@@ -6,33 +6,62 @@ from dataclasses import dataclass
 from typing import Optional
 
 import torch
+from torch import Tensor
 
 from seqgan.config import AdversarialConfig
+from seqgan.distributed import SINGLE, World, all_reduce_sum
 from seqgan.losses import pg_loss
 from seqgan.models.discriminator import Discriminator
-from seqgan.models.lstm import LSTMLM
+from seqgan.models.lstm import LSTMLM, log_probs_from_logits
 from seqgan.rollout import rollout_rewards
 
 
 @dataclass
 class PGStats:
     loss: float
+    """The policy-gradient loss of the global batch."""
     reward_mean: float
+    """Mean of Q over the global batch and all positions."""
+
+
+def pg_update(model: torch.nn.Module, opt: torch.optim.Optimizer, Y: Tensor, q: Tensor, baseline: str,
+              reduction: str, grad_clip: float, world: World = SINGLE) -> PGStats:
+    """L = -sum_{b,t} log G(y_t|y_<t) Q[b, t] on (Y, Q), one Adam step with global-norm clipping.
+
+    `model` is the generator or, under torchrun, its DistributedDataParallel wrapper; Y (b, T)
+    and q (b, T) are then this rank's share of the global batch, and the step equals the
+    single-process step on the whole batch: DDP averages gradients over the K ranks, so a
+    'sum' loss is scaled by K, and the 'mean' baseline uses the global batch's mean.
+    """
+    model.train()
+    lp = log_probs_from_logits(model(Y), Y)  # (b, T)
+    if world.distributed:
+        B = Y.shape[0] * world.size
+        if baseline == "mean":
+            q = q - all_reduce_sum(q.sum(0, keepdim=True), world) / B
+        loss = pg_loss(lp, q, "none", reduction)
+        scaled = loss * world.size if reduction == "sum" else loss
+    else:
+        loss = scaled = pg_loss(lp, q, baseline, reduction)
+    opt.zero_grad(set_to_none=True)
+    scaled.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    opt.step()
+    sums = all_reduce_sum(torch.stack([loss.detach(), q.sum()]), world).tolist()
+    total_loss = sums[0] if reduction == "sum" else sums[0] / world.size
+    return PGStats(loss=total_loss, reward_mean=sums[1] / (q.numel() * world.size))
 
 
 def pg_step(gen: LSTMLM, policy: LSTMLM, disc: Discriminator, opt: torch.optim.Optimizer,
-            cfg: AdversarialConfig, batch_size: int, grad_clip: float, rng: torch.Generator) -> PGStats:
+            cfg: AdversarialConfig, batch_size: int, grad_clip: float, rng: torch.Generator,
+            model: Optional[torch.nn.Module] = None, world: World = SINGLE) -> PGStats:
     """1. sample B sequences  2. rewards Q (B, T) by rollouts of `policy` scored by `disc`
-    3. L = -sum log G(y_t|y_<t) Q[b, t]  4. one Adam step with global-norm clipping."""
+    3. L = -sum log G(y_t|y_<t) Q[b, t]  4. one Adam step with global-norm clipping.
+    Under torchrun `batch_size` is this rank's share and only its rows are rolled out."""
     Y = gen.sample(batch_size, rng)  # (B, T)
     q = rollout_rewards(policy, disc, Y, cfg.rollout_num, rng, cfg.score_chunk, cfg.score_tables).rewards  # (B, T)
-    gen.train()
-    loss = pg_loss(gen.log_probs(Y), q, cfg.reward_baseline, cfg.loss_reduction)
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(gen.parameters(), grad_clip)
-    opt.step()
-    return PGStats(loss=float(loss.detach()), reward_mean=float(q.mean()))
+    return pg_update(model if model is not None else gen, opt, Y, q, cfg.reward_baseline, cfg.loss_reduction,
+                     grad_clip, world)
 
 
 @torch.no_grad()

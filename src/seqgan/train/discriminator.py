@@ -4,10 +4,12 @@ shuffled once, `epochs` passes in full batches (reference §1; the original's Di
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import torch
 from torch import Tensor
 
+from seqgan.distributed import SINGLE, World, all_reduce_sum
 from seqgan.losses import discriminator_loss
 from seqgan.models.discriminator import Discriminator
 from seqgan.models.lstm import LSTMLM
@@ -25,10 +27,16 @@ class RoundStats:
 
 def discriminator_round(disc: Discriminator, opt: torch.optim.Optimizer, gen: LSTMLM, real: Tensor,
                         epochs: int, batch_size: int, l2: float, rng: torch.Generator,
-                        num_samples: int = 0) -> RoundStats:
+                        num_samples: int = 0, model: Optional[torch.nn.Module] = None,
+                        world: World = SINGLE) -> RoundStats:
     """Sample as many negatives as real sequences from `gen`, then train `disc` for `epochs`
     passes. num_samples > 0 uses a random subset of that many real sequences (a departure
-    from the original, which always uses the whole real set)."""
+    from the original, which always uses the whole real set).
+
+    Under torchrun, `model` is disc's DistributedDataParallel wrapper and `real`,
+    `num_samples`, `batch_size` are this rank's shares; the statistics are global.
+    """
+    model = model if model is not None else disc
     if 0 < num_samples < real.shape[0]:
         real = real[torch.randperm(real.shape[0], generator=rng, device=rng.device)[:num_samples].to(real.device)]
     fake = gen.sample(real.shape[0], rng)  # (M, T)
@@ -44,7 +52,7 @@ def discriminator_round(disc: Discriminator, opt: torch.optim.Optimizer, gen: LS
         stats.zero_()
         for i in range(num_batches):
             xb, yb = x[i * batch_size:(i + 1) * batch_size], y[i * batch_size:(i + 1) * batch_size]
-            logits = disc(xb, dropout_generator=rng)  # (B, 2)
+            logits = model(xb, dropout_generator=rng)  # (B, 2)
             loss = discriminator_loss(disc, logits, yb, l2)
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -54,5 +62,6 @@ def discriminator_round(disc: Discriminator, opt: torch.optim.Optimizer, gen: LS
                 is_real = yb.float()
                 stats += torch.stack([loss.detach(), (correct * is_real).sum(), is_real.sum(),
                                       (correct * (1 - is_real)).sum(), (1 - is_real).sum()])
-    s = stats.tolist()
+    s = all_reduce_sum(stats, world).tolist()
+    num_batches *= world.size
     return RoundStats(loss=s[0] / max(num_batches, 1), acc_real=s[1] / max(s[2], 1), acc_fake=s[3] / max(s[4], 1))

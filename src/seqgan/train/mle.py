@@ -5,22 +5,28 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from seqgan.distributed import SINGLE, World, all_reduce_sum
 from seqgan.losses import mle_loss
-from seqgan.models.lstm import LSTMLM
+from seqgan.models.lstm import log_probs_from_logits
 
 
-def mle_epoch(gen: LSTMLM, opt: torch.optim.Optimizer, data: Tensor, batch_size: int, grad_clip: float) -> float:
+def mle_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, data: Tensor, batch_size: int, grad_clip: float,
+              world: World = SINGLE) -> float:
     """One pass over `data` (M, T) in order, in full batches (the original keeps M // B batches
-    and does not shuffle). Returns the mean per-token NLL over the epoch's batches."""
-    gen.train()
+    and does not shuffle). Returns the mean per-token NLL over the epoch's batches.
+
+    `model` is the generator, or its DistributedDataParallel wrapper under torchrun; then
+    `data` is this rank's shard and `batch_size` its share of the global batch.
+    """
+    model.train()
     num_batches = data.shape[0] // batch_size
     total = torch.zeros((), device=data.device)
     for i in range(num_batches):
         batch = data[i * batch_size:(i + 1) * batch_size]  # (B, T)
-        loss = mle_loss(gen.log_probs(batch))
+        loss = mle_loss(log_probs_from_logits(model(batch), batch))
         opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(gen.parameters(), grad_clip)
+        loss.backward()  # under DDP: gradients averaged over ranks = the global batch's mean loss
+        torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
         opt.step()
         total += loss.detach()
-    return float(total) / max(num_batches, 1)
+    return float(all_reduce_sum(total, world)) / world.size / max(num_batches, 1)

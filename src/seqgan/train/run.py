@@ -32,6 +32,8 @@ import torch
 
 from seqgan import checkpoint as ckpt
 from seqgan.config import Config, ConfigError, dump_yaml, to_dict
+from seqgan.distributed import (SINGLE, World, all_gather_object, all_gather_rows, all_reduce_max, all_reduce_sum,
+                                barrier, shard_size)
 from seqgan.files import atomic_write_text, save_weights, write_tokens
 from seqgan.logging import MetricLogger
 from seqgan.models import Discriminator, Generator, Oracle
@@ -46,12 +48,14 @@ STREAM_GENERATOR_INIT, STREAM_DISCRIMINATOR_INIT, STREAM_TRAIN, STREAM_EVAL = ra
 PHASES = ("mle", "discriminator", "adversarial")
 
 
-def stream_seed(seed: int, stream: int) -> int:
-    return int(np.random.SeedSequence([seed, stream]).generate_state(1, dtype=np.uint64)[0] >> 1)
+def stream_seed(seed: int, stream: int, *more: int) -> int:
+    return int(np.random.SeedSequence([seed, stream, *more]).generate_state(1, dtype=np.uint64)[0] >> 1)
 
 
-def make_rng(seed: int, stream: int, device: torch.device) -> torch.Generator:
-    return torch.Generator(device=device).manual_seed(stream_seed(seed, stream))
+def make_rng(seed: int, stream: int, device: torch.device, world: World = SINGLE) -> torch.Generator:
+    """A stream of the run; under torchrun each rank gets its own, derived from (seed, stream, rank)."""
+    extra = (world.rank,) if world.distributed else ()
+    return torch.Generator(device=device).manual_seed(stream_seed(seed, stream, *extra))
 
 
 def resolve_device(name: str) -> torch.device:
@@ -125,6 +129,7 @@ class Run:
     device: torch.device
     oracle: Oracle
     real: torch.Tensor
+    """This rank's real data (all of it outside torchrun)."""
     gen: Generator
     disc: Discriminator
     policy: LSTMLM
@@ -132,31 +137,57 @@ class Run:
     rngs: dict[str, torch.Generator]
     state: TrainState
     log: MetricLogger
+    world: World = SINGLE
+    gen_model: Optional[torch.nn.Module] = None
+    """The generator as trained: itself, or its DistributedDataParallel wrapper under torchrun."""
+    disc_model: Optional[torch.nn.Module] = None
     stop_signal: Optional[int] = None
 
+    @property
+    def batch(self) -> int:
+        """This rank's share of the global batch `train.batch_size`."""
+        return self.cfg.train.batch_size // self.world.size
+
+    def share(self, n: int) -> int:
+        return n // self.world.size
+
     # ------------------------------------------------------------------ checkpoints
-    def checkpoint(self) -> Path:
-        tensors: dict[str, torch.Tensor] = {"data.real": self.real}
-        for prefix, module in (("generator", self.gen), ("discriminator", self.disc)):
-            tensors.update({f"{prefix}.{k}": v for k, v in module.state_dict().items()})
-        if self.policy is not self.gen:
-            tensors.update({f"rollout.{k}": v for k, v in self.policy.state_dict().items()})
-        optim = {name: ckpt.optimizer_to_flat(name, opt, tensors) for name, opt in self.optimizers.items()}
-        rng = ckpt.rng_to_flat(self.rngs, tensors)
+    def checkpoint(self) -> Optional[Path]:
+        """Save on rank 0 (every rank takes part: the random streams of all ranks are saved)."""
         self.state.serial += 1
-        state = {"train_state": asdict(self.state), "optimizers": optim, "rng": rng, "config": to_dict(self.cfg),
-                 "log_offsets": self.log.offsets(), "elapsed_s": self.log.elapsed()}
-        return ckpt.save(self.run_dir, self.state.serial, tensors, state, self.cfg.train.keep_checkpoints)
+        real = all_gather_rows(self.real, self.world)  # rank-major shards
+        rng_states: dict[str, Any] = {name: g.get_state() for name, g in self.rngs.items()}
+        if self.world.distributed:
+            per_rank = all_gather_object({k: v.cpu() for k, v in rng_states.items()}, self.world)
+            rng_states = {f"rank{r}.{k}": v for r, states in enumerate(per_rank) for k, v in states.items()}
+        path = None
+        if self.world.is_main:
+            tensors: dict[str, torch.Tensor] = {"data.real": real}
+            for prefix, module in (("generator", self.gen), ("discriminator", self.disc)):
+                tensors.update({f"{prefix}.{k}": v for k, v in module.state_dict().items()})
+            if self.policy is not self.gen:
+                tensors.update({f"rollout.{k}": v for k, v in self.policy.state_dict().items()})
+            optim = {name: ckpt.optimizer_to_flat(name, opt, tensors) for name, opt in self.optimizers.items()}
+            rng = ckpt.rng_to_flat(rng_states, tensors)
+            state = {"train_state": asdict(self.state), "optimizers": optim, "rng": rng, "config": to_dict(self.cfg),
+                     "log_offsets": self.log.offsets(), "elapsed_s": self.log.elapsed(), "world_size": self.world.size}
+            path = ckpt.save(self.run_dir, self.state.serial, tensors, state, self.cfg.train.keep_checkpoints)
+        barrier(self.world)
+        return path
 
     def boundary(self, unit_done: bool) -> None:
-        """Called between steps: periodic checkpoint, and the stop on SIGINT/SIGTERM."""
+        """Called between steps: periodic checkpoint, and the stop on SIGINT/SIGTERM
+        (under torchrun the ranks agree, so that all stop at the same step)."""
         every = self.cfg.train.checkpoint_every
         saved = None
         if unit_done and every > 0 and self.state.step % every == 0:
             saved = self.checkpoint()
-        if self.stop_signal is not None:
+        stop = self.stop_signal or 0
+        if self.world.distributed:
+            stop = int(all_reduce_max(torch.tensor([stop], device=self.real.device), self.world)[0])
+        if stop:
             saved = saved or self.checkpoint()
-            raise Interrupted(self.stop_signal, saved)
+            raise Interrupted(stop, saved)
 
     def global_step(self, phase: str, step: int) -> int:
         """A step count increasing across phases (TensorBoard's x axis)."""
@@ -167,8 +198,11 @@ class Run:
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, phase: str, step: int) -> float:
         """NLL-oracle on `train.eval_samples` generator samples; logs the original's line and two samples."""
-        samples = self.gen.sample(self.cfg.train.eval_samples, self.rngs["eval"])  # (M, T)
+        samples = self.gen.sample(self.share(self.cfg.train.eval_samples), self.rngs["eval"])  # (M, T)
         nll = self.oracle.nll(samples)
+        if self.world.distributed:  # every rank scored its share: the mean over all of them
+            nll = float(all_reduce_sum(torch.tensor([nll], dtype=torch.float64, device=samples.device),
+                                       self.world)[0]) / self.world.size
         self.log.nll_line(step, nll)
         self.state.nll[phase].append([step, nll])
         for row in samples[:2].tolist():
@@ -187,10 +221,11 @@ def run_mle(run: Run) -> None:
         while st.step < E:
             epoch = st.step
             t0 = time.perf_counter()
-            loss = mle_epoch(run.gen, run.optimizers["mle"], run.real, cfg.train.batch_size, cfg.train.grad_clip)
+            loss = mle_epoch(run.gen_model or run.gen, run.optimizers["mle"], run.real, run.batch, cfg.train.grad_clip,
+                             run.world)
             rec: dict[str, Any] = {"g_loss": loss,
-                                   "samples_per_s": round((run.real.shape[0] // cfg.train.batch_size)
-                                                          * cfg.train.batch_size / (time.perf_counter() - t0), 1)}
+                                   "samples_per_s": round((run.real.shape[0] // run.batch) * cfg.train.batch_size
+                                                          / (time.perf_counter() - t0), 1)}
             if epoch % every == 0 or epoch == E - 1:
                 rec["nll_oracle"] = run.evaluate("mle", epoch)
             log.log("mle", epoch, run.global_step("mle", epoch), **rec)
@@ -207,8 +242,8 @@ def run_discriminator_pretrain(run: Run) -> None:
     with log.bar(p.discriminator_rounds, "D pre-train", st.step) as bar:
         while st.step < p.discriminator_rounds:
             r = discriminator_round(run.disc, run.optimizers["discriminator"], run.gen, run.real,
-                                    p.discriminator_epochs, cfg.train.batch_size, cfg.discriminator.l2,
-                                    run.rngs["train"], p.discriminator_samples)
+                                    p.discriminator_epochs, run.batch, cfg.discriminator.l2,
+                                    run.rngs["train"], run.share(p.discriminator_samples), run.disc_model, run.world)
             log.log("discriminator", st.step, run.global_step("discriminator", st.step),
                     d_loss=r.loss, d_acc_real=r.acc_real, d_acc_fake=r.acc_fake)
             bar.set_postfix(d_loss=f"{r.loss:.4f}", acc_real=f"{r.acc_real:.3f}", acc_fake=f"{r.acc_fake:.3f}")
@@ -219,7 +254,7 @@ def run_discriminator_pretrain(run: Run) -> None:
 
 def run_adversarial(run: Run) -> None:
     cfg, st, log = run.cfg, run.state, run.log
-    a, B = cfg.adversarial, cfg.train.batch_size
+    a, B = cfg.adversarial, run.batch
     if st.step == 0 and st.part == 0:
         log.experiment_log("adversarial training...")
     with log.bar(a.iterations, "adversarial", st.step) as bar:
@@ -229,7 +264,7 @@ def run_adversarial(run: Run) -> None:
                 # 1. g-steps: sample, rollout rewards, policy gradient
                 t0 = time.perf_counter()
                 stats = [pg_step(run.gen, run.policy, run.disc, run.optimizers["pg"], a, B, cfg.train.grad_clip,
-                                 run.rngs["train"]) for _ in range(a.generator_steps)]
+                                 run.rngs["train"], run.gen_model, run.world) for _ in range(a.generator_steps)]
                 st.pending = {"g_loss": float(np.mean([s.loss for s in stats])),
                               "reward_mean": float(np.mean([s.reward_mean for s in stats])),
                               "g_step_s": round((time.perf_counter() - t0) / a.generator_steps, 3)}
@@ -245,7 +280,7 @@ def run_adversarial(run: Run) -> None:
                 t0 = time.perf_counter()
                 r = discriminator_round(run.disc, run.optimizers["discriminator"], run.gen, run.real,
                                         a.discriminator_epochs, B, cfg.discriminator.l2, run.rngs["train"],
-                                        a.discriminator_samples)
+                                        run.share(a.discriminator_samples), run.disc_model, run.world)
                 st.pending.update(d_loss=r.loss, d_acc_real=r.acc_real, d_acc_fake=r.acc_fake,
                                   d_steps_s=round(st.pending.get("d_steps_s", 0.0) + time.perf_counter() - t0, 3))
                 st.part += 1
@@ -266,9 +301,11 @@ PHASE_FUNCTIONS: dict[str, Callable[[Run], None]] = {
 # ============================================================================ setup and the whole run
 
 def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Oracle, log: MetricLogger,
-           resume: Optional[ckpt.Checkpoint]) -> Run:
+           resume: Optional[ckpt.Checkpoint], world: World) -> Run:
     torch.manual_seed(cfg.seed)  # nothing draws from the global stream; this pins it anyway
-    rngs = {"train": make_rng(cfg.seed, STREAM_TRAIN, device), "eval": make_rng(cfg.seed, STREAM_EVAL, device)}
+    rngs = {"train": make_rng(cfg.seed, STREAM_TRAIN, device, world),
+            "eval": make_rng(cfg.seed, STREAM_EVAL, device, world)}
+    # inits depend on the seed alone, so every torchrun rank starts from the same weights
     gen = Generator(cfg.generator, torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_GENERATOR_INIT)))
     disc = Discriminator(cfg.discriminator, cfg.generator.vocab_size, cfg.generator.seq_len,
                          torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_DISCRIMINATOR_INIT)))
@@ -279,50 +316,89 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Oracle, log
     # three Adams, as the original: MLE, discriminator, and a fresh one for the policy gradient
     optimizers = {"mle": make_adam(gen, cfg.pretrain.generator_lr), "discriminator": make_adam(disc, cfg.discriminator.lr),
                   "pg": make_adam(gen, cfg.adversarial.generator_lr)}
+    n_local = shard_size(cfg.oracle.num_samples, world, "oracle.num_samples")
     if resume is None:
-        real = oracle.sample(cfg.oracle.num_samples, rngs["train"])  # (M, T)
-        write_tokens(run_dir / "real_data.txt", real)
+        real = oracle.sample(n_local, rngs["train"])  # (M / K, T): this rank's shard
+        all_real = all_gather_rows(real, world)
+        if world.is_main:
+            write_tokens(run_dir / "real_data.txt", all_real)
         state = TrainState()
     else:
         t = resume.tensors
-        real = t["data.real"].to(device)
+        saved_world = int(resume.state.get("world_size", 1))
+        if saved_world != world.size:
+            raise ConfigError(f"--resume: the run was made by {saved_world} process(es), this job has {world.size}; "
+                              f"resume it with the same torchrun --nproc_per_node x --nnodes")
+        real = t["data.real"][world.rank * n_local:(world.rank + 1) * n_local].to(device)
         gen.load_state_dict(resume.module_state("generator"))
         disc.load_state_dict(resume.module_state("discriminator"))
         if policy is not gen:
             policy.load_state_dict(resume.module_state("rollout"))
         for name, opt in optimizers.items():
             ckpt.optimizer_from_flat(name, opt, resume.state["optimizers"][name], t)
-        ckpt.rng_from_flat(rngs, resume.state["rng"], t)
+        if world.distributed:
+            own = {f"rank{world.rank}.{k}": g for k, g in rngs.items()}
+            ckpt.rng_from_flat(own, resume.state["rng"], t)
+        else:
+            ckpt.rng_from_flat(rngs, resume.state["rng"], t)
         state = TrainState(**resume.state["train_state"])
-    return Run(cfg, run_dir, device, oracle, real, gen, disc, policy, optimizers, rngs, state, log)
+    gen_model: Optional[torch.nn.Module] = None
+    disc_model: Optional[torch.nn.Module] = None
+    if world.distributed:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+        ids = [device.index] if device.type == "cuda" else None
+        gen_model, disc_model = DDP(gen, device_ids=ids), DDP(disc, device_ids=ids)
+    return Run(cfg, run_dir, device, oracle, real, gen, disc, policy, optimizers, rngs, state, log, world,
+               gen_model, disc_model)
+
+
+def check_world(cfg: Config, world: World) -> None:
+    """Sizes that K torchrun processes must split evenly; raises ConfigError naming the key."""
+    if not world.distributed:
+        return
+    for key, value in (("train.batch_size", cfg.train.batch_size), ("oracle.num_samples", cfg.oracle.num_samples),
+                       ("train.eval_samples", cfg.train.eval_samples),
+                       ("pretrain.discriminator_samples", cfg.pretrain.discriminator_samples),
+                       ("adversarial.discriminator_samples", cfg.adversarial.discriminator_samples)):
+        try:
+            shard_size(value, world, key)
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
 
 
 def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
-          resume: Optional[ckpt.Checkpoint] = None) -> RunResult:
+          resume: Optional[ckpt.Checkpoint] = None, world: World = SINGLE,
+          device: Optional[torch.device] = None) -> RunResult:
     """Run (or, with `resume`, continue) every phase of `cfg` in `run_dir`.
 
-    Raises `Interrupted` after saving a checkpoint when SIGINT/SIGTERM arrives.
+    Under torchrun pass this process's `world` and `device` (`seqgan.distributed.init`);
+    rank 0 alone writes the run directory. Raises `Interrupted` after saving a checkpoint
+    when SIGINT/SIGTERM arrives.
     """
     run_dir = Path(run_dir)
-    device = resolve_device(cfg.device)
+    device = device or resolve_device(cfg.device)
+    check_world(cfg, world)
     configure_cpu(cfg.train.threads, cfg.train.tune_allocator)
     oracle = build_oracle(cfg).to(device)  # may raise before anything is written
-    run_dir.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(run_dir / "config.yaml", dump_yaml(cfg))
+    if world.is_main:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(run_dir / "config.yaml", dump_yaml(cfg))
+    barrier(world)
 
     elapsed, offsets, purge = 0.0, None, None
     if resume is not None:
         elapsed, offsets = float(resume.state["elapsed_s"]), resume.state["log_offsets"]
-    with MetricLogger(run_dir, quiet, elapsed, offsets, cfg.train.tensorboard) as log:
-        run = _setup(cfg, run_dir, device, oracle, log, resume)
+    with MetricLogger(run_dir, quiet, elapsed, offsets, cfg.train.tensorboard, enabled=world.is_main) as log:
+        run = _setup(cfg, run_dir, device, oracle, log, resume, world)
         if resume is not None:
             st = run.state
             log.print(f"seqgan: resuming {run_dir} from {resume.path.name}: phase {st.phase}, step {st.step}"
                       + (f", part {st.part}" if st.part else ""))
         else:
-            log.print(f"seqgan: run directory {run_dir}  device {device}  torch threads {torch.get_num_threads()}")
+            procs = f"  {world.size} torchrun processes" if world.distributed else ""
+            log.print(f"seqgan: run directory {run_dir}  device {device}  torch threads {torch.get_num_threads()}{procs}")
             log.print(f"oracle: {cfg.oracle.path or f'seeded N(0, {cfg.oracle.init_std}), seed {cfg.oracle.seed}'}; "
-                      f"{run.real.shape[0]} real sequences; the oracle's NLL of its own samples "
+                      f"{cfg.oracle.num_samples} real sequences; the oracle's NLL of its own samples "
                       f"{oracle.nll(run.real):.4f}")
         with _stop_on_signals(run):
             start = PHASES.index(run.state.phase)
@@ -331,7 +407,9 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
                 if i + 1 < len(PHASES):
                     run.state.phase, run.state.step, run.state.part = PHASES[i + 1], 0, 0
                 run.checkpoint()  # at every phase end
-        _write_outputs(run)
+        if world.is_main:
+            _write_outputs(run)
+        barrier(world)
         result = RunResult(run_dir, run.state.nll, log.elapsed())
         log.print(f"done in {result.wall_time_s:.0f} s: " + ", ".join(
             f"{ph} NLL-oracle {c[0][1]:.4f} -> {c[-1][1]:.4f}" for ph, c in result.nll.items() if c))
