@@ -134,6 +134,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # (a) vectorised rollout ------------------------------------------------------------------
     rollout_rewards(gen, disc, Y, 2, rng)  # burn-in (allocator, kernels) at small N
     t_vec = time_it(lambda: rollout_rewards(gen, disc, Y, N, rng), repeats, burn_in=0 if quick else 1)
+    # (a') the same with plain convolutions instead of the shared first-layer tables
+    t_plain = time_it(lambda: rollout_rewards(gen, disc, Y, N, rng, score_tables=False), repeats, burn_in=0)
+    comp = torch.randint(0, V, ((T - 1) * N * B, T), generator=rng)  # D scoring alone, both ways
+    t_score_tab = time_it(lambda: disc.prob_real(comp, shared_tables=True), repeats, burn_in=0)
+    t_score_plain = time_it(lambda: disc.prob_real(comp, shared_tables=False), repeats, burn_in=0)
 
     # (b) loop rollout in the original's shape --------------------------------------------------
     n_loop = QUICK_LOOP_ROLLOUTS if quick else N
@@ -169,17 +174,30 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     f_loop = {"teacher-forced prefixes (cell only)": (T - 1) * T // 2 * N * B * cell,
               "completion sampling": completion_tokens * tok,
               "D scoring": N * T * B * d_seq}
+    n_scored = (T - 1) * N * B
     flops = {
         "(a) rollout, vectorised": sum(f_vec.values()),
+        "(a') rollout, vectorised, plain convolutions": sum(f_vec.values()),
+        "D scoring of the completions, shared tables": n_scored * d_seq,
+        "D scoring of the completions, plain convolutions": n_scored * d_seq,
         "(b) rollout, loop (original's shape)": sum(f_loop.values()),
         "(c) adversarial generator step": B * T * tok + sum(f_vec.values()) + 3 * B * T * tok,
         "(d) discriminator epoch": 3 * d_batches * B * d_seq,
     }
-    seconds = {"(a) rollout, vectorised": t_vec.median, "(b) rollout, loop (original's shape)": loop_s,
+    seconds = {"(a) rollout, vectorised": t_vec.median,
+               "(a') rollout, vectorised, plain convolutions": t_plain.median,
+               "D scoring of the completions, shared tables": t_score_tab.median,
+               "D scoring of the completions, plain convolutions": t_score_plain.median,
+               "(b) rollout, loop (original's shape)": loop_s,
                "(c) adversarial generator step": t_pg.median, "(d) discriminator epoch": d_epoch_s}
-    spread = {"(a) rollout, vectorised": t_vec.spread, "(b) rollout, loop (original's shape)": t_loop.spread,
+    spread = {"(a) rollout, vectorised": t_vec.spread, "(a') rollout, vectorised, plain convolutions": t_plain.spread,
+              "D scoring of the completions, shared tables": t_score_tab.spread,
+              "D scoring of the completions, plain convolutions": t_score_plain.spread,
+              "(b) rollout, loop (original's shape)": t_loop.spread,
               "(c) adversarial generator step": t_pg.spread, "(d) discriminator epoch": t_d.spread}
-    how = {"(a) rollout, vectorised": "measured",
+    how = {"(a) rollout, vectorised": "measured", "(a') rollout, vectorised, plain convolutions": "measured",
+           "D scoring of the completions, shared tables": "measured (plain-equivalent FLOPs)",
+           "D scoring of the completions, plain convolutions": "measured",
            "(b) rollout, loop (original's shape)":
                f"EXTRAPOLATED from N={n_loop} x{N / n_loop:g}" if n_loop != N else "measured",
            "(c) adversarial generator step": "measured",
@@ -206,12 +224,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     # vectorised vs loop ---------------------------------------------------------------------
     ratio_rows = [[f"N={N}", f"{t_vec.median:.3f}", f"{loop_s:.3f}" + (" (EXTRAPOLATED)" if n_loop != N else ""),
-                   f"{loop_s / t_vec.median:.2f}x"]]
+                   f"{loop_s / t_vec.median:.2f}x"],
+                  [f"N={N}, vectorised with plain convolutions", f"{t_plain.median:.3f}",
+                   f"{loop_s:.3f}", f"{loop_s / t_plain.median:.2f}x"]]
     if t_vec_small is not None:
         ratio_rows.append([f"N={n_loop} (both measured)", f"{t_vec_small.median:.3f}", f"{t_loop.median:.3f}",
                            f"{t_loop.median / t_vec_small.median:.2f}x"])
     print_table("(a) vs (b): rollout seconds, same run", ["rollouts", "vectorised s", "loop s", "loop / vectorised"],
                 ratio_rows)
+
+    plain_limit = n_scored * d_seq / (rate * 1e9)
+    print(f"\nshared first-layer tables: D scoring {t_score_plain.median / t_score_tab.median:.2f}x faster than the "
+          f"convolutions, rollout {t_plain.median / t_vec.median:.2f}x; the plain computation's FLOPs at the measured "
+          f"matmul rate take {plain_limit:.2f} s, the shared-table scoring {t_score_tab.median:.2f} s "
+          f"({plain_limit / t_score_tab.median:.2f}x past that limit)")
 
     # (f) against the original and TextGAN-PyTorch -------------------------------------------
     cmp_rows = []

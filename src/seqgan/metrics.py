@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Optional
 
 import torch
@@ -16,3 +17,144 @@ def nll_oracle(generator: LSTMLM, oracle: LSTMLM, num_samples: int = 9984,
     return the mean over all their tokens of -ln p_oracle(y_t | y_<t) (nats per token)."""
     samples = generator.sample(num_samples, rng)  # (num_samples, T)
     return oracle.nll(samples)
+
+
+# ============================================================================ BLEU and Self-BLEU
+#
+# nltk's `sentence_bleu(references, hypothesis, weights=(1/n,)*n,
+# smoothing_function=SmoothingFunction().method1)` for each hypothesis, averaged (the Texygen
+# protocol), computed exactly but with the references preprocessed once: for every n-gram the
+# largest count in any reference, and the sorted reference lengths. Per hypothesis and order n:
+#   matches_n = sum over its n-grams of min(count, max reference count), total_n = max(1, #n-grams)
+#   p_n = matches_n / total_n, or 0.1 / total_n when matches_n = 0 (method1)
+#   BLEU = 0 when no unigram matches, else BP * exp(sum_n (1/n) log p_n),
+#   BP = 1 if c > r, 0 if c = 0, else exp(1 - r / c), r the closest reference length (ties: shorter).
+
+from bisect import bisect_left
+from collections import Counter
+from typing import Hashable, Iterable, Sequence
+
+Sentence = Sequence[Hashable]
+_EPSILON = 0.1  # nltk SmoothingFunction().epsilon, used by method1
+
+
+def _ngrams(tokens: Sentence, n: int) -> Counter:
+    return Counter(tuple(tokens[i:i + n]) for i in range(len(tokens) - n + 1))
+
+
+def _closest(sorted_lengths: list[int], c: int) -> int:
+    """The length closest to c, the shorter one on ties (nltk's closest_ref_length)."""
+    i = bisect_left(sorted_lengths, c)
+    candidates = sorted_lengths[max(0, i - 1):i + 1]
+    return min(candidates, key=lambda r: (abs(r - c), r))
+
+
+def _sentence_bleu(hyp: Sentence, max_order: int, max_ref_count: list[dict], ref_len: int) -> float:
+    """One hypothesis against references summarised by per-order max counts and its closest length."""
+    c = len(hyp)
+    log_sum = []
+    weight = 1.0 / max_order
+    for n in range(1, max_order + 1):
+        counts = _ngrams(hyp, n)
+        table = max_ref_count[n - 1]
+        matches = sum(min(k, table.get(g, 0)) for g, k in counts.items())
+        total = max(1, sum(counts.values()))
+        if n == 1 and matches == 0:
+            return 0.0
+        p = matches / total if matches else (matches + _EPSILON) / total
+        log_sum.append(weight * math.log(p))
+    if c > ref_len:
+        bp = 1.0
+    elif c == 0:
+        bp = 0.0
+    else:
+        bp = math.exp(1 - ref_len / c)
+    return bp * math.exp(math.fsum(log_sum))
+
+
+def _max_counts(references: Iterable[Sentence], max_order: int) -> list[dict]:
+    tables: list[dict] = [{} for _ in range(max_order)]
+    for ref in references:
+        for n in range(1, max_order + 1):
+            table = tables[n - 1]
+            for g, k in _ngrams(ref, n).items():
+                if k > table.get(g, 0):
+                    table[g] = k
+    return tables
+
+
+def bleu(hypotheses: Sequence[Sentence], references: Sequence[Sentence], orders: Sequence[int] = (2, 3, 4, 5)
+         ) -> dict[int, float]:
+    """Mean sentence BLEU-n of `hypotheses` against the whole reference set, for each n in `orders`.
+
+    Equal to averaging nltk's sentence_bleu(references, h, weights=(1/n,)*n,
+    smoothing_function=SmoothingFunction().method1) over the hypotheses (tested to 1e-9).
+    Sentences are token sequences (lists of strings or ids).
+    """
+    if not references:
+        raise ValueError("bleu needs at least one reference sentence")
+    if not hypotheses:
+        raise ValueError("bleu needs at least one hypothesis")
+    tables = _max_counts(references, max(orders))
+    lengths = sorted(set(len(r) for r in references))
+    out = {}
+    for n in orders:
+        out[n] = math.fsum(_sentence_bleu(h, n, tables, _closest(lengths, len(h))) for h in hypotheses) / len(hypotheses)
+    return out
+
+
+def self_bleu(samples: Sequence[Sentence], orders: Sequence[int] = (2, 3, 4, 5)) -> dict[int, float]:
+    """Mean Self-BLEU-n: each sample scored by sentence BLEU-n against all the *other* samples
+    (never itself; an identical copy elsewhere in the set does count), for each n in `orders`.
+
+    Exact: per n-gram the two largest counts over the samples (and how many samples hold
+    the largest) give the largest count among the others in O(1) per n-gram.
+    """
+    if len(samples) < 2:
+        raise ValueError("self_bleu needs at least two samples")
+    max_order = max(orders)
+    counts = [[_ngrams(s, n) for n in range(1, max_order + 1)] for s in samples]
+    top: list[dict] = [{} for _ in range(max_order)]  # g -> [max1, how many have max1, max2]
+    for per_order in counts:
+        for n, cnt in enumerate(per_order):
+            table = top[n]
+            for g, k in cnt.items():
+                t = table.get(g)
+                if t is None:
+                    table[g] = [k, 1, 0]
+                elif k > t[0]:
+                    table[g] = [k, 1, t[0]]
+                elif k == t[0]:
+                    t[1] += 1
+                elif k > t[2]:
+                    t[2] = k
+    length_count = Counter(len(s) for s in samples)
+    lengths = sorted(length_count)
+
+    out = {}
+    for order in orders:
+        scores = []
+        for s, per_order in zip(samples, counts):
+            # the others' largest count of each of this sample's n-grams
+            others: list[dict] = []
+            for n in range(order):
+                table = top[n]
+                d = {}
+                for g, k in per_order[n].items():
+                    m1, k1, m2 = table[g]
+                    d[g] = m2 if (k == m1 and k1 == 1) else m1
+                others.append(d)
+            c = len(s)
+            if length_count[c] > 1:
+                r = c
+            else:  # closest among the other samples' lengths
+                r = _closest(_without(lengths, c), c)
+            scores.append(_sentence_bleu(s, order, others, r))
+        out[order] = math.fsum(scores) / len(samples)
+    return out
+
+
+def _without(sorted_lengths: list[int], c: int) -> list[int]:
+    """The neighbours of c in sorted_lengths, c itself removed (enough for _closest)."""
+    i = bisect_left(sorted_lengths, c)
+    return [x for x in sorted_lengths[max(0, i - 2):i + 3] if x != c]
