@@ -215,3 +215,46 @@ def test_checkpoint_roundtrip_of_optimizer_and_rng(tmp_path):
     assert torch.equal(torch.rand(3, generator=g2), expected_next)
     ckpt.save(tmp_path, 2, tensors, meta, keep=1)  # keep=1 prunes the first
     assert [p.name for p in ckpt.list_checkpoints(tmp_path)] == ["ckpt-00000002"]
+
+
+def test_resume_on_another_device_type_is_refused_before_writing(reference_run, tmp_path):
+    import shutil
+    from seqgan.config import ConfigError, load_config
+    from seqgan.train.run import train
+    out = tmp_path / "run"
+    shutil.copytree(reference_run, out)
+    latest = ckpt.latest_valid(out)
+    latest.state["device_type"] = "cuda"  # as if the run had been made on a GPU
+    before = {p.name: p.stat().st_mtime_ns for p in out.iterdir()}
+    with pytest.raises(ConfigError, match="made on cuda and this process is on cpu"):
+        train(load_config(str(out / "config.yaml")), out, quiet=True, resume=latest)
+    assert {p.name: p.stat().st_mtime_ns for p in out.iterdir()} == before
+
+
+def test_a_run_killed_before_its_first_step_resumes(resume_yaml, reference_run, tmp_path):
+    """Checkpoint 0 is written before training starts."""
+    out = tmp_path / "run"
+    proc = start(resume_yaml, out)
+    t0 = time.time()
+    while not ckpt.list_checkpoints(out):
+        assert proc.poll() is None and time.time() - t0 < 60
+        time.sleep(0.005)
+    proc.kill()
+    proc.communicate(timeout=60)
+    assert resume(out) == 0
+    assert_same_run(out, reference_run)
+
+
+def test_moving_average_rollout_starts_from_the_pretrained_generator(tiny_yaml, tmp_path):
+    """rollout_update_rate=1 freezes the copy: it must equal the generator at the start of the
+    adversarial phase (not its random init), except the embedding, which follows the generator."""
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q", "--set", "adversarial.rollout_update_rate=1.0",
+                 "--set", "train.checkpoint_every=1", "--set", "train.keep_checkpoints=50"]) == 0
+    states = [ckpt.load(p) for p in ckpt.list_checkpoints(out)]
+    start_adv = next(c for c in states if c.state["train_state"]["phase"] == "adversarial")
+    final = states[-1]
+    for k in ("W", "U", "b", "W_out", "b_out"):
+        assert torch.equal(final.tensors[f"rollout.{k}"], start_adv.tensors[f"generator.{k}"]), k
+    assert not torch.equal(final.tensors["generator.W_out"], start_adv.tensors["generator.W_out"])
+    assert torch.equal(final.tensors["rollout.embedding"], final.tensors["generator.embedding"])

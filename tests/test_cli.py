@@ -109,3 +109,12 @@ def test_console_script_and_module_help():
         assert r.returncode == 0 and "usage:" in r.stdout
     r = subprocess.run([sys.executable, "-m", "seqgan", "train", "--set", "nope=1"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "unknown config key 'nope'" in r.stderr
+
+
+def test_out_and_resume_misuse(tiny_yaml, tmp_path, capsys):
+    f = tmp_path / "afile"
+    f.write_text("x")
+    assert run_tiny(tiny_yaml, f) == 2
+    assert "exists and is not a directory" in capsys.readouterr().err
+    assert main(["train", "--resume", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
+    assert "not both" in capsys.readouterr().err

@@ -123,3 +123,12 @@ def test_every_key_is_documented():
     assert undocumented == []
     leaves = sum(len(v) if isinstance(v, dict) else 1 for v in dataclasses.asdict(Config()).values())
     assert len(keys) == len(set(keys)) == leaves
+
+
+def test_non_finite_and_degenerate_values_are_refused():
+    with pytest.raises(ConfigError, match=r"discriminator.lr=nan must be a finite number"):
+        load_config("quick", ["discriminator.lr=.nan"])
+    with pytest.raises(ConfigError, match=r"train.grad_clip=inf must be a finite number"):
+        load_config("quick", ["train.grad_clip=.inf"])
+    with pytest.raises(ConfigError, match=r"generator.seq_len=1 must be >= 2"):
+        load_config("quick", ["generator.seq_len=1", "discriminator.filter_sizes=[1]", "discriminator.num_filters=[4]"])

@@ -146,3 +146,32 @@ def test_sizes_must_split_evenly(dist_yaml, tmp_path):
                  "--set", "train.batch_size=33", timeout=120)
     assert r.returncode != 0 and "train.batch_size=33 is not divisible by the 2 torchrun processes" in r.stderr
     assert not (tmp_path / "r").exists()
+
+
+def test_sigterm_to_torchrun_saves_and_the_run_resumes(dist_yaml, dist_reference, tmp_path):
+    out = tmp_path / "run"
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen([*TORCHRUN, "-m", "seqgan", "train", "--config", str(dist_yaml), "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    t0 = time.time()
+    while not ((out / "metrics.jsonl").exists() and '"adversarial"' in (out / "metrics.jsonl").read_text()):
+        assert proc.poll() is None and time.time() - t0 < 120, proc.communicate()
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode != 0 and "stopped by SIGTERM" in err
+    assert "lost another torchrun process" not in err  # every rank stopped at the same step
+    assert not (out / "summary.json").exists()
+    r = torchrun("-m", "seqgan", "train", "--resume", str(out), "-q")
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert records(out) == records(dist_reference)
+
+
+def test_batch_can_scale_with_the_process_count(dist_yaml, tmp_path):
+    r = torchrun("-m", "seqgan", "train", "--config", str(dist_yaml), "--out", str(tmp_path / "r"), "-q",
+                 "--set", "train.batch_size=33", "--set", "train.scale_batch_with_world=true",
+                 "--set", "adversarial.iterations=1", timeout=120)
+    assert r.returncode == 0, r.stderr[-3000:]
+    recs = records(tmp_path / "r")
+    # each rank takes 33 of its 256 real sequences per MLE batch: 7 batches of 2 x 33
+    assert recs[-1]["phase"] == "adversarial" and recs[-1]["step"] == 0

@@ -148,6 +148,8 @@ def save(run_dir: Path, serial: int, tensors: dict[str, torch.Tensor], state: di
     """Write checkpoint `serial` atomically, then keep only the newest `keep`."""
     root = checkpoint_dir(run_dir)
     root.mkdir(parents=True, exist_ok=True)
+    for stale in root.glob(".tmp-ckpt-*"):  # left by a save that was killed
+        shutil.rmtree(stale, ignore_errors=True)
     final = root / f"ckpt-{serial:08d}"
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-ckpt-", dir=root))
     try:

@@ -13,6 +13,8 @@ import textwrap
 from pathlib import Path
 from typing import Optional
 
+import torch
+
 from seqgan.config import ConfigError, describe, dump_yaml, load_config, preset_names
 
 TRAIN_EPILOG = """\
@@ -58,6 +60,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.config and args.preset:
         raise ConfigError("give either --preset or --config, not both")
+    if args.resume and args.out:
+        raise ConfigError("give either --out (a new run) or --resume (an existing one), not both")
     if args.resume:
         run_dir = Path(args.resume)
         saved_path = run_dir / "config.yaml"
@@ -76,11 +80,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     if cfg.oracle.path and not Path(cfg.oracle.path).is_file():
         raise ConfigError(f"oracle.path={cfg.oracle.path}: no such file")
 
+    if cfg.device == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device=cuda but no CUDA GPU is visible to torch; use --set device=cpu or auto")
     # under torchrun: join the process group; rank 0 decides the run directory and the checkpoint
-    world, device = distributed.init(cfg.device)
     try:
-        if world.distributed and cfg.device == "cuda" and (device is None or device.type != "cuda"):
-            raise ConfigError("device=cuda but no CUDA GPU is visible to torch; use --set device=cpu or auto")
+        world, device = distributed.init(cfg.device)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    try:
         resume = None
         if args.resume:
             out = Path(args.resume)
@@ -93,6 +100,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         else:
             name = Path(args.config).stem if args.config else (args.preset or "quick")
             out = Path(distributed.broadcast_object(str(args.out or _default_out(name, cfg.seed)), world))
+            if out.exists() and not out.is_dir():
+                raise ConfigError(f"--out {out}: exists and is not a directory")
             if out.exists() and any(out.iterdir()):
                 raise ConfigError(f"--out {out}: directory exists and is not empty; choose a new one "
                                   f"(or continue it with --resume {out})")
@@ -109,7 +118,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 print(f"seqgan: {e}{where}; continue with: seqgan train --resume {out}", file=sys.stderr)
             return 128 + e.signum
         except RuntimeError as e:
-            if not world.distributed:
+            if not (world.distributed and _is_collective_failure(e)):
                 raise
             # a collective failed: another rank died or the network broke; torchrun ends the job
             first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -120,6 +129,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     finally:
         distributed.shutdown()
     return 0
+
+
+def _is_collective_failure(e: BaseException) -> bool:
+    """True for the errors a collective raises when a peer process is gone."""
+    dist_error = getattr(torch.distributed, "DistError", ())
+    text = str(e)
+    return isinstance(e, dist_error) or any(
+        s in text for s in ("Connection closed by peer", "Connection reset by peer", "Gloo", "gloo", "NCCL", "Broken pipe"))
 
 
 def cmd_generate(args: argparse.Namespace) -> int:

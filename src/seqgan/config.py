@@ -16,6 +16,7 @@ import ast
 import dataclasses
 import difflib
 import inspect
+import math
 import typing
 from dataclasses import dataclass, field
 from importlib import resources
@@ -112,7 +113,9 @@ class AdversarialConfig:
     """Monte Carlo rollouts N per prefix."""
     rollout_update_rate: Optional[float] = None
     """Departure from the original: null rolls out with the current generator (paper and original);
-    a rate r in (0, 1] keeps a moving-average copy, theta_roll <- r * theta_roll + (1 - r) * theta."""
+    a rate r in (0, 1] keeps a copy made at the start of the adversarial phase and moved after each
+    g-step as theta_roll <- r * theta_roll + (1 - r) * theta (the embedding always follows the
+    generator, as in the original's ROLLOUT class); r = 1 freezes it."""
     reward_baseline: Literal["none", "mean"] = "none"
     """'none' (faithful) or 'mean': subtract the batch mean of Q at each time step."""
     loss_reduction: Literal["sum", "mean"] = "sum"
@@ -142,6 +145,9 @@ class TrainConfig:
     """How many of the newest checkpoints to keep in <run>/checkpoints."""
     tensorboard: bool = True
     """Also write TensorBoard scalars to <run>/tensorboard when the `tensorboard` package is installed."""
+    scale_batch_with_world: bool = False
+    """Under torchrun with K processes: false keeps the global batch at batch_size (each rank takes
+    batch_size / K, so results mean the same at any K); true gives each rank batch_size (global K x batch_size)."""
     tune_allocator: bool = True
     """Let glibc reuse large freed buffers instead of page-faulting fresh ones (2-3x faster sampling on Linux; see seqgan/perf.py)."""
 
@@ -187,6 +193,10 @@ def validate(cfg: Config) -> list[str]:
     """All range and cross-field problems of `cfg`, each saying what to change."""
     errs: list[str] = []
     flat = _flatten(dataclasses.asdict(cfg))
+    for key, value in flat.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            errs.append(f"{key}={value} must be a finite number")
+            flat[key] = 1.0  # reported once; keep the range checks below quiet
     for key in sorted(_POSITIVE):
         if flat[key] <= 0:
             errs.append(f"{key}={flat[key]} must be > 0")
@@ -194,6 +204,8 @@ def validate(cfg: Config) -> list[str]:
         if flat[key] < 0:
             errs.append(f"{key}={flat[key]} must be >= 0")
     g, d, a = cfg.generator, cfg.discriminator, cfg.adversarial
+    if g.seq_len < 2:
+        errs.append(f"generator.seq_len={g.seq_len} must be >= 2 (rollouts complete prefixes of 1..seq_len-1 tokens)")
     if not 0 <= g.start_token < g.vocab_size:
         errs.append(f"generator.start_token={g.start_token} must be in [0, generator.vocab_size={g.vocab_size})")
     if not 0.0 < d.dropout_keep <= 1.0:
@@ -463,7 +475,7 @@ def dump_yaml(cfg: Config) -> str:
 #: keys that `seqgan train --resume` lets change: they extend the run or change how it is
 #: run, not what has been computed so far
 RESUME_SAFE_KEYS = frozenset({
-    "adversarial.iterations", "device", "train.threads", "train.tune_allocator", "train.checkpoint_every",
+    "adversarial.iterations", "train.threads", "train.tune_allocator", "train.checkpoint_every",
     "train.keep_checkpoints", "train.tensorboard", "train.eval_every",
 })
 

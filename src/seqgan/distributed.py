@@ -61,6 +61,9 @@ def init(device_name: str, timeout_min: float = 60.0) -> tuple[World, Optional[t
     local = int(os.environ.get("LOCAL_RANK", "0"))
     use_cuda = device_name == "cuda" or (device_name == "auto" and torch.cuda.is_available())
     if use_cuda:
+        if local >= torch.cuda.device_count():
+            raise ValueError(f"torchrun process with LOCAL_RANK {local} but this machine has "
+                             f"{torch.cuda.device_count()} GPU(s): use --nproc_per_node <= {torch.cuda.device_count()}")
         device = torch.device("cuda", local)
         torch.cuda.set_device(device)
     else:

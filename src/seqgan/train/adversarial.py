@@ -37,9 +37,8 @@ def pg_update(model: torch.nn.Module, opt: torch.optim.Optimizer, Y: Tensor, q: 
     lp = log_probs_from_logits(model(Y), Y)  # (b, T)
     if world.distributed:
         B = Y.shape[0] * world.size
-        if baseline == "mean":
-            q = q - all_reduce_sum(q.sum(0, keepdim=True), world) / B
-        loss = pg_loss(lp, q, "none", reduction)
+        centred = q - all_reduce_sum(q.sum(0, keepdim=True), world) / B if baseline == "mean" else q
+        loss = pg_loss(lp, centred, "none", reduction)
         scaled = loss * world.size if reduction == "sum" else loss
     else:
         loss = scaled = pg_loss(lp, q, baseline, reduction)
@@ -66,9 +65,14 @@ def pg_step(gen: LSTMLM, policy: LSTMLM, disc: Discriminator, opt: torch.optim.O
 
 @torch.no_grad()
 def update_rollout_policy(policy: LSTMLM, gen: LSTMLM, rate: Optional[float]) -> None:
-    """Moving-average rollout copy: theta_roll <- rate * theta_roll + (1 - rate) * theta.
-    A departure from the original, whose rollout always reads the live generator."""
+    """Moving-average rollout copy: theta_roll <- rate * theta_roll + (1 - rate) * theta for the
+    LSTM and output layer; the embedding is copied, as the original's ROLLOUT class reads the
+    live embedding. A departure from what the original runs (its sampling reads the live
+    generator, so the delay never takes effect)."""
     if rate is None or policy is gen:
         return
-    for p_roll, p in zip(policy.parameters(), gen.parameters()):
-        p_roll.mul_(rate).add_(p, alpha=1.0 - rate)
+    for (name, p_roll), p in zip(policy.named_parameters(), gen.parameters()):
+        if name == "embedding":
+            p_roll.copy_(p)
+        else:
+            p_roll.mul_(rate).add_(p, alpha=1.0 - rate)

@@ -105,6 +105,13 @@ class TrainState:
     """NLL-oracle curves per phase: [[step, nll], ...]."""
 
 
+def global_step(cfg: Config, phase: str, step: int) -> int:
+    """A step count increasing across phases (TensorBoard's x axis)."""
+    offsets = {"mle": 0, "discriminator": cfg.pretrain.generator_epochs,
+               "adversarial": cfg.pretrain.generator_epochs + cfg.pretrain.discriminator_rounds}
+    return offsets[phase] + step
+
+
 @dataclass
 class RunResult:
     run_dir: Path
@@ -145,7 +152,10 @@ class Run:
 
     @property
     def batch(self) -> int:
-        """This rank's share of the global batch `train.batch_size`."""
+        """This rank's batch: its 1/K share of `train.batch_size`, or all of it with
+        `train.scale_batch_with_world` (a global batch of K x batch_size)."""
+        if self.cfg.train.scale_batch_with_world:
+            return self.cfg.train.batch_size
         return self.cfg.train.batch_size // self.world.size
 
     def share(self, n: int) -> int:
@@ -170,7 +180,8 @@ class Run:
             optim = {name: ckpt.optimizer_to_flat(name, opt, tensors) for name, opt in self.optimizers.items()}
             rng = ckpt.rng_to_flat(rng_states, tensors)
             state = {"train_state": asdict(self.state), "optimizers": optim, "rng": rng, "config": to_dict(self.cfg),
-                     "log_offsets": self.log.offsets(), "elapsed_s": self.log.elapsed(), "world_size": self.world.size}
+                     "log_offsets": self.log.offsets(), "elapsed_s": self.log.elapsed(), "world_size": self.world.size,
+                     "device_type": self.device.type}
             path = ckpt.save(self.run_dir, self.state.serial, tensors, state, self.cfg.train.keep_checkpoints)
         barrier(self.world)
         return path
@@ -179,21 +190,18 @@ class Run:
         """Called between steps: periodic checkpoint, and the stop on SIGINT/SIGTERM
         (under torchrun the ranks agree, so that all stop at the same step)."""
         every = self.cfg.train.checkpoint_every
-        saved = None
-        if unit_done and every > 0 and self.state.step % every == 0:
-            saved = self.checkpoint()
+        periodic = unit_done and every > 0 and self.state.step % every == 0  # the same on every rank
+        saved = self.checkpoint() if periodic else None
         stop = self.stop_signal or 0
         if self.world.distributed:
             stop = int(all_reduce_max(torch.tensor([stop], device=self.real.device), self.world)[0])
         if stop:
-            saved = saved or self.checkpoint()
+            if not periodic:
+                saved = self.checkpoint()
             raise Interrupted(stop, saved)
 
     def global_step(self, phase: str, step: int) -> int:
-        """A step count increasing across phases (TensorBoard's x axis)."""
-        offsets = {"mle": 0, "discriminator": self.cfg.pretrain.generator_epochs,
-                   "adversarial": self.cfg.pretrain.generator_epochs + self.cfg.pretrain.discriminator_rounds}
-        return offsets[phase] + step
+        return global_step(self.cfg, phase, step)
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, phase: str, step: int) -> float:
@@ -257,6 +265,8 @@ def run_adversarial(run: Run) -> None:
     a, B = cfg.adversarial, run.batch
     if st.step == 0 and st.part == 0:
         log.experiment_log("adversarial training...")
+        if run.policy is not run.gen:  # the moving-average rollout copy starts from the pre-trained generator
+            run.policy.load_state_dict(run.gen.state_dict())
     with log.bar(a.iterations, "adversarial", st.step) as bar:
         while st.step < a.iterations:
             it = st.step
@@ -325,10 +335,6 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Oracle, log
         state = TrainState()
     else:
         t = resume.tensors
-        saved_world = int(resume.state.get("world_size", 1))
-        if saved_world != world.size:
-            raise ConfigError(f"--resume: the run was made by {saved_world} process(es), this job has {world.size}; "
-                              f"resume it with the same torchrun --nproc_per_node x --nnodes")
         real = t["data.real"][world.rank * n_local:(world.rank + 1) * n_local].to(device)
         gen.load_state_dict(resume.module_state("generator"))
         disc.load_state_dict(resume.module_state("discriminator"))
@@ -352,14 +358,29 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Oracle, log
                gen_model, disc_model)
 
 
+def check_resume(resume: ckpt.Checkpoint, world: World, device: torch.device) -> None:
+    """A checkpoint continues exactly only with the same process count and device type."""
+    saved_world = int(resume.state.get("world_size", 1))
+    if saved_world != world.size:
+        raise ConfigError(f"--resume: the run was made by {saved_world} process(es), this job has {world.size}; "
+                          f"resume it with the same torchrun --nproc_per_node x --nnodes")
+    saved_device = resume.state.get("device_type", "cpu")
+    if saved_device != device.type:
+        raise ConfigError(f"--resume: the run was made on {saved_device} and this process is on {device.type}; "
+                          f"its random streams continue only on the same kind of device (set device={saved_device})")
+
+
 def check_world(cfg: Config, world: World) -> None:
     """Sizes that K torchrun processes must split evenly; raises ConfigError naming the key."""
     if not world.distributed:
         return
-    for key, value in (("train.batch_size", cfg.train.batch_size), ("oracle.num_samples", cfg.oracle.num_samples),
-                       ("train.eval_samples", cfg.train.eval_samples),
-                       ("pretrain.discriminator_samples", cfg.pretrain.discriminator_samples),
-                       ("adversarial.discriminator_samples", cfg.adversarial.discriminator_samples)):
+    sizes = [("oracle.num_samples", cfg.oracle.num_samples),
+             ("train.eval_samples", cfg.train.eval_samples),
+             ("pretrain.discriminator_samples", cfg.pretrain.discriminator_samples),
+             ("adversarial.discriminator_samples", cfg.adversarial.discriminator_samples)]
+    if not cfg.train.scale_batch_with_world:
+        sizes.append(("train.batch_size", cfg.train.batch_size))
+    for key, value in sizes:
         try:
             shard_size(value, world, key)
         except ValueError as e:
@@ -378,6 +399,8 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
     run_dir = Path(run_dir)
     device = device or resolve_device(cfg.device)
     check_world(cfg, world)
+    if resume is not None:
+        check_resume(resume, world, device)  # before anything in the run directory changes
     configure_cpu(cfg.train.threads, cfg.train.tune_allocator)
     oracle = build_oracle(cfg).to(device)  # may raise before anything is written
     if world.is_main:
@@ -388,8 +411,12 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
     elapsed, offsets, purge = 0.0, None, None
     if resume is not None:
         elapsed, offsets = float(resume.state["elapsed_s"]), resume.state["log_offsets"]
-    with MetricLogger(run_dir, quiet, elapsed, offsets, cfg.train.tensorboard, enabled=world.is_main) as log:
+        st = resume.state["train_state"]
+        purge = global_step(cfg, st["phase"], st["step"])  # TensorBoard drops what came after the checkpoint
+    with MetricLogger(run_dir, quiet, elapsed, offsets, cfg.train.tensorboard, purge, enabled=world.is_main) as log:
         run = _setup(cfg, run_dir, device, oracle, log, resume, world)
+        if resume is None:
+            run.checkpoint()  # checkpoint 0: a run killed before its first step can still be resumed
         if resume is not None:
             st = run.state
             log.print(f"seqgan: resuming {run_dir} from {resume.path.name}: phase {st.phase}, step {st.step}"
