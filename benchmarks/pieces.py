@@ -55,12 +55,12 @@ from common import (Timing, disc_seq_flops, fmt_flops, lstm_cell_flops, lstm_tok
                     paper_config, print_machine_rate, print_table, setup, time_it)
 from mle import build_oracle
 from seqgan.config import AdversarialConfig
-from seqgan.losses import discriminator_loss
+
 from seqgan.metrics import nll_oracle
 from seqgan.models import Discriminator, Generator
 from seqgan.rollout import rollout_rewards
 from seqgan.train.adversarial import pg_step
-from seqgan.train.discriminator import discriminator_round
+from seqgan.train.discriminator import discriminator_epoch, discriminator_round
 from seqgan.train.mle import mle_epoch
 from seqgan.train.run import (STREAM_DISCRIMINATOR_INIT, STREAM_EVAL, STREAM_GENERATOR_INIT, STREAM_TRAIN,
                               make_adam, make_rng, stream_seed)
@@ -166,22 +166,8 @@ def measure_rates(sw: Stopwatch, quick: bool) -> tuple[float, Optional[float]]:
 
 def d_train_batches(disc: Discriminator, opt: torch.optim.Optimizer, x: Tensor, y: Tensor, batch_size: int,
                     l2: float, rng: torch.Generator) -> None:
-    """The per-batch body of `discriminator_round` (one epoch's loop), over every full batch of
-    (x, y), including its accuracy bookkeeping kept on the device (no host sync)."""
-    disc.train()
-    stats = torch.zeros(5, device=x.device)
-    for i in range(x.shape[0] // batch_size):
-        xb, yb = x[i * batch_size:(i + 1) * batch_size], y[i * batch_size:(i + 1) * batch_size]
-        logits = disc(xb, dropout_generator=rng)  # (B, 2)
-        loss = discriminator_loss(disc, logits, yb, l2)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        with torch.no_grad():
-            correct = (logits.argmax(1) == yb).float()
-            is_real = yb.float()
-            stats += torch.stack([loss.detach(), (correct * is_real).sum(), is_real.sum(),
-                                  (correct * (1 - is_real)).sum(), (1 - is_real).sum()])
+    """One epoch of the discriminator over every full batch of (x, y): the library's own loop."""
+    discriminator_epoch(disc, disc, opt, x, y, batch_size, l2, rng)
 
 
 # ----------------------------------------------------------------------------- results

@@ -47,11 +47,12 @@ from common import (compare_row, disc_conv_flops, disc_highway_flops, disc_seq_f
                     lstm_cell_flops, lstm_token_flops, matmul_gflops, paper_config, parse_args,
                     print_machine_rate, print_table, setup, time_it)
 from seqgan.config import AdversarialConfig, DiscriminatorConfig
-from seqgan.losses import discriminator_loss
+
 from seqgan.models import Discriminator, Generator, LSTMLM
 from seqgan.models.lstm import sample_categorical
 from seqgan.rollout import rollout_rewards
 from seqgan.train.adversarial import pg_step
+from seqgan.train.discriminator import discriminator_epoch
 from seqgan.train.run import make_adam
 
 # Reference seconds on this kind of machine (2-core EPYC, fp32, no GPU)
@@ -91,21 +92,8 @@ def loop_rollout_rewards(gen: LSTMLM, disc: Discriminator, Y: Tensor, num_rollou
 
 def d_train_steps(disc: Discriminator, opt: torch.optim.Optimizer, x: Tensor, y: Tensor, batch_size: int,
                   l2: float, rng: torch.Generator) -> None:
-    """The per-batch body of `discriminator_round`, over every full batch of (x, y)."""
-    disc.train()
-    stats = torch.zeros(5)
-    for i in range(x.shape[0] // batch_size):
-        xb, yb = x[i * batch_size:(i + 1) * batch_size], y[i * batch_size:(i + 1) * batch_size]
-        logits = disc(xb, dropout_generator=rng)  # (B, 2)
-        loss = discriminator_loss(disc, logits, yb, l2)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        with torch.no_grad():
-            correct = (logits.argmax(1) == yb).float()
-            is_real = yb.float()
-            stats += torch.stack([loss.detach(), (correct * is_real).sum(), is_real.sum(),
-                                  (correct * (1 - is_real)).sum(), (1 - is_real).sum()])
+    """One epoch of the discriminator over every full batch of (x, y): the library's own loop."""
+    discriminator_epoch(disc, disc, opt, x, y, batch_size, l2, rng)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

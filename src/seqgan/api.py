@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 

@@ -324,7 +324,7 @@ def _all_keys(cls: type = Config, prefix: str = "") -> list[str]:
 
 def _unknown(key: str) -> ConfigError:
     close = difflib.get_close_matches(key, _all_keys(), n=1, cutoff=0.5)
-    hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: see `seqgan config --list`"
+    hint = f"; did you mean '{close[0]}'?" if close else "; valid keys: see `seqgan config --list`"
     return ConfigError(f"unknown config key '{key}'{hint}")
 
 

@@ -25,6 +25,31 @@ class RoundStats:
     """Accuracy on the generated sequences of the last epoch's batches."""
 
 
+def discriminator_epoch(model: torch.nn.Module, disc: Discriminator, opt: torch.optim.Optimizer, x: Tensor,
+                        y: Tensor, batch_size: int, l2: float, rng: torch.Generator) -> Tensor:
+    """One pass over (x, y) (N, T), (N,) in order, in full batches: forward with dropout drawn
+    from `rng`, loss, backward, Adam step. `model` is `disc` or its DDP wrapper.
+
+    Returns the epoch's statistics on the device (no host sync):
+    (5,) = [loss sum, correct on real, number real, correct on generated, number generated].
+    """
+    disc.train()
+    stats = torch.zeros(5, device=x.device)
+    for i in range(x.shape[0] // batch_size):
+        xb, yb = x[i * batch_size:(i + 1) * batch_size], y[i * batch_size:(i + 1) * batch_size]
+        logits = model(xb, dropout_generator=rng)  # (B, 2)
+        loss = discriminator_loss(disc, logits, yb, l2)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            correct = (logits.argmax(1) == yb).float()
+            is_real = yb.float()
+            stats += torch.stack([loss.detach(), (correct * is_real).sum(), is_real.sum(),
+                                  (correct * (1 - is_real)).sum(), (1 - is_real).sum()])
+    return stats
+
+
 def discriminator_round(disc: Discriminator, opt: torch.optim.Optimizer, gen: LSTMLM, real: Tensor,
                         epochs: int, batch_size: int, l2: float, rng: torch.Generator,
                         num_samples: int = 0, model: Optional[torch.nn.Module] = None,
@@ -46,22 +71,9 @@ def discriminator_round(disc: Discriminator, opt: torch.optim.Optimizer, gen: LS
     perm = torch.randperm(x.shape[0], generator=rng, device=rng.device).to(x.device)
     num_batches = x.shape[0] // batch_size
     x, y = x[perm][: num_batches * batch_size], y[perm][: num_batches * batch_size]
-    disc.train()
-    stats = torch.zeros(5, device=x.device)  # loss sum, correct real, n real, correct fake, n fake
-    for epoch in range(epochs):
-        stats.zero_()
-        for i in range(num_batches):
-            xb, yb = x[i * batch_size:(i + 1) * batch_size], y[i * batch_size:(i + 1) * batch_size]
-            logits = model(xb, dropout_generator=rng)  # (B, 2)
-            loss = discriminator_loss(disc, logits, yb, l2)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            with torch.no_grad():
-                correct = (logits.argmax(1) == yb).float()
-                is_real = yb.float()
-                stats += torch.stack([loss.detach(), (correct * is_real).sum(), is_real.sum(),
-                                      (correct * (1 - is_real)).sum(), (1 - is_real).sum()])
+    stats = torch.zeros(5, device=x.device)
+    for _ in range(epochs):
+        stats = discriminator_epoch(model, disc, opt, x, y, batch_size, l2, rng)  # the last epoch's
     s = all_reduce_sum(stats, world).tolist()
     num_batches *= world.size
     return RoundStats(loss=s[0] / max(num_batches, 1), acc_real=s[1] / max(s[2], 1), acc_fake=s[3] / max(s[4], 1))
