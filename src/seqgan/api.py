@@ -57,6 +57,6 @@ def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: s
         gen.load_state_dict(state)
     except RuntimeError as e:
         raise RunLoadError(f"{run_dir}: the weights do not fit the run's config ({e})") from None
-    gen.config = cfg  # type: ignore[attr-defined]
-    gen.vocab = None  # type: ignore[attr-defined]
+    setattr(gen, "config", cfg)  # the run's Config, for callers
+    setattr(gen, "vocab", None)  # oracle runs have no vocabulary
     return gen.to(device).eval()

@@ -98,7 +98,7 @@ def rng_to_flat(generators: dict[str, torch.Generator | torch.Tensor], tensors: 
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         for i, s in enumerate(torch.cuda.get_rng_state_all()):
             tensors[f"rng.cuda.{i}"] = s
-    np_state = np.random.get_state()
+    np_state: Any = np.random.get_state()
     tensors["rng.numpy_keys"] = torch.from_numpy(np.asarray(np_state[1], dtype=np.int64))
     py_state = random.getstate()
     return {"numpy": [np_state[0], int(np_state[2]), int(np_state[3]), float(np_state[4])],

@@ -11,7 +11,7 @@ import torch
 from safetensors.torch import save_file
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], None]) -> None:
+def atomic_write(path: str | Path, write: Callable[[Path], object]) -> None:
     """Call write(tmp) on a temporary file beside `path`, fsync it, then rename it over `path`.
 
     A crash leaves either the old file or the new one, never a half-written file.

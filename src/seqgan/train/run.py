@@ -324,7 +324,7 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Oracle, log
     if cfg.adversarial.rollout_update_rate is not None:
         policy = copy.deepcopy(gen).requires_grad_(False)
     # three Adams, as the original: MLE, discriminator, and a fresh one for the policy gradient
-    optimizers = {"mle": make_adam(gen, cfg.pretrain.generator_lr), "discriminator": make_adam(disc, cfg.discriminator.lr),
+    optimizers: dict[str, torch.optim.Optimizer] = {"mle": make_adam(gen, cfg.pretrain.generator_lr), "discriminator": make_adam(disc, cfg.discriminator.lr),
                   "pg": make_adam(gen, cfg.adversarial.generator_lr)}
     n_local = shard_size(cfg.oracle.num_samples, world, "oracle.num_samples")
     if resume is None:
