@@ -87,6 +87,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         world, device = distributed.init(cfg.device)
     except ValueError as e:
         raise ConfigError(str(e)) from None
+    clean = False
     try:
         resume = None
         if args.resume:
@@ -126,8 +127,9 @@ def cmd_train(args: argparse.Namespace) -> int:
                   f"checkpoint in {out}/checkpoints is intact: rerun the same torchrun command with "
                   f"'seqgan train --resume {out}'", file=sys.stderr)
             return 1
+        clean = True
     finally:
-        distributed.shutdown()
+        distributed.shutdown(clean)
     return 0
 
 

@@ -20,6 +20,7 @@ alone, so every rank starts with the same weights.
 from __future__ import annotations
 
 import datetime
+import gc
 import os
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -74,9 +75,16 @@ def init(device_name: str, timeout_min: float = 60.0) -> tuple[World, Optional[t
     return World(rank, size, local), device
 
 
-def shutdown() -> None:
-    if dist.is_initialized():
-        dist.destroy_process_group()
+def shutdown(clean: bool = True) -> None:
+    """Leave the process group. After a clean run: release what may still hold gloo work
+    (DDP reducers), wait for every rank, then destroy the group while the interpreter is
+    fully alive (gloo worker threads outliving it abort the process at exit)."""
+    if not dist.is_initialized():
+        return
+    gc.collect()
+    if clean:
+        dist.barrier()
+    dist.destroy_process_group()
 
 
 def all_reduce_sum(t: torch.Tensor, world: World) -> torch.Tensor:

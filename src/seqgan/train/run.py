@@ -436,6 +436,7 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
                 run.checkpoint()  # at every phase end
         if world.is_main:
             _write_outputs(run)
+        run.gen_model = run.disc_model = None  # DDP reducers hold gloo/nccl work: release them before teardown
         barrier(world)
         result = RunResult(run_dir, run.state.nll, log.elapsed())
         log.print(f"done in {result.wall_time_s:.0f} s: " + ", ".join(
