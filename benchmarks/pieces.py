@@ -49,7 +49,6 @@ from dataclasses import dataclass
 from typing import Callable, Optional, Sequence
 
 import torch
-from torch import Tensor
 
 from common import (Timing, disc_seq_flops, fmt_flops, lstm_cell_flops, lstm_token_flops, matmul_gflops,
                     paper_config, print_machine_rate, print_table, setup, time_it)
@@ -160,14 +159,6 @@ def measure_rates(sw: Stopwatch, quick: bool) -> tuple[float, Optional[float]]:
     if sw.cuda:
         return cuda_matmul_gflops(sw, tf32=False), cuda_matmul_gflops(sw, tf32=True)
     return matmul_gflops(repeats=2 if quick else 5), None
-
-
-# ----------------------------------------------------------------------------- one discriminator epoch
-
-def d_train_batches(disc: Discriminator, opt: torch.optim.Optimizer, x: Tensor, y: Tensor, batch_size: int,
-                    l2: float, rng: torch.Generator) -> None:
-    """One epoch of the discriminator over every full batch of (x, y): the library's own loop."""
-    discriminator_epoch(disc, disc, opt, x, y, batch_size, l2, rng)
 
 
 # ----------------------------------------------------------------------------- results
@@ -285,8 +276,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     perm = torch.randperm(x.shape[0], generator=rng, device=device)
     x, y = x[perm], y[perm]
     sw.reset_peak()
-    d_train_batches(disc, opt_d, x[: 2 * B], y[: 2 * B], B, dcfg.l2, rng)  # burn-in: Adam state, kernels
-    t_d = sw.time(lambda: d_train_batches(disc, opt_d, x, y, B, dcfg.l2, rng), repeats)
+    discriminator_epoch(disc, disc, opt_d, x[: 2 * B], y[: 2 * B], B, dcfg.l2, rng)  # burn-in: Adam state, kernels
+    t_d = sw.time(lambda: discriminator_epoch(disc, disc, opt_d, x, y, B, dcfg.l2, rng), repeats)
     d_scale = d_batches / n_d
     peak_d = sw.peak_mib()
 

@@ -21,6 +21,7 @@ import seqgan
 from seqgan import checkpoint as ckpt
 from seqgan.api import RunLoadError
 from seqgan.cli import main
+from runs import metrics_without_timing, wait_for_phase
 
 # big enough that an adversarial iteration takes a fraction of a second, small enough for CI
 RESUME_YAML = """\
@@ -51,11 +52,6 @@ def reference_run(resume_yaml, tmp_path_factory) -> Path:
     return out
 
 
-def metrics_without_timing(run: Path) -> list[dict]:
-    return [{k: v for k, v in json.loads(ln).items() if not k.endswith("_s")}
-            for ln in (run / "metrics.jsonl").read_text().splitlines()]
-
-
 def assert_same_run(a: Path, b: Path) -> None:
     assert metrics_without_timing(a) == metrics_without_timing(b)
     assert (a / "experiment-log.txt").read_text() == (b / "experiment-log.txt").read_text()
@@ -71,18 +67,6 @@ def start(resume_yaml: Path, out: Path) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def wait_for_adversarial(proc: subprocess.Popen, out: Path, timeout: float = 120) -> None:
-    """Block until the run has logged its first adversarial iteration."""
-    t0 = time.time()
-    while time.time() - t0 < timeout:
-        m = out / "metrics.jsonl"
-        if m.exists() and '"phase": "adversarial"' in m.read_text():
-            return
-        assert proc.poll() is None, proc.communicate()
-        time.sleep(0.01)
-    raise AssertionError("the run did not reach the adversarial phase in time")
-
-
 def resume(out: Path, *extra: str) -> int:
     return main(["train", "--resume", str(out), "-q", *extra])
 
@@ -91,7 +75,7 @@ def resume(out: Path, *extra: str) -> int:
 def test_killed_and_resumed_equals_uninterrupted(sig, resume_yaml, reference_run, tmp_path):
     out = tmp_path / "run"
     proc = start(resume_yaml, out)
-    wait_for_adversarial(proc, out)
+    wait_for_phase(proc, out)
     time.sleep(random.Random(sig).uniform(0.0, 0.3))  # a random point inside the adversarial phase
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)
@@ -109,7 +93,7 @@ def test_killed_and_resumed_equals_uninterrupted(sig, resume_yaml, reference_run
 def test_damaged_latest_checkpoint_falls_back(resume_yaml, reference_run, tmp_path, capsys):
     out = tmp_path / "run"
     proc = start(resume_yaml, out)
-    wait_for_adversarial(proc, out)
+    wait_for_phase(proc, out)
     time.sleep(0.1)
     proc.kill()
     proc.communicate(timeout=60)

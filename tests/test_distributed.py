@@ -3,13 +3,11 @@ run writes one complete run directory, and a job that loses a rank resumes."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,6 +16,7 @@ from safetensors.torch import load_file
 
 from seqgan import checkpoint as ckpt
 from seqgan import distributed
+from runs import metrics_without_timing, wait_for_phase
 
 HERE = Path(__file__).resolve().parent
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
@@ -77,14 +76,9 @@ def dist_reference(dist_yaml, tmp_path_factory) -> Path:
     return out
 
 
-def records(run: Path) -> list[dict]:
-    return [{k: v for k, v in json.loads(ln).items() if not k.endswith("_s")}
-            for ln in (run / "metrics.jsonl").read_text().splitlines()]
-
-
 def test_whole_run_writes_one_complete_directory(dist_reference):
     out = dist_reference
-    recs = records(out)
+    recs = metrics_without_timing(out)
     assert [r["phase"] for r in recs] == ["mle"] * 3 + ["discriminator"] * 2 + ["adversarial"] * 8
     assert [r["step"] for r in recs if r["phase"] == "adversarial"] == list(range(8))  # written once, by rank 0
     assert len((out / "real_data.txt").read_text().splitlines()) == 512  # both shards
@@ -115,10 +109,7 @@ def test_a_dead_rank_ends_the_job_and_the_run_resumes(dist_yaml, dist_reference,
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([*TORCHRUN, "-m", "seqgan", "train", "--config", str(dist_yaml), "--out", str(out), "-q"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    t0 = time.time()
-    while not ((out / "metrics.jsonl").exists() and '"adversarial"' in (out / "metrics.jsonl").read_text()):
-        assert proc.poll() is None and time.time() - t0 < 120, proc.communicate()
-        time.sleep(0.02)
+    wait_for_phase(proc, out)
     os.kill(_worker_pids(proc.pid)[1], signal.SIGKILL)  # rank 1 dies mid-run
     _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0
@@ -127,7 +118,7 @@ def test_a_dead_rank_ends_the_job_and_the_run_resumes(dist_yaml, dist_reference,
     ckpt.load(ckpt.list_checkpoints(out)[-1])  # the newest checkpoint is intact
     r = torchrun("-m", "seqgan", "train", "--resume", str(out), "-q")
     assert r.returncode == 0, r.stderr[-3000:]
-    assert records(out) == records(dist_reference)
+    assert metrics_without_timing(out) == metrics_without_timing(dist_reference)
     for name in ("generator.safetensors", "discriminator.safetensors"):
         a, b = load_file(str(out / name)), load_file(str(dist_reference / name))
         assert all(torch.equal(a[k], b[k]) for k in a)
@@ -153,10 +144,7 @@ def test_sigterm_to_torchrun_saves_and_the_run_resumes(dist_yaml, dist_reference
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
     proc = subprocess.Popen([*TORCHRUN, "-m", "seqgan", "train", "--config", str(dist_yaml), "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-    t0 = time.time()
-    while not ((out / "metrics.jsonl").exists() and '"adversarial"' in (out / "metrics.jsonl").read_text()):
-        assert proc.poll() is None and time.time() - t0 < 120, proc.communicate()
-        time.sleep(0.02)
+    wait_for_phase(proc, out)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode != 0 and "stopped by SIGTERM" in err
@@ -164,7 +152,7 @@ def test_sigterm_to_torchrun_saves_and_the_run_resumes(dist_yaml, dist_reference
     assert not (out / "summary.json").exists()
     r = torchrun("-m", "seqgan", "train", "--resume", str(out), "-q")
     assert r.returncode == 0, r.stderr[-3000:]
-    assert records(out) == records(dist_reference)
+    assert metrics_without_timing(out) == metrics_without_timing(dist_reference)
 
 
 def test_batch_can_scale_with_the_process_count(dist_yaml, tmp_path):
@@ -172,6 +160,6 @@ def test_batch_can_scale_with_the_process_count(dist_yaml, tmp_path):
                  "--set", "train.batch_size=33", "--set", "train.scale_batch_with_world=true",
                  "--set", "adversarial.iterations=1", timeout=120)
     assert r.returncode == 0, r.stderr[-3000:]
-    recs = records(tmp_path / "r")
+    recs = metrics_without_timing(tmp_path / "r")
     # each rank takes 33 of its 256 real sequences per MLE batch: 7 batches of 2 x 33
     assert recs[-1]["phase"] == "adversarial" and recs[-1]["step"] == 0

@@ -46,8 +46,3 @@ def write_tokens(path: str | Path, seqs: torch.Tensor) -> None:
     rows = seqs.to("cpu").tolist()
     atomic_write_text(path, "".join(" ".join(map(str, r)) + "\n" for r in rows))
 
-
-def read_tokens(path: str | Path) -> torch.Tensor:
-    """The inverse of `write_tokens` (all lines must have the same length)."""
-    lines = [ln.split() for ln in Path(path).read_text(encoding="utf-8").splitlines() if ln.strip()]
-    return torch.tensor([[int(t) for t in ln] for ln in lines], dtype=torch.long)

@@ -137,6 +137,8 @@ class Run:
     oracle: Oracle
     real: torch.Tensor
     """This rank's real data (all of it outside torchrun)."""
+    all_real: torch.Tensor
+    """Every rank's real data, rank-major (what checkpoints hold)."""
     gen: Generator
     disc: Discriminator
     policy: LSTMLM
@@ -165,14 +167,13 @@ class Run:
     def checkpoint(self) -> Optional[Path]:
         """Save on rank 0 (every rank takes part: the random streams of all ranks are saved)."""
         self.state.serial += 1
-        real = all_gather_rows(self.real, self.world)  # rank-major shards
         rng_states: dict[str, Any] = {name: g.get_state() for name, g in self.rngs.items()}
         if self.world.distributed:
             per_rank = all_gather_object({k: v.cpu() for k, v in rng_states.items()}, self.world)
             rng_states = {f"rank{r}.{k}": v for r, states in enumerate(per_rank) for k, v in states.items()}
         path = None
         if self.world.is_main:
-            tensors: dict[str, torch.Tensor] = {"data.real": real}
+            tensors: dict[str, torch.Tensor] = {"data.real": self.all_real}
             for prefix, module in (("generator", self.gen), ("discriminator", self.disc)):
                 tensors.update({f"{prefix}.{k}": v for k, v in module.state_dict().items()})
             if self.policy is not self.gen:
@@ -199,9 +200,6 @@ class Run:
             if not periodic:
                 saved = self.checkpoint()
             raise Interrupted(stop, saved)
-
-    def global_step(self, phase: str, step: int) -> int:
-        return global_step(self.cfg, phase, step)
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self, phase: str, step: int) -> float:
@@ -236,7 +234,7 @@ def run_mle(run: Run) -> None:
                                                           / (time.perf_counter() - t0), 1)}
             if epoch % every == 0 or epoch == E - 1:
                 rec["nll_oracle"] = run.evaluate("mle", epoch)
-            log.log("mle", epoch, run.global_step("mle", epoch), **rec)
+            log.log("mle", epoch, global_step(cfg, "mle", epoch), **rec)
             last = run.state.nll["mle"][-1][1] if run.state.nll["mle"] else float("nan")
             bar.set_postfix(loss=f"{loss:.4f}", nll_oracle=f"{last:.4f}")
             bar.update()
@@ -252,7 +250,7 @@ def run_discriminator_pretrain(run: Run) -> None:
             r = discriminator_round(run.disc, run.optimizers["discriminator"], run.gen, run.real,
                                     p.discriminator_epochs, run.batch, cfg.discriminator.l2,
                                     run.rngs["train"], run.share(p.discriminator_samples), run.disc_model, run.world)
-            log.log("discriminator", st.step, run.global_step("discriminator", st.step),
+            log.log("discriminator", st.step, global_step(cfg, "discriminator", st.step),
                     d_loss=r.loss, d_acc_real=r.acc_real, d_acc_fake=r.acc_fake)
             bar.set_postfix(d_loss=f"{r.loss:.4f}", acc_real=f"{r.acc_real:.3f}", acc_fake=f"{r.acc_fake:.3f}")
             bar.update()
@@ -296,7 +294,7 @@ def run_adversarial(run: Run) -> None:
                 st.part += 1
                 if st.part < 1 + a.discriminator_rounds:
                     run.boundary(unit_done=False)
-            log.log("adversarial", it, run.global_step("adversarial", it), **st.pending)
+            log.log("adversarial", it, global_step(cfg, "adversarial", it), **st.pending)
             last = st.nll["adversarial"][-1][1] if st.nll["adversarial"] else float("nan")
             bar.set_postfix(reward=f"{st.pending['reward_mean']:.3f}", nll_oracle=f"{last:.4f}")
             bar.update()
@@ -335,7 +333,8 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Oracle, log
         state = TrainState()
     else:
         t = resume.tensors
-        real = t["data.real"][world.rank * n_local:(world.rank + 1) * n_local].to(device)
+        all_real = t["data.real"].to(device)
+        real = all_real[world.rank * n_local:(world.rank + 1) * n_local]
         gen.load_state_dict(resume.module_state("generator"))
         disc.load_state_dict(resume.module_state("discriminator"))
         if policy is not gen:
@@ -354,7 +353,7 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Oracle, log
         from torch.nn.parallel import DistributedDataParallel as DDP
         ids = [device.index] if device.type == "cuda" else None
         gen_model, disc_model = DDP(gen, device_ids=ids), DDP(disc, device_ids=ids)
-    return Run(cfg, run_dir, device, oracle, real, gen, disc, policy, optimizers, rngs, state, log, world,
+    return Run(cfg, run_dir, device, oracle, real, all_real, gen, disc, policy, optimizers, rngs, state, log, world,
                gen_model, disc_model)
 
 
