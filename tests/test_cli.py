@@ -67,7 +67,7 @@ def test_same_seed_same_run(tiny_yaml, tmp_path):
 @pytest.mark.parametrize("args, message", [
     (["--set", "adversarial.rolout_num=2"], "did you mean 'adversarial.rollout_num'"),
     (["--set", "discriminator.filter_sizes=[1,9]", "--set", "discriminator.num_filters=[2,2]"],
-     "filter_sizes [9] are longer than generator.seq_len=8"),
+     "filter_sizes [9] are longer than the sequences (generator.seq_len=8)"),
     (["--oracle", "/nonexistent/oracle.npz"], "oracle.path=/nonexistent/oracle.npz: no such file"),
     (["--device", "cuda"] if not torch.cuda.is_available() else ["--set", "train.batch_size=0"],
      "no CUDA GPU" if not torch.cuda.is_available() else "must be > 0"),

@@ -7,15 +7,15 @@ import dataclasses
 import pytest
 
 from seqgan.config import (PAPER_FILTER_SIZES, PAPER_NUM_FILTERS, Config, ConfigError, describe, diff,
-                           dump_yaml, load_config, preset_names)
+                           dump_yaml, load_config, paper_filters, preset_names, resolve)
 
 
 def test_presets_load_and_paper_is_the_original():
-    assert {"paper", "quick"} <= set(preset_names())
+    assert {"paper", "quick", "coco", "poems", "music"} <= set(preset_names())
     for name in preset_names():
         load_config(name)
     p = load_config("paper")
-    assert p == Config()  # the dataclass defaults are the original's values
+    assert p == resolve(Config())  # the dataclass defaults are the original's values
     assert (p.generator.vocab_size, p.generator.emb_dim, p.generator.hidden_dim, p.generator.seq_len) == (5000, 32, 32, 20)
     assert p.generator.init_std == 0.1 and p.oracle.init_std == 1.0 and p.oracle.num_samples == 9984
     assert p.discriminator.filter_sizes == PAPER_FILTER_SIZES and p.discriminator.num_filters == PAPER_NUM_FILTERS
@@ -26,10 +26,33 @@ def test_presets_load_and_paper_is_the_original():
     assert (a.iterations, a.generator_steps, a.generator_lr, a.discriminator_rounds, a.discriminator_epochs, a.rollout_num) == (200, 1, 0.01, 5, 3, 16)
     assert a.rollout_update_rate is None and a.reward_baseline == "none" and a.loss_reduction == "sum"
     assert (p.train.batch_size, p.train.grad_clip, p.train.eval_every, p.train.eval_samples) == (64, 5.0, 5, 9984)
-    q = load_config("quick")  # same model sizes, shorter schedule
+    q = resolve(load_config("quick"))  # same model sizes, shorter schedule
     for section in ("generator", "discriminator"):
         assert getattr(q, section) == getattr(p, section)
     assert q.adversarial.rollout_num == 16 and q.train.batch_size == 64
+
+
+def test_paper_filter_rule():
+    """Length 20 gives the paper's 12 widths and 1,720 filters; length 32 swaps 15, 20 for 16, 24, 32."""
+    assert paper_filters(20) == (PAPER_FILTER_SIZES, PAPER_NUM_FILTERS)
+    sizes, nums = paper_filters(32)
+    assert sizes == list(range(1, 11)) + [16, 24, 32] and nums == PAPER_NUM_FILTERS[:10] + [160, 160, 160]
+    assert paper_filters(6) == ([1, 2, 3, 4, 5, 6], PAPER_NUM_FILTERS[:6])
+    for L in range(2, 80):  # every width fits, and none repeats
+        sizes, nums = paper_filters(L)
+        assert max(sizes) == L
+        assert len(set(sizes)) == len(sizes) == len(nums) and sizes == sorted(sizes)
+
+
+def test_resolve_data_task_takes_sizes_from_the_data():
+    cfg = load_config("coco", ["data.train=x.txt"])
+    r = resolve(cfg, vocab_size=4602, max_len=24)
+    g = r.generator
+    assert (g.vocab_size, g.seq_len, g.start_token, g.eos_token) == (4602, 25, 1, 2)
+    assert r.discriminator.filter_sizes == paper_filters(25)[0] and r.data.max_len == 24
+    assert resolve(r, 4602, 24) == r  # idempotent
+    with pytest.raises(ValueError):
+        resolve(cfg)
 
 
 def test_overrides_and_roundtrip(tmp_path):
@@ -43,8 +66,8 @@ def test_overrides_and_roundtrip(tmp_path):
     f.write_text(dump_yaml(cfg))
     assert load_config(str(f)) == cfg
     assert diff(cfg, load_config("quick")) == {
-        "adversarial.rollout_num": (4, 16), "discriminator.filter_sizes": ([1, 2], PAPER_FILTER_SIZES),
-        "discriminator.num_filters": ([3, 3], PAPER_NUM_FILTERS), "adversarial.rollout_update_rate": (0.8, None),
+        "adversarial.rollout_num": (4, 16), "discriminator.filter_sizes": ([1, 2], None),
+        "discriminator.num_filters": ([3, 3], None), "adversarial.rollout_update_rate": (0.8, None),
         "train.grad_clip": (1.0, 5.0)}
 
 
@@ -58,8 +81,15 @@ def test_overrides_and_roundtrip(tmp_path):
     (["adversarial.rollout_num=0"], r"adversarial.rollout_num=0 must be > 0"),
     (["pretrain.generator_epochs=-1"], r"pretrain.generator_epochs=-1 must be >= 0"),
     (["discriminator.dropout_keep=1.5"], r"dropout_keep=1.5 must be in \(0, 1\]"),
-    (["generator.seq_len=10"], r"filter_sizes \[15, 20\] are longer than generator.seq_len=10"),
-    (["discriminator.num_filters=[1,2]"], r"must be non-empty lists of the same length"),
+    (["generator.seq_len=10", "discriminator.filter_sizes=[1,15]", "discriminator.num_filters=[1,1]"],
+     r"filter_sizes \[15\] are longer than the sequences \(generator.seq_len=10\)"),
+    (["discriminator.num_filters=[1,2]"], r"must both be lists or both null"),
+    (["discriminator.num_filters=[1,2]", "discriminator.filter_sizes=[1]"], r"must be non-empty lists of the same length"),
+    (["data.train=a.txt"], r"data.train=a.txt is set but task=oracle"),
+    (["task=data", "data.train=a.txt", "data.max_vocab=4"], r"data.max_vocab=4 leaves no room beside the 4 special"),
+    (["task=data", "data.train=a.txt", "data.tokenizer=bpe"], r"expected one of 'word', 'char', 'space'"),
+    (["task=data", "data.train=a.txt", "data.max_len=9", "discriminator.filter_sizes=[1,11]",
+      "discriminator.num_filters=[1,1]"], r"filter_sizes \[11\] are longer than the sequences \(data.max_len \+ 1 = 10\)"),
     (["adversarial.rollout_update_rate=1.5"], r"rollout_update_rate=1.5 must be null or in \(0, 1\]"),
     (["train.batch_size=true"], r"expected an integer"),
     (["adversarial.discriminator_samples=20000"], r"must be <= oracle.num_samples=9984"),

@@ -108,7 +108,7 @@ def test_shared_tables_equal_the_convolutions(cfg, V, T):
     torch.testing.assert_close(d.prob_real(x, chunk=128, shared_tables=True),
                                d.prob_real(x, shared_tables=False), atol=1e-5, rtol=0)
     # the table rows are the first layer's work: row j*V + v = embedding[v] @ W_k[:, :, j].T
-    k_index = cfg.filter_sizes.index(max(cfg.filter_sizes))
+    k_index = d.filter_sizes.index(max(d.filter_sizes))
     w, table = d.conv_w[k_index], d.conv_tables()[k_index]
     j, v = w.shape[2] - 1, V - 1
     torch.testing.assert_close(table[j * V + v], d.embedding[v] @ w[:, :, j].t())

@@ -1,4 +1,4 @@
-"""The `seqgan` command line: `seqgan train | generate | plot | config`.
+"""The `seqgan` command line: `seqgan train | generate | evaluate | plot | config`.
 
 `main(argv) -> int` runs in-process (tests call it); errors in the user's input print
 one line `seqgan: error: ...` and return 2, before anything is written.
@@ -15,11 +15,13 @@ from typing import Optional
 
 import torch
 
-from seqgan.config import ConfigError, describe, dump_yaml, load_config, preset_names
+from seqgan.config import Config, ConfigError, describe, dump_yaml, load_config, preset_names
 
 TRAIN_EPILOG = """\
 examples:
   seqgan train                                   # the 'quick' preset on the built-in seeded oracle
+  seqgan train --preset coco --data image_coco.txt --test image_coco_test.txt   # your sequences (word tokens)
+  seqgan train --data poems.txt --test poems_test.txt --tokenizer char --set data.max_len=24
   seqgan train --preset paper --oracle ../shared/reference/seqgan_oracle.npz
   seqgan train --preset paper --set adversarial.iterations=0 --set pretrain.discriminator_rounds=0
   seqgan train --config my.yaml --set adversarial.rollout_num=8 --out runs/rollout8
@@ -48,7 +50,20 @@ def _train_overrides(args: argparse.Namespace) -> list[str]:
         overrides.append(f"seed={args.seed}")
     if args.device:
         overrides.append(f"device={args.device}")
+    if args.data:
+        overrides += ["task=data", f"data.train={args.data}"]
+    for flag, key in (("valid", "data.valid"), ("test", "data.test"), ("tokenizer", "data.tokenizer")):
+        if getattr(args, flag):
+            overrides.append(f"{key}={getattr(args, flag)}")
     return overrides
+
+
+def _resolved_like(cfg: Config, saved: Config) -> Config:
+    """`cfg` resolved with a saved run's data-derived sizes, to compare it with the run's config."""
+    from seqgan.config import resolve
+    if cfg.task == "data" and saved.task == "data":
+        return resolve(cfg, saved.generator.vocab_size, cfg.data.max_len or saved.data.max_len)
+    return resolve(cfg) if cfg.task == "oracle" else cfg
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -69,7 +84,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ConfigError(f"--resume {run_dir}: no config.yaml there; is it a seqgan run directory?")
         saved = load_config(str(saved_path))
         cfg = load_config(args.config or args.preset or str(saved_path), _train_overrides(args))
-        changed = {k: v for k, v in diff(saved, cfg).items() if k not in RESUME_SAFE_KEYS}
+        changed = {k: v for k, v in diff(saved, _resolved_like(cfg, saved)).items() if k not in RESUME_SAFE_KEYS}
         if changed:
             what = ", ".join(f"{k} ({a!r} -> {b!r})" for k, (a, b) in sorted(changed.items()))
             raise ConfigError(f"--resume {run_dir}: the config differs from the run's in {what}; only "
@@ -152,12 +167,38 @@ def cmd_generate(args: argparse.Namespace) -> int:
     except RunLoadError as e:
         raise ConfigError(str(e)) from None
     seqs = model.sample(args.num, temperature=args.temperature, seed=args.seed)  # (n, T)
-    text = "".join(" ".join(map(str, row)) + "\n" for row in seqs.tolist())
+    vocab = getattr(model, "vocab", None)
+    if vocab is not None and not args.ids:
+        text = "".join(vocab.decode_text(row) + "\n" for row in seqs.tolist())
+    else:
+        eos = model.eos_token
+        rows = [row[: row.index(eos) + 1] if eos is not None and eos in row else row for row in seqs.tolist()]
+        text = "".join(" ".join(map(str, row)) + "\n" for row in rows)
     if args.out:
         from seqgan.files import atomic_write_text
         atomic_write_text(args.out, text)
     else:
         sys.stdout.write(text)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import json
+
+    from seqgan.api import RunLoadError, evaluate_run
+    if args.num is not None and args.num < 2:
+        raise ConfigError(f"-n {args.num}: must be >= 2 (Self-BLEU compares samples with each other)")
+    try:
+        table = evaluate_run(args.run_dir, test=args.test, num_samples=args.num, checkpoint=args.checkpoint,
+                             seed=args.seed)
+    except RunLoadError as e:
+        raise ConfigError(str(e)) from None
+    if args.json:
+        print(json.dumps(table, indent=1))
+        return 0
+    for key, value in table.items():
+        shown = f"{value:.4f}" if isinstance(value, float) else str(value)
+        print(f"{key:<14}{shown}")
     return 0
 
 
@@ -193,13 +234,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="<command>")
 
     t = sub.add_parser(
-        "train", help="train on the synthetic oracle task (MLE, discriminator pre-training, adversarial)",
+        "train", help="train SeqGAN on the oracle task or on your sequences (MLE, D pre-training, adversarial)",
         description="Run a whole SeqGAN experiment and write a run directory: config.yaml, metrics.jsonl, "
-                    "experiment-log.txt (the original's format), real_data.txt, generator/discriminator "
-                    "weights (safetensors), generator_samples.txt, summary.json.",
+                    "experiment-log.txt (the original's format), real_data.txt (oracle task) or vocab.json "
+                    "(--data), generator/discriminator weights (safetensors), generator_samples.txt, summary.json.",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=TRAIN_EPILOG)
     _config_args(t)
     t.add_argument("--oracle", metavar="FILE.npz", help="the original's oracle parameters (= oracle.path)")
+    t.add_argument("--data", metavar="TRAIN.txt",
+                   help="train on your sequences, one per line, UTF-8 (= --set task=data --set data.train=...)")
+    t.add_argument("--valid", metavar="FILE", help="validation sequences: NLL-valid during training (= data.valid)")
+    t.add_argument("--test", metavar="FILE",
+                   help="held-out sequences: NLL-test and the BLEU references (= data.test)")
+    t.add_argument("--tokenizer", choices=["word", "char", "space"],
+                   help="word: words and punctuation, lower-cased; char: one token per character (Chinese); "
+                        "space: pre-tokenised, split on whitespace (= data.tokenizer)")
     t.add_argument("--seed", type=int, help="= --set seed=N")
     t.add_argument("--device", choices=["auto", "cpu", "cuda"], help="= --set device=...")
     t.add_argument("--out", metavar="DIR", help="run directory (default runs/<preset>__<seed>__<date-time>)")
@@ -213,7 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     g = sub.add_parser(
         "generate", help="sample sequences from a trained run's generator",
         description="Sample from the generator of RUN_DIR (its final weights, or its newest checkpoint when the "
-                    "run has not finished) and print one sequence of token ids per line.",
+                    "run has not finished) and print one sequence per line: text for a run on your data "
+                    "(characters joined without spaces for the char tokenizer), token ids for the oracle task.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  seqgan generate runs/quick__0__20261128-120000 -n 5 --seed 1\n"
                "  seqgan generate RUN_DIR -n 10000 --temperature 0.8 --out samples.txt\n")
@@ -223,7 +273,27 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0, help="sampling seed (default 0; the same seed gives the same samples)")
     g.add_argument("--checkpoint", metavar="DIR", help="a checkpoint directory instead of the final weights")
     g.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    g.add_argument("--ids", action="store_true", help="print token ids (up to and including <eos>) instead of text")
     g.set_defaults(func=cmd_generate)
+
+    e = sub.add_parser(
+        "evaluate", help="the metrics table of a trained run",
+        description="Score the generator of RUN_DIR (final weights, or --checkpoint). On your data: NLL-test "
+                    "(per-token, <eos> counted), BLEU-2..5 of N generated sentences against the whole test file "
+                    "(nltk sentence_bleu with method1 smoothing), Self-BLEU-2..5 (each sample against the others), "
+                    "NLL-valid when the run has a validation file. On the oracle task: NLL-oracle.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  seqgan evaluate runs/coco__0__20261128-120000\n"
+               "  seqgan evaluate RUN_DIR --test other_test.txt -n 5000 --json\n")
+    e.add_argument("run_dir", metavar="RUN_DIR")
+    e.add_argument("--test", metavar="FILE", help="held-out file (default: the run's data.test)")
+    e.add_argument("-n", "--num", type=int, default=None,
+                   help="generated sentences for BLEU and Self-BLEU (default: the run's eval.bleu_samples; "
+                        "oracle task: train.eval_samples)")
+    e.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    e.add_argument("--checkpoint", metavar="DIR", help="a checkpoint directory instead of the final weights")
+    e.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
+    e.set_defaults(func=cmd_evaluate)
 
     pl = sub.add_parser(
         "plot", help="learning curves of one or more runs as a PNG",

@@ -13,6 +13,7 @@ file, the line, the key and what to change.
 from __future__ import annotations
 
 import ast
+import copy
 import dataclasses
 import difflib
 import inspect
@@ -50,6 +51,42 @@ class OracleConfig:
 
 
 @dataclass
+class DataConfig:
+    train: Optional[str] = None
+    """Training file, one sequence per line, UTF-8 (task=data; `seqgan train --data FILE`)."""
+    valid: Optional[str] = None
+    """Optional validation file (NLL-valid during training)."""
+    test: Optional[str] = None
+    """Optional held-out file: NLL-test and the BLEU references (never the training file)."""
+    tokenizer: Literal["word", "char", "space"] = "word"
+    """'word' (words and punctuation marks), 'char' (one token per character, e.g. Chinese) or 'space'
+    (pre-tokenised text split on whitespace, e.g. music pitch numbers)."""
+    lowercase: bool = True
+    """word tokenizer: lower-case the text."""
+    split_punctuation: bool = True
+    """word tokenizer: punctuation marks are tokens of their own ('wheel.' -> 'wheel', '.'); false splits on
+    whitespace only."""
+    min_freq: int = 1
+    """Training-set tokens seen fewer times map to <unk>."""
+    max_vocab: int = 0
+    """At most this many ids, the 4 specials (<pad> <bos> <eos> <unk>) included; the rarest tokens beyond it map
+    to <unk> and their share is reported (0: no limit)."""
+    max_len: int = 0
+    """Longest sequence in tokens, <eos> not counted (0: the longest training line). Models run on
+    max_len + 1 positions."""
+    overlong: Literal["drop", "truncate", "error"] = "drop"
+    """Lines longer than max_len: 'drop' them, 'truncate' them (first max_len tokens, then <eos>), or 'error'
+    (names the line). The count is reported either way."""
+
+
+@dataclass
+class EvalConfig:
+    bleu_samples: int = 2000
+    """task=data: generated sentences scored by BLEU-2..5 against the whole test file and by Self-BLEU-2..5
+    against each other, every `train.eval_every` (and by `seqgan evaluate`)."""
+
+
+@dataclass
 class GeneratorConfig:
     vocab_size: int = 5000
     """Number of tokens (ids 0..vocab_size-1), shared by oracle, generator and discriminator."""
@@ -62,17 +99,21 @@ class GeneratorConfig:
     init_std: float = 0.1
     """Std of the normal init of every generator parameter, biases and embedding too (the original: 0.1)."""
     start_token: int = 0
-    """Token whose embedding is the first input (never emitted; token 0 is also an ordinary token)."""
+    """Token whose embedding is the first input (oracle: token 0, also an ordinary token; task=data: <bos>)."""
+    eos_token: Optional[int] = None
+    """null: fixed-length sequences (the oracle task). task=data sets it to <eos>: sequences end there, and
+    <pad> and <bos> are never sampled."""
 
 
 @dataclass
 class DiscriminatorConfig:
     emb_dim: int = 64
     """Discriminator embedding size (init U(-1, 1))."""
-    filter_sizes: list[int] = field(default_factory=lambda: list(PAPER_FILTER_SIZES))
-    """Convolution widths in tokens; each must be <= generator.seq_len."""
-    num_filters: list[int] = field(default_factory=lambda: list(PAPER_NUM_FILTERS))
-    """Number of filters per width (same length as filter_sizes)."""
+    filter_sizes: Optional[list[int]] = None
+    """Convolution widths in tokens, each <= the sequence length; null: derived from the length by the paper's
+    rule (`paper_filters`: length 20 gives 1..10, 15, 20; length 32 gives 1..10, 16, 24, 32)."""
+    num_filters: Optional[list[int]] = None
+    """Number of filters per width (same length as filter_sizes); null with filter_sizes null."""
     dropout_keep: float = 0.75
     """Keep probability of the dropout before the output layer during training (none when scoring)."""
     l2: float = 0.2
@@ -156,14 +197,18 @@ class TrainConfig:
 class Config:
     seed: int = 0
     """Seed of every random stream of the run (generator/discriminator init, sampling, shuffling, dropout)."""
+    task: Literal["oracle", "data"] = "oracle"
+    """'oracle': the synthetic experiment; 'data': your sequences from data.train (set by --data)."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """'auto' picks cuda when available, else cpu."""
     oracle: OracleConfig = field(default_factory=OracleConfig)
+    data: DataConfig = field(default_factory=DataConfig)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
 
     def __post_init__(self) -> None:
         errors = validate(self)
@@ -179,13 +224,14 @@ _POSITIVE = {
     "adversarial.generator_steps", "adversarial.rollout_num", "adversarial.score_chunk",
     "train.batch_size", "train.eval_every", "train.eval_samples", "train.keep_checkpoints",
     "discriminator.lr", "pretrain.generator_lr", "adversarial.generator_lr", "train.grad_clip",
-    "oracle.init_std", "generator.init_std",
+    "oracle.init_std", "generator.init_std", "data.min_freq", "eval.bleu_samples",
 }
 _NON_NEGATIVE = {
     "seed", "oracle.seed", "pretrain.generator_epochs", "pretrain.discriminator_rounds",
     "pretrain.discriminator_epochs", "pretrain.discriminator_samples", "adversarial.discriminator_samples",
     "adversarial.iterations", "adversarial.discriminator_rounds",
     "adversarial.discriminator_epochs", "discriminator.l2", "train.threads", "train.checkpoint_every",
+    "data.max_vocab", "data.max_len",
 }
 
 
@@ -204,37 +250,93 @@ def validate(cfg: Config) -> list[str]:
         if flat[key] < 0:
             errs.append(f"{key}={flat[key]} must be >= 0")
     g, d, a = cfg.generator, cfg.discriminator, cfg.adversarial
-    if g.seq_len < 2:
-        errs.append(f"generator.seq_len={g.seq_len} must be >= 2 (rollouts complete prefixes of 1..seq_len-1 tokens)")
-    if not 0 <= g.start_token < g.vocab_size:
-        errs.append(f"generator.start_token={g.start_token} must be in [0, generator.vocab_size={g.vocab_size})")
+    data_task = cfg.task == "data"
+    if not data_task and cfg.data.train:
+        errs.append(f"data.train={cfg.data.train} is set but task=oracle; use --data FILE (or --set task=data)")
+    if not data_task and g.eos_token is not None:
+        errs.append(f"generator.eos_token={g.eos_token}: fixed-length oracle sequences have no end token; leave it null")
+    if 0 < cfg.data.max_vocab <= 4:
+        errs.append(f"data.max_vocab={cfg.data.max_vocab} leaves no room beside the 4 special tokens; use 0 (no limit) or more")
+    # the length the discriminator sees: known in the oracle task, or when data.max_len is given
+    length: Optional[int] = (cfg.data.max_len + 1 if cfg.data.max_len else None) if data_task else g.seq_len
+    if not data_task:
+        if g.seq_len < 2:
+            errs.append(f"generator.seq_len={g.seq_len} must be >= 2 (rollouts complete prefixes of 1..seq_len-1 tokens)")
+        if not 0 <= g.start_token < g.vocab_size:
+            errs.append(f"generator.start_token={g.start_token} must be in [0, generator.vocab_size={g.vocab_size})")
     if not 0.0 < d.dropout_keep <= 1.0:
         errs.append(f"discriminator.dropout_keep={d.dropout_keep} must be in (0, 1]")
-    if len(d.filter_sizes) != len(d.num_filters) or not d.filter_sizes:
-        errs.append(
-            f"discriminator.filter_sizes ({len(d.filter_sizes)} values) and discriminator.num_filters "
-            f"({len(d.num_filters)} values) must be non-empty lists of the same length"
-        )
-    if any(k <= 0 for k in d.filter_sizes) or any(n <= 0 for n in d.num_filters):
-        errs.append("discriminator.filter_sizes and discriminator.num_filters must be positive")
-    too_long = [k for k in d.filter_sizes if k > g.seq_len]
-    if too_long:
-        errs.append(
-            f"discriminator.filter_sizes {too_long} are longer than generator.seq_len={g.seq_len}: "
-            f"a VALID convolution needs width <= seq_len; remove them or raise seq_len"
-        )
+    if (d.filter_sizes is None) != (d.num_filters is None):
+        errs.append("discriminator.filter_sizes and discriminator.num_filters must both be lists or both null "
+                    "(null: the paper's filters for the sequence length)")
+    elif d.filter_sizes is not None and d.num_filters is not None:
+        if len(d.filter_sizes) != len(d.num_filters) or not d.filter_sizes:
+            errs.append(
+                f"discriminator.filter_sizes ({len(d.filter_sizes)} values) and discriminator.num_filters "
+                f"({len(d.num_filters)} values) must be non-empty lists of the same length"
+            )
+        if any(k <= 0 for k in d.filter_sizes) or any(n <= 0 for n in d.num_filters):
+            errs.append("discriminator.filter_sizes and discriminator.num_filters must be positive")
+        too_long = [k for k in d.filter_sizes if length is not None and k > length]
+        if too_long:
+            what = f"data.max_len + 1 = {length}" if data_task else f"generator.seq_len={length}"
+            errs.append(
+                f"discriminator.filter_sizes {too_long} are longer than the sequences ({what}): "
+                f"a VALID convolution needs width <= the length; remove them or set both filter keys to null"
+            )
     if a.rollout_update_rate is not None and not 0.0 < a.rollout_update_rate <= 1.0:
         errs.append(f"adversarial.rollout_update_rate={a.rollout_update_rate} must be null or in (0, 1]")
     B = cfg.train.batch_size
-    if cfg.oracle.num_samples < B:
-        errs.append(f"oracle.num_samples={cfg.oracle.num_samples} must be >= train.batch_size={B}")
+    if not data_task:
+        if cfg.oracle.num_samples < B:
+            errs.append(f"oracle.num_samples={cfg.oracle.num_samples} must be >= train.batch_size={B}")
+        for key, n in (("pretrain.discriminator_samples", cfg.pretrain.discriminator_samples),
+                       ("adversarial.discriminator_samples", a.discriminator_samples)):
+            if n > cfg.oracle.num_samples:
+                errs.append(f"{key}={n} must be <= oracle.num_samples={cfg.oracle.num_samples} (0 means all)")
     for key, n in (("pretrain.discriminator_samples", cfg.pretrain.discriminator_samples),
                    ("adversarial.discriminator_samples", a.discriminator_samples)):
-        if n > cfg.oracle.num_samples:
-            errs.append(f"{key}={n} must be <= oracle.num_samples={cfg.oracle.num_samples} (0 means all)")
-        elif 0 < 2 * n < B:
+        if 0 < 2 * n < B:
             errs.append(f"{key}={n}: 2 x {n} sequences make no full batch of train.batch_size={B}")
     return errs
+
+
+# ----------------------------------------------------------------------------- resolution
+
+#: the special ids of every task=data vocabulary (seqgan.data)
+PAD_ID, BOS_ID, EOS_ID, UNK_ID = 0, 1, 2, 3
+
+
+def paper_filters(length: int) -> tuple[list[int], list[int]]:
+    """The paper's discriminator filters for sequences of `length` tokens: widths 1..10 with
+    100, 200, 200, 200, 200, 100 x 5 filters (those <= length), then 160 filters at each of
+    the long widths: round(3L/4) and L for 10 < L <= 20 (L = 20: 15, 20, the paper), and
+    L/2, 3L/4, L for L > 20 (L = 32: 16, 24, 32, the paper's rule for length 32)."""
+    small = [(k, n) for k, n in zip(PAPER_FILTER_SIZES[:10], PAPER_NUM_FILTERS[:10]) if k <= length]
+    if length <= 10:
+        long: list[int] = []
+    elif length <= 20:
+        long = [round(3 * length / 4), length]
+    else:
+        long = [length // 2, (3 * length) // 4, length]
+    long = sorted({k for k in long if k > 10})
+    return [k for k, _ in small] + long, [n for _, n in small] + [160] * len(long)
+
+
+def resolve(cfg: Config, vocab_size: Optional[int] = None, max_len: Optional[int] = None) -> Config:
+    """The concrete config a run uses (and writes to its config.yaml): task=data takes the
+    vocabulary size and max_len from the data (generator.vocab_size, seq_len = max_len + 1,
+    start <bos>, end <eos>); null discriminator filters become `paper_filters(seq_len)`.
+    Idempotent."""
+    c = copy.deepcopy(cfg)
+    if c.task == "data":
+        if vocab_size is None or max_len is None:
+            raise ValueError("resolve(task=data) needs the vocabulary size and max_len")
+        c.data.max_len, c.generator.vocab_size, c.generator.seq_len = max_len, vocab_size, max_len + 1
+        c.generator.start_token, c.generator.eos_token = BOS_ID, EOS_ID
+    if c.discriminator.filter_sizes is None:
+        c.discriminator.filter_sizes, c.discriminator.num_filters = paper_filters(c.generator.seq_len)
+    return config_from_dict(to_dict(c))
 
 
 # ----------------------------------------------------------------------------- loading

@@ -32,7 +32,7 @@ def nll_oracle(generator: LSTMLM, oracle: LSTMLM, num_samples: int = 9984,
 
 from bisect import bisect_left
 from collections import Counter
-from typing import Hashable, Iterable, Sequence
+from typing import Callable, Hashable, Iterable, Sequence
 
 Sentence = Sequence[Hashable]
 _EPSILON = 0.1  # nltk SmoothingFunction().epsilon, used by method1
@@ -83,20 +83,35 @@ def _max_counts(references: Iterable[Sentence], max_order: int) -> list[dict]:
     return tables
 
 
-def bleu(hypotheses: Sequence[Sentence], references: Sequence[Sentence], orders: Sequence[int] = (2, 3, 4, 5)
-         ) -> dict[int, float]:
+class References:
+    """A reference set summarised once for BLEU (per n-gram its largest count in any reference,
+    and the reference lengths), to score many hypothesis sets against the same test file."""
+
+    def __init__(self, references: Sequence[Sentence], max_order: int = 5) -> None:
+        if not references:
+            raise ValueError("bleu needs at least one reference sentence")
+        self.max_order = max_order
+        self.tables = _max_counts(references, max_order)
+        self.lengths = sorted(set(len(r) for r in references))
+        self.size = len(references)
+
+
+def bleu(hypotheses: Sequence[Sentence], references: "Sequence[Sentence] | References",
+         orders: Sequence[int] = (2, 3, 4, 5)) -> dict[int, float]:
     """Mean sentence BLEU-n of `hypotheses` against the whole reference set, for each n in `orders`.
 
     Equal to averaging nltk's sentence_bleu(references, h, weights=(1/n,)*n,
     smoothing_function=SmoothingFunction().method1) over the hypotheses (tested to 1e-9).
-    Sentences are token sequences (lists of strings or ids).
+    Sentences are token sequences (lists of strings or ids); `references` may be a prepared
+    `References` (the same numbers, without re-reading the references).
     """
-    if not references:
-        raise ValueError("bleu needs at least one reference sentence")
     if not hypotheses:
         raise ValueError("bleu needs at least one hypothesis")
-    tables = _max_counts(references, max(orders))
-    lengths = sorted(set(len(r) for r in references))
+    if not isinstance(references, References):
+        references = References(references, max(orders))
+    if references.max_order < max(orders):
+        raise ValueError(f"References were prepared up to order {references.max_order}; BLEU-{max(orders)} needs more")
+    tables, lengths = references.tables, references.lengths
     out = {}
     for n in orders:
         out[n] = math.fsum(_sentence_bleu(h, n, tables, _closest(lengths, len(h))) for h in hypotheses) / len(hypotheses)
@@ -158,3 +173,34 @@ def _without(sorted_lengths: list[int], c: int) -> list[int]:
     """The neighbours of c in sorted_lengths, c itself removed (enough for _closest)."""
     i = bisect_left(sorted_lengths, c)
     return [x for x in sorted_lengths[max(0, i - 2):i + 3] if x != c]
+
+
+# ============================================================================ task=data metrics
+
+@torch.no_grad()
+def nll_test(generator: LSTMLM, test_ids: torch.Tensor) -> float:
+    """NLL-test: the generator's mean per-token NLL (nats) of held-out sequences (M, T), each
+    position up to and including its <eos> counted once, padding never."""
+    return generator.nll(test_ids)
+
+
+@torch.no_grad()
+def text_metrics(generator: LSTMLM, decode: "Callable[[list[int]], list[str]]", num_samples: int,
+                 rng: Optional[torch.Generator] = None, references: "Optional[References]" = None,
+                 test_ids: Optional[torch.Tensor] = None, valid_ids: Optional[torch.Tensor] = None,
+                 orders: Sequence[int] = (2, 3, 4, 5)) -> dict[str, float]:
+    """The task=data metrics table: nll_test / nll_valid (when given), then BLEU-n of
+    `num_samples` generated sentences against `references` (the test file) and their Self-BLEU-n.
+    `decode` maps a row of ids to its tokens (up to <eos>)."""
+    out: dict[str, float] = {}
+    if test_ids is not None:
+        out["nll_test"] = nll_test(generator, test_ids)
+    if valid_ids is not None:
+        out["nll_valid"] = nll_test(generator, valid_ids)
+    samples = [decode(row) for row in generator.sample(num_samples, rng).tolist()]
+    if references is not None:
+        out.update({f"bleu{n}": v for n, v in bleu(samples, references, orders).items()})
+    if num_samples >= 2:
+        out.update({f"self_bleu{n}": v for n, v in self_bleu(samples, orders).items()})
+    out["mean_len"] = sum(len(s) for s in samples) / len(samples)
+    return out

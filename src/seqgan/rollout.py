@@ -19,6 +19,13 @@ prefixes:
    while scoring and its first layer is linear in the embeddings, so the convolutions
    become sums of rows of per-(token, offset) tables computed once per call
    (`Discriminator.conv_tables`): exact, and about 4x cheaper than the convolutions.
+
+Variable length (task=data, the policy has an `eos_token`): let e_b be the last position
+row b owns (its first <eos>, else T-1). Only the prefixes p = 1..e_b are rolled out (a
+prefix that already holds the <eos> is a finished sequence, its value is D(Y[b])); each
+completion stops at its own <eos> and is padded after it; finished completions leave the
+batch. Then Q[b, t] is the rollout mean for t < e_b, D(Y[b]) at t = e_b, and 0 after it
+(those positions carry neither reward nor gradient).
 """
 
 from __future__ import annotations
@@ -87,6 +94,8 @@ def rollout_rewards(policy: LSTMLM, discriminator: Discriminator, Y: Tensor, num
     score_tables: score through the discriminator's shared convolution tables
     (`Discriminator.conv_tables`, exact); None decides by the number of completions.
     """
+    if policy.eos_token is not None:
+        return _rollout_rewards_until_eos(policy, discriminator, Y, num_rollouts, generator, score_chunk, score_tables)
     B, T = Y.shape
     completions = sample_completions(policy, Y, num_rollouts, generator)  # (T-1, N, B, T)
     scores = discriminator.prob_real(completions.view(-1, T), chunk=score_chunk,
@@ -95,4 +104,70 @@ def rollout_rewards(policy: LSTMLM, discriminator: Discriminator, Y: Tensor, num
     q = torch.empty(B, T, device=Y.device)
     q[:, : T - 1] = scores.mean(dim=1).t()  # (T-1, B) -> (B, T-1)
     q[:, T - 1] = discriminator.prob_real(Y, chunk=score_chunk)
+    return Rollout(q, completions, scores)
+
+
+@torch.no_grad()
+def sample_completions_until_eos(policy: LSTMLM, Y: Tensor, num_rollouts: int,
+                                 generator: Optional[torch.Generator] = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Variable-length completions of the unfinished prefixes of Y (B, T).
+
+    Returns (completions (R, T), p (R,), n (R,), b (R,)): row r completes Y[b_r, :p_r] (rollout
+    n_r), rows ordered by (p, n, b). Prefixes that already hold their row's last owned
+    position are not rolled out.
+    """
+    B, T = Y.shape
+    N, eos, pad = num_rollouts, policy.eos_token, policy.pad_token
+    ends = policy.mask(Y).sum(1) - 1  # (B,) last owned position
+    need = torch.arange(1, T, device=Y.device)[:, None] <= ends[None, :]  # (T-1, B): prefix length p = row + 1
+    p_idx, n_idx, b_idx = need[:, None, :].expand(T - 1, N, B).nonzero(as_tuple=True)  # sorted by (p, n, b)
+    p = p_idx + 1  # (R,)
+    pos = torch.arange(T, device=Y.device)
+    out = torch.where(pos[None, :] < p[:, None], Y[b_idx], torch.full_like(Y[b_idx], pad))  # (R, T) prefix, then pad
+    # rows joining at step s (prefix length s) are out[bounds[s-1]:bounds[s]]
+    bounds = torch.searchsorted(p, torch.arange(1, T + 1, device=Y.device)).tolist()
+    h_tf, c_tf = policy.hidden_states(Y)  # (B, T, H): h_tf[:, s] has read start, y_0..y_{s-1}
+    xw_table = policy.embedding @ policy.W + policy.b  # (V, 4H)
+    live = Y.new_zeros(0)  # rows of `out` being sampled
+    h = h_tf.new_zeros(0, policy.hidden_dim)
+    c = h_tf.new_zeros(0, policy.hidden_dim)
+    prev = Y.new_zeros(0)
+    for s in range(1, T):
+        if live.numel():
+            h, c = policy.cell(xw_table[prev], h, c)
+        lo, hi = bounds[s - 1], bounds[s]
+        if hi > lo:  # prefixes of length s join with their teacher-forced state
+            joining = torch.arange(lo, hi, device=Y.device)
+            live = torch.cat([live, joining])
+            h = torch.cat([h, h_tf[b_idx[joining], s]], 0)
+            c = torch.cat([c, c_tf[b_idx[joining], s]], 0)
+        if live.numel() == 0:
+            continue
+        tok = policy.sample_next(h, generator)  # (L,)
+        out[live, s] = tok
+        keep = (tok != eos).nonzero().squeeze(1)
+        if keep.numel() < tok.numel():  # finished completions leave the batch
+            live, h, c, tok = live[keep], h[keep], c[keep], tok[keep]
+        prev = tok
+    return out, p, n_idx, b_idx
+
+
+@torch.no_grad()
+def _rollout_rewards_until_eos(policy: LSTMLM, discriminator: Discriminator, Y: Tensor, num_rollouts: int,
+                               generator: Optional[torch.Generator], score_chunk: int,
+                               score_tables: Optional[bool]) -> Rollout:
+    B, T = Y.shape
+    N = num_rollouts
+    comp, p, n_idx, b_idx = sample_completions_until_eos(policy, Y, N, generator)  # (R, T)
+    d_y = discriminator.prob_real(Y, chunk=score_chunk)  # (B,)
+    # dense layouts: a prefix that was not rolled out is the finished sequence itself
+    completions = Y.expand(T - 1, N, B, T).clone()
+    scores = d_y.expand(T - 1, N, B).clone()
+    if comp.shape[0]:
+        completions[p - 1, n_idx, b_idx] = comp
+        scores[p - 1, n_idx, b_idx] = discriminator.prob_real(comp, chunk=score_chunk, shared_tables=score_tables)
+    q = torch.empty(B, T, device=Y.device)
+    q[:, : T - 1] = scores.mean(dim=1).t()
+    q[:, T - 1] = d_y
+    q.masked_fill_(~policy.mask(Y), 0.0)  # no reward after the end
     return Rollout(q, completions, scores)

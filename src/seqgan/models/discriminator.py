@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqgan.config import DiscriminatorConfig
+from seqgan.config import DiscriminatorConfig, paper_filters
 
 
 #: from this many sequences on, `prob_real` scores through the shared convolution tables
@@ -50,12 +50,14 @@ class Discriminator(nn.Module):
     def __init__(self, cfg: DiscriminatorConfig, vocab_size: int, seq_len: int,
                  generator: Optional[torch.Generator] = None) -> None:
         super().__init__()
-        too_long = [k for k in cfg.filter_sizes if k > seq_len]
+        sizes, nums = paper_filters(seq_len) if cfg.filter_sizes is None else (cfg.filter_sizes, cfg.num_filters)
+        assert nums is not None
+        too_long = [k for k in sizes if k > seq_len]
         if too_long:
             raise ValueError(f"discriminator.filter_sizes {too_long} exceed seq_len={seq_len}")
-        E, Fn = cfg.emb_dim, sum(cfg.num_filters)
-        self.filter_sizes = list(cfg.filter_sizes)
-        self.num_filters = list(cfg.num_filters)
+        E, Fn = cfg.emb_dim, sum(nums)
+        self.filter_sizes = list(sizes)
+        self.num_filters = list(nums)
         self.dropout_keep = cfg.dropout_keep
         self.seq_len = seq_len
         g = generator

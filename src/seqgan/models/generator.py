@@ -14,5 +14,5 @@ class Generator(LSTMLM):
     """LSTM generator (reference §2): every parameter, biases and embedding too, ~ N(0, init_std)."""
 
     def __init__(self, cfg: GeneratorConfig, generator: Optional[torch.Generator] = None) -> None:
-        super().__init__(cfg.vocab_size, cfg.emb_dim, cfg.hidden_dim, cfg.seq_len, cfg.start_token)
+        super().__init__(cfg.vocab_size, cfg.emb_dim, cfg.hidden_dim, cfg.seq_len, cfg.start_token, cfg.eos_token)
         self.init_normal(cfg.init_std, generator)

@@ -13,6 +13,11 @@ original's oracle loads without transposes:
 
 No peepholes, no forget-bias offset. Step 1's input is the start token's embedding,
 step t's input the embedding of token t-1.
+
+Variable length (task=data, `eos_token` set): a sequence ends at its first <eos> and is
+padded with <pad> after it; <pad> and the start token <bos> get logit -inf (they are never
+sampled, and the softmax is over the tokens that can occur); sampling stops per row at
+<eos>; `token_nll`/`nll` count the positions up to and including the <eos> only.
 """
 
 from __future__ import annotations
@@ -91,11 +96,19 @@ class LSTMLM(nn.Module):
     """Single-layer LSTM language model with the original's equations and layout."""
 
     def __init__(self, vocab_size: int, emb_dim: int, hidden_dim: int, seq_len: int,
-                 start_token: int = 0) -> None:
+                 start_token: int = 0, eos_token: Optional[int] = None, pad_token: int = 0) -> None:
         super().__init__()
         V, E, H = vocab_size, emb_dim, hidden_dim
         self.vocab_size, self.emb_dim, self.hidden_dim = V, E, H
         self.seq_len, self.start_token = seq_len, start_token
+        self.eos_token, self.pad_token = eos_token, pad_token
+        self.logit_mask: Optional[Tensor]
+        if eos_token is None:
+            self.logit_mask = None
+        else:  # (V,): -inf for the tokens that never occur as outputs
+            mask = torch.zeros(V)
+            mask[[pad_token, start_token]] = float("-inf")
+            self.register_buffer("logit_mask", mask, persistent=False)
         self.embedding = nn.Parameter(torch.empty(V, E))
         self.W = nn.Parameter(torch.empty(E, 4 * H))  # input -> gates [i | f | o | c]
         self.U = nn.Parameter(torch.empty(H, 4 * H))  # hidden -> gates
@@ -121,10 +134,11 @@ class LSTMLM(nn.Module):
         return h, c
 
     def logits(self, h: Tensor) -> Tensor:
-        """h (..., H) -> logits (..., V)."""
+        """h (..., H) -> logits (..., V) (-inf at <pad> and <bos> in variable-length mode)."""
+        b = self.b_out if self.logit_mask is None else self.b_out + self.logit_mask
         if h.dim() == 2:
-            return torch.addmm(self.b_out, h, self.W_out)
-        return torch.matmul(h, self.W_out) + self.b_out
+            return torch.addmm(b, h, self.W_out)
+        return torch.matmul(h, self.W_out) + b
 
     @torch.no_grad()
     def sample_next(self, h: Tensor, generator: Optional[torch.Generator] = None,
@@ -177,16 +191,32 @@ class LSTMLM(nn.Module):
         """log p(y_t | y_<t) for every position. tokens (B, T) -> (B, T)."""
         return log_probs_from_logits(self(tokens), tokens)
 
+    def mask(self, tokens: Tensor) -> Tensor:
+        """Positions each sequence owns: up to and including its first <eos> (every position
+        in fixed-length mode). tokens (M, T) -> (M, T) bool."""
+        if self.eos_token is None:
+            return torch.ones_like(tokens, dtype=torch.bool)
+        is_eos = (tokens == self.eos_token).long()
+        return (is_eos.cumsum(1) - is_eos) == 0
+
+    def targets(self, tokens: Tensor) -> Tensor:
+        """`tokens` with the positions after the end replaced by <eos>, so that every target has
+        a finite log-probability (those positions are masked out of every loss)."""
+        if self.eos_token is None:
+            return tokens
+        return tokens.masked_fill(~self.mask(tokens), self.eos_token)
+
     @torch.no_grad()
     def token_nll(self, tokens: Tensor) -> Tensor:
         """-log p(y_t | y_<t) without autograd, in row chunks. tokens (M, T) -> (M, T) float32.
 
         Same values as -log_probs(tokens); computed as logsumexp(z) - z[y] with in-place
-        buffers so that no (M*T, V) tensor is ever formed.
+        buffers so that no (M*T, V) tensor is ever formed. Positions after a sequence's
+        <eos> are 0.
         """
         M, T = tokens.shape
         h, _ = self.hidden_states(tokens)  # (M, T, H)
-        h, y = h.reshape(M * T, -1), tokens.reshape(M * T, 1)
+        h, y = h.reshape(M * T, -1), self.targets(tokens).reshape(M * T, 1)
         out = torch.empty(M * T, device=h.device)
         for lo in range(0, M * T, ROW_CHUNK):
             z = self.logits(h[lo:lo + ROW_CHUNK])  # (m, V)
@@ -194,15 +224,18 @@ class LSTMLM(nn.Module):
             zmax = z.amax(dim=1)
             lse = z.sub_(zmax[:, None]).exp_().sum(1).log_().add_(zmax)
             out[lo:lo + ROW_CHUNK] = lse - zy
-        return out.view(M, T)
+        out = out.view(M, T)
+        return out if self.eos_token is None else out.masked_fill_(~self.mask(tokens), 0.0)
 
     @torch.no_grad()
     def nll(self, tokens: Tensor, chunk: int = 2048) -> float:
-        """Mean per-token negative log-likelihood (nats) of `tokens` (M, T) under this model."""
+        """Mean per-token negative log-likelihood (nats) of `tokens` (M, T) under this model
+        (variable length: over the positions up to and including each <eos>)."""
         total = 0.0
         for lo in range(0, tokens.shape[0], chunk):
             total += float(self.token_nll(tokens[lo:lo + chunk]).double().sum())
-        return total / tokens.numel()
+        count = tokens.numel() if self.eos_token is None else int(self.mask(tokens).sum())
+        return total / count
 
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
@@ -219,6 +252,9 @@ class LSTMLM(nn.Module):
         out = []
         for lo in range(0, num, batch):
             m = min(batch, num - lo)
+            if self.eos_token is not None:
+                out.append(self._sample_until_eos(m, xw_table, generator, temperature))
+                continue
             h = xw_table.new_zeros(m, self.hidden_dim)
             c = xw_table.new_zeros(m, self.hidden_dim)
             tok = torch.full((m,), self.start_token, dtype=torch.long, device=h.device)
@@ -229,3 +265,25 @@ class LSTMLM(nn.Module):
                 seq[:, t] = tok
             out.append(seq)
         return torch.cat(out, 0)
+
+    @torch.no_grad()
+    def _sample_until_eos(self, m: int, xw_table: Tensor, generator: Optional[torch.Generator],
+                          temperature: float) -> Tensor:
+        """m variable-length sequences (m, T): each row stops at its first <eos> and is <pad>
+        after it. Finished rows leave the batch (no work is spent on them)."""
+        T, eos = self.seq_len, self.eos_token
+        seq = torch.full((m, T), self.pad_token, dtype=torch.long, device=xw_table.device)
+        rows = torch.arange(m, device=xw_table.device)  # which output row each live row is
+        h = xw_table.new_zeros(m, self.hidden_dim)
+        c = xw_table.new_zeros(m, self.hidden_dim)
+        tok = torch.full((m,), self.start_token, dtype=torch.long, device=h.device)
+        for t in range(T):
+            h, c = self.cell(xw_table[tok], h, c)
+            tok = self.sample_next(h, generator, temperature)
+            seq[rows, t] = tok
+            live = (tok != eos).nonzero().squeeze(1)  # a host sync per step, to shrink the batch
+            if live.numel() == 0:
+                break
+            if live.numel() < tok.numel():
+                rows, h, c, tok = rows[live], h[live], c[live], tok[live]
+        return seq

@@ -25,30 +25,45 @@ class PGStats:
 
 
 def pg_update(model: torch.nn.Module, opt: torch.optim.Optimizer, Y: Tensor, q: Tensor, baseline: str,
-              reduction: str, grad_clip: float, world: World = SINGLE) -> PGStats:
+              reduction: str, grad_clip: float, world: World = SINGLE, lm: Optional[LSTMLM] = None) -> PGStats:
     """L = -sum_{b,t} log G(y_t|y_<t) Q[b, t] on (Y, Q), one Adam step with global-norm clipping.
 
     `model` is the generator or, under torchrun, its DistributedDataParallel wrapper; Y (b, T)
     and q (b, T) are then this rank's share of the global batch, and the step equals the
     single-process step on the whole batch: DDP averages gradients over the K ranks, so a
     'sum' loss is scaled by K, and the 'mean' baseline uses the global batch's mean.
+
+    Variable length (`lm`, the generator, has an eos_token): positions after each <eos> carry
+    no reward and no gradient; the 'mean' baseline and reduction count owned positions only.
     """
     model.train()
-    lp = log_probs_from_logits(model(Y), Y)  # (b, T)
+    mask = lm.mask(Y) if lm is not None and lm.eos_token is not None else None  # (b, T)
+    targets = lm.targets(Y) if mask is not None and lm is not None else Y
+    lp = log_probs_from_logits(model(Y), targets)  # (b, T)
     if world.distributed:
-        B = Y.shape[0] * world.size
-        centred = q - all_reduce_sum(q.sum(0, keepdim=True), world) / B if baseline == "mean" else q
-        loss = pg_loss(lp, centred, "none", reduction)
-        scaled = loss * world.size if reduction == "sum" else loss
+        m = torch.ones_like(q) if mask is None else mask.float()
+        if baseline == "mean":
+            centred = q - all_reduce_sum((q * m).sum(0, keepdim=True), world) / \
+                all_reduce_sum(m.sum(0, keepdim=True), world).clamp(min=1)
+        else:
+            centred = q
+        loss = pg_loss(lp, centred, "none", "sum", mask)
+        if reduction == "sum":
+            scaled = loss * world.size
+        else:  # the global mean over owned positions
+            count = all_reduce_sum(m.sum(), world)
+            loss = loss * world.size / count
+            scaled = loss
     else:
-        loss = scaled = pg_loss(lp, q, baseline, reduction)
+        loss = scaled = pg_loss(lp, q, baseline, reduction, mask)
     opt.zero_grad(set_to_none=True)
     scaled.backward()
     torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
     opt.step()
-    sums = all_reduce_sum(torch.stack([loss.detach(), q.sum()]), world).tolist()
+    owned = q.new_tensor(float(q.numel())) if mask is None else mask.sum().float()
+    sums = all_reduce_sum(torch.stack([loss.detach(), q.sum(), owned]), world).tolist()
     total_loss = sums[0] if reduction == "sum" else sums[0] / world.size
-    return PGStats(loss=total_loss, reward_mean=sums[1] / (q.numel() * world.size))
+    return PGStats(loss=total_loss, reward_mean=sums[1] / sums[2])
 
 
 def pg_step(gen: LSTMLM, policy: LSTMLM, disc: Discriminator, opt: torch.optim.Optimizer,
@@ -60,7 +75,7 @@ def pg_step(gen: LSTMLM, policy: LSTMLM, disc: Discriminator, opt: torch.optim.O
     Y = gen.sample(batch_size, rng)  # (B, T)
     q = rollout_rewards(policy, disc, Y, cfg.rollout_num, rng, cfg.score_chunk, cfg.score_tables).rewards  # (B, T)
     return pg_update(model if model is not None else gen, opt, Y, q, cfg.reward_baseline, cfg.loss_reduction,
-                     grad_clip, world)
+                     grad_clip, world, gen)
 
 
 @torch.no_grad()

@@ -2,28 +2,41 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
 from torch import Tensor
 
 from seqgan.distributed import SINGLE, World, all_reduce_sum
 from seqgan.losses import mle_loss
-from seqgan.models.lstm import log_probs_from_logits
+from seqgan.models.lstm import LSTMLM, log_probs_from_logits
 
 
 def mle_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, data: Tensor, batch_size: int, grad_clip: float,
-              world: World = SINGLE) -> float:
+              world: World = SINGLE, lm: Optional[LSTMLM] = None) -> float:
     """One pass over `data` (M, T) in order, in full batches (the original keeps M // B batches
     and does not shuffle). Returns the mean per-token NLL over the epoch's batches.
 
     `model` is the generator, or its DistributedDataParallel wrapper under torchrun; then
     `data` is this rank's shard and `batch_size` its share of the global batch.
+
+    Variable length (`lm`, the generator itself, has an eos_token): the loss is the mean over
+    the positions up to and including each <eos> of the global batch; padding never counts.
     """
+    masked = lm is not None and lm.eos_token is not None
     model.train()
     num_batches = data.shape[0] // batch_size
     total = torch.zeros((), device=data.device)
     for i in range(num_batches):
         batch = data[i * batch_size:(i + 1) * batch_size]  # (B, T)
-        loss = mle_loss(log_probs_from_logits(model(batch), batch))
+        if masked:
+            assert lm is not None
+            mask = lm.mask(batch)
+            lp = log_probs_from_logits(model(batch), lm.targets(batch))
+            count = all_reduce_sum(mask.sum().float(), world)  # tokens in the global batch
+            loss = -(lp * mask).sum() * world.size / count  # DDP averages over ranks: the global mean
+        else:
+            loss = mle_loss(log_probs_from_logits(model(batch), batch))
         opt.zero_grad(set_to_none=True)
         loss.backward()  # under DDP: gradients averaged over ranks = the global batch's mean loss
         torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)

@@ -1,7 +1,9 @@
-"""A whole SeqGAN run on the oracle task, resumable at every step.
+"""A whole SeqGAN run, on the oracle task or on your sequences, resumable at every step.
 
-    1. oracle (seeded or the original's) -> `oracle.num_samples` real sequences
-    2. MLE pre-training of the generator, NLL-oracle every `train.eval_every` epochs
+    1. the real data: `oracle.num_samples` sequences of the oracle (seeded or the original's),
+       or (task=data) the training file, tokenised, encoded and shuffled once with the seed
+    2. MLE pre-training of the generator, evaluated every `train.eval_every` epochs
+       (NLL-oracle; task=data: NLL-test/valid, BLEU-2..5 against the test file, Self-BLEU-2..5)
     3. discriminator pre-training rounds
     4. adversarial iterations: g-steps (rollout rewards + policy gradient), NLL-oracle,
        rollout-copy update, d-steps
@@ -31,7 +33,9 @@ import numpy as np
 import torch
 
 from seqgan import checkpoint as ckpt
-from seqgan.config import Config, ConfigError, dump_yaml, to_dict
+from seqgan.config import Config, ConfigError, dump_yaml, resolve, to_dict
+from seqgan.data import Dataset, Vocabulary, load_dataset
+from seqgan.metrics import References, text_metrics
 from seqgan.distributed import (SINGLE, World, all_gather_object, all_gather_rows, all_reduce_max, all_reduce_sum,
                                 barrier, shard_size)
 from seqgan.files import atomic_write_text, save_weights, write_tokens
@@ -44,7 +48,7 @@ from seqgan.train.discriminator import discriminator_round
 from seqgan.train.mle import mle_epoch
 
 # independent random streams derived from `seed` (np.random.SeedSequence([seed, stream]))
-STREAM_GENERATOR_INIT, STREAM_DISCRIMINATOR_INIT, STREAM_TRAIN, STREAM_EVAL = range(4)
+STREAM_GENERATOR_INIT, STREAM_DISCRIMINATOR_INIT, STREAM_TRAIN, STREAM_EVAL, STREAM_DATA = range(5)
 PHASES = ("mle", "discriminator", "adversarial")
 
 
@@ -102,7 +106,7 @@ class TrainState:
     serial: int = 0
     """Checkpoints written."""
     nll: dict[str, list[list[float]]] = field(default_factory=lambda: {"mle": [], "adversarial": []})
-    """NLL-oracle curves per phase: [[step, nll], ...]."""
+    """Curves of the main metric per phase: [[step, value], ...] (NLL-oracle; task=data: NLL-test, else NLL-valid)."""
 
 
 def global_step(cfg: Config, phase: str, step: int) -> int:
@@ -134,7 +138,12 @@ class Run:
     cfg: Config
     run_dir: Path
     device: torch.device
-    oracle: Oracle
+    oracle: Optional[Oracle]
+    """The oracle task's oracle; None for task=data."""
+    dataset: Optional[Dataset]
+    """task=data: vocabulary, test and valid sets; None for the oracle task."""
+    references: Optional[References]
+    """task=data: the test file's token lists, prepared for BLEU."""
     real: torch.Tensor
     """This rank's real data (all of it outside torchrun)."""
     all_real: torch.Tensor
@@ -156,9 +165,7 @@ class Run:
     def batch(self) -> int:
         """This rank's batch: its 1/K share of `train.batch_size`, or all of it with
         `train.scale_batch_with_world` (a global batch of K x batch_size)."""
-        if self.cfg.train.scale_batch_with_world:
-            return self.cfg.train.batch_size
-        return self.cfg.train.batch_size // self.world.size
+        return run_batch(self.cfg, self.world)
 
     def share(self, n: int) -> int:
         return n // self.world.size
@@ -202,18 +209,43 @@ class Run:
             raise Interrupted(stop, saved)
 
     # ------------------------------------------------------------------ evaluation
-    def evaluate(self, phase: str, step: int) -> float:
-        """NLL-oracle on `train.eval_samples` generator samples; logs the original's line and two samples."""
-        samples = self.gen.sample(self.share(self.cfg.train.eval_samples), self.rngs["eval"])  # (M, T)
-        nll = self.oracle.nll(samples)
-        if self.world.distributed:  # every rank scored its share: the mean over all of them
-            nll = float(all_reduce_sum(torch.tensor([nll], dtype=torch.float64, device=samples.device),
-                                       self.world)[0]) / self.world.size
-        self.log.nll_line(step, nll)
-        self.state.nll[phase].append([step, nll])
+    @property
+    def main_metric(self) -> Optional[str]:
+        """The metric of `state.nll` and the experiment log: nll_oracle, nll_test or nll_valid."""
+        if self.dataset is None:
+            return "nll_oracle"
+        return "nll_test" if self.dataset.test is not None else ("nll_valid" if self.dataset.valid is not None else None)
+
+    def decode(self, row: list[int]) -> str:
+        return self.dataset.vocab.decode_text(row) if self.dataset is not None else " ".join(map(str, row))
+
+    def evaluate(self, phase: str, step: int) -> dict[str, float]:
+        """The evaluation metrics; logs the main one in the original's format and two samples.
+
+        Oracle task: NLL-oracle of `train.eval_samples` generator samples. task=data: NLL-test
+        (and NLL-valid), BLEU-2..5 of `eval.bleu_samples` samples against the test file,
+        Self-BLEU-2..5 (`seqgan.metrics.text_metrics`)."""
+        if self.dataset is None:
+            assert self.oracle is not None
+            samples = self.gen.sample(self.share(self.cfg.train.eval_samples), self.rngs["eval"])  # (M, T)
+            nll = self.oracle.nll(samples)
+            if self.world.distributed:  # every rank scored its share: the mean over all of them
+                nll = float(all_reduce_sum(torch.tensor([nll], dtype=torch.float64, device=samples.device),
+                                           self.world)[0]) / self.world.size
+            metrics = {"nll_oracle": nll}
+        else:
+            ds = self.dataset
+            metrics = text_metrics(self.gen, ds.vocab.decode, self.cfg.eval.bleu_samples, self.rngs["eval"],
+                                   self.references, None if ds.test is None else ds.test.ids.to(self.device),
+                                   None if ds.valid is None else ds.valid.ids.to(self.device))
+            samples = self.gen.sample(2, self.rngs["eval"])
+        main = self.main_metric
+        if main is not None:
+            self.log.nll_line(step, metrics[main])
+            self.state.nll[phase].append([step, metrics[main]])
         for row in samples[:2].tolist():
-            self.log.print(f"  sample: {' '.join(map(str, row))}")
-        return nll
+            self.log.print(f"  sample: {self.decode(row)}")
+        return metrics
 
 
 # ============================================================================ phases
@@ -228,15 +260,15 @@ def run_mle(run: Run) -> None:
             epoch = st.step
             t0 = time.perf_counter()
             loss = mle_epoch(run.gen_model or run.gen, run.optimizers["mle"], run.real, run.batch, cfg.train.grad_clip,
-                             run.world)
+                             run.world, run.gen)
             rec: dict[str, Any] = {"g_loss": loss,
                                    "samples_per_s": round((run.real.shape[0] // run.batch) * cfg.train.batch_size
                                                           / (time.perf_counter() - t0), 1)}
             if epoch % every == 0 or epoch == E - 1:
-                rec["nll_oracle"] = run.evaluate("mle", epoch)
+                rec.update(run.evaluate("mle", epoch))
             log.log("mle", epoch, global_step(cfg, "mle", epoch), **rec)
             last = run.state.nll["mle"][-1][1] if run.state.nll["mle"] else float("nan")
-            bar.set_postfix(loss=f"{loss:.4f}", nll_oracle=f"{last:.4f}")
+            bar.set_postfix({"loss": f"{loss:.4f}", run.main_metric or "nll": f"{last:.4f}"})
             bar.update()
             st.step += 1
             run.boundary(unit_done=True)
@@ -278,7 +310,7 @@ def run_adversarial(run: Run) -> None:
                               "g_step_s": round((time.perf_counter() - t0) / a.generator_steps, 3)}
                 # 2. NLL-oracle, as the original: after the g-step, before the d-steps
                 if it % cfg.train.eval_every == 0 or it == a.iterations - 1:
-                    st.pending["nll_oracle"] = run.evaluate("adversarial", it)
+                    st.pending.update(run.evaluate("adversarial", it))
                 # 3. the rollout policy follows the generator (no-op when it is the generator)
                 update_rollout_policy(run.policy, run.gen, a.rollout_update_rate)
                 st.part = 1
@@ -296,7 +328,7 @@ def run_adversarial(run: Run) -> None:
                     run.boundary(unit_done=False)
             log.log("adversarial", it, global_step(cfg, "adversarial", it), **st.pending)
             last = st.nll["adversarial"][-1][1] if st.nll["adversarial"] else float("nan")
-            bar.set_postfix(reward=f"{st.pending['reward_mean']:.3f}", nll_oracle=f"{last:.4f}")
+            bar.set_postfix({"reward": f"{st.pending['reward_mean']:.3f}", run.main_metric or "nll": f"{last:.4f}"})
             bar.update()
             st.step, st.part, st.pending = st.step + 1, 0, {}
             run.boundary(unit_done=True)
@@ -308,8 +340,8 @@ PHASE_FUNCTIONS: dict[str, Callable[[Run], None]] = {
 
 # ============================================================================ setup and the whole run
 
-def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Oracle, log: MetricLogger,
-           resume: Optional[ckpt.Checkpoint], world: World) -> Run:
+def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Optional[Oracle], dataset: Optional[Dataset],
+           log: MetricLogger, resume: Optional[ckpt.Checkpoint], world: World) -> Run:
     torch.manual_seed(cfg.seed)  # nothing draws from the global stream; this pins it anyway
     rngs = {"train": make_rng(cfg.seed, STREAM_TRAIN, device, world),
             "eval": make_rng(cfg.seed, STREAM_EVAL, device, world)}
@@ -324,12 +356,23 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Oracle, log
     # three Adams, as the original: MLE, discriminator, and a fresh one for the policy gradient
     optimizers: dict[str, torch.optim.Optimizer] = {"mle": make_adam(gen, cfg.pretrain.generator_lr), "discriminator": make_adam(disc, cfg.discriminator.lr),
                   "pg": make_adam(gen, cfg.adversarial.generator_lr)}
-    n_local = shard_size(cfg.oracle.num_samples, world, "oracle.num_samples")
+    if dataset is not None:  # the training file, shuffled once (the same order on every rank)
+        ids = dataset.train.ids
+        perm = torch.randperm(ids.shape[0], generator=torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_DATA)))
+        n_local = ids.shape[0] // world.size
+        all_shuffled = ids[perm][: n_local * world.size].to(device)  # (M, T) rank-major
+    else:
+        n_local = shard_size(cfg.oracle.num_samples, world, "oracle.num_samples")
     if resume is None:
-        real = oracle.sample(n_local, rngs["train"])  # (M / K, T): this rank's shard
-        all_real = all_gather_rows(real, world)
-        if world.is_main:
-            write_tokens(run_dir / "real_data.txt", all_real)
+        if dataset is not None:
+            all_real = all_shuffled
+            real = all_real[world.rank * n_local:(world.rank + 1) * n_local]
+        else:
+            assert oracle is not None
+            real = oracle.sample(n_local, rngs["train"])  # (M / K, T): this rank's shard
+            all_real = all_gather_rows(real, world)
+            if world.is_main:
+                write_tokens(run_dir / "real_data.txt", all_real)
         state = TrainState()
     else:
         t = resume.tensors
@@ -353,8 +396,11 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Oracle, log
         from torch.nn.parallel import DistributedDataParallel as DDP
         ids = [device.index] if device.type == "cuda" else None
         gen_model, disc_model = DDP(gen, device_ids=ids), DDP(disc, device_ids=ids)
-    return Run(cfg, run_dir, device, oracle, real, all_real, gen, disc, policy, optimizers, rngs, state, log, world,
-               gen_model, disc_model)
+    references = None
+    if dataset is not None and dataset.test is not None:
+        references = References(dataset.test.lines, 5)
+    return Run(cfg, run_dir, device, oracle, dataset, references, real, all_real, gen, disc, policy, optimizers, rngs,
+               state, log, world, gen_model, disc_model)
 
 
 def check_resume(resume: ckpt.Checkpoint, world: World, device: torch.device) -> None:
@@ -369,11 +415,16 @@ def check_resume(resume: ckpt.Checkpoint, world: World, device: torch.device) ->
                           f"its random streams continue only on the same kind of device (set device={saved_device})")
 
 
+def run_batch(cfg: Config, world: World) -> int:
+    """A rank's batch (see `Run.batch`)."""
+    return cfg.train.batch_size if cfg.train.scale_batch_with_world else cfg.train.batch_size // world.size
+
+
 def check_world(cfg: Config, world: World) -> None:
     """Sizes that K torchrun processes must split evenly; raises ConfigError naming the key."""
     if not world.distributed:
         return
-    sizes = [("oracle.num_samples", cfg.oracle.num_samples),
+    sizes = [("oracle.num_samples", cfg.oracle.num_samples if cfg.task == "oracle" else 0),
              ("train.eval_samples", cfg.train.eval_samples),
              ("pretrain.discriminator_samples", cfg.pretrain.discriminator_samples),
              ("adversarial.discriminator_samples", cfg.adversarial.discriminator_samples)]
@@ -401,9 +452,24 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
     if resume is not None:
         check_resume(resume, world, device)  # before anything in the run directory changes
     configure_cpu(cfg.train.threads, cfg.train.tune_allocator)
-    oracle = build_oracle(cfg).to(device)  # may raise before anything is written
+    # the data (or the oracle) first: bad input raises before anything is written
+    oracle: Optional[Oracle] = None
+    dataset: Optional[Dataset] = None
+    if cfg.task == "data":
+        vocab = Vocabulary.load(run_dir / "vocab.json") if resume is not None else None
+        dataset = load_dataset(cfg.data, vocab)
+        cfg = resolve(cfg, len(dataset.vocab), dataset.max_len)
+        usable = dataset.train.ids.shape[0] // world.size
+        if usable < run_batch(cfg, world):
+            raise ConfigError(f"data.train={cfg.data.train}: {dataset.train.ids.shape[0]} sequences make no full batch "
+                              f"of train.batch_size={cfg.train.batch_size}; give more data or a smaller batch")
+    else:
+        cfg = resolve(cfg)
+        oracle = build_oracle(cfg).to(device)
     if world.is_main:
         run_dir.mkdir(parents=True, exist_ok=True)
+        if dataset is not None and resume is None:
+            atomic_write_text(run_dir / "vocab.json", dataset.vocab.to_json())
         atomic_write_text(run_dir / "config.yaml", dump_yaml(cfg))
     barrier(world)
 
@@ -413,7 +479,7 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
         st = resume.state["train_state"]
         purge = global_step(cfg, st["phase"], st["step"])  # TensorBoard drops what came after the checkpoint
     with MetricLogger(run_dir, quiet, elapsed, offsets, cfg.train.tensorboard, purge, enabled=world.is_main) as log:
-        run = _setup(cfg, run_dir, device, oracle, log, resume, world)
+        run = _setup(cfg, run_dir, device, oracle, dataset, log, resume, world)
         if resume is None:
             run.checkpoint()  # checkpoint 0: a run killed before its first step can still be resumed
         if resume is not None:
@@ -423,9 +489,17 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
         else:
             procs = f"  {world.size} torchrun processes" if world.distributed else ""
             log.print(f"seqgan: run directory {run_dir}  device {device}  torch threads {torch.get_num_threads()}{procs}")
-            log.print(f"oracle: {cfg.oracle.path or f'seeded N(0, {cfg.oracle.init_std}), seed {cfg.oracle.seed}'}; "
-                      f"{cfg.oracle.num_samples} real sequences; the oracle's NLL of its own samples "
-                      f"{oracle.nll(run.real):.4f}")
+            if oracle is not None:
+                log.print(f"oracle: {cfg.oracle.path or f'seeded N(0, {cfg.oracle.init_std}), seed {cfg.oracle.seed}'}; "
+                          f"{cfg.oracle.num_samples} real sequences; the oracle's NLL of its own samples "
+                          f"{oracle.nll(run.real):.4f}")
+            if dataset is not None:
+                for line in dataset.report:
+                    log.print(line)
+                log.print(f"sequences of at most {dataset.max_len} tokens + <eos> ({cfg.data.tokenizer} tokenizer); "
+                          f"discriminator filters {cfg.discriminator.filter_sizes}")
+                if run.main_metric is None:
+                    log.print("seqgan: warning: no --test or --valid file: no held-out NLL or BLEU will be reported")
         with _stop_on_signals(run):
             start = PHASES.index(run.state.phase)
             for i, phase in enumerate(PHASES[start:], start):
@@ -438,8 +512,9 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
         run.gen_model = run.disc_model = None  # DDP reducers hold gloo/nccl work: release them before teardown
         barrier(world)
         result = RunResult(run_dir, run.state.nll, log.elapsed())
+        label = (run.main_metric or "nll").replace("nll_", "NLL-")
         log.print(f"done in {result.wall_time_s:.0f} s: " + ", ".join(
-            f"{ph} NLL-oracle {c[0][1]:.4f} -> {c[-1][1]:.4f}" for ph, c in result.nll.items() if c))
+            f"{ph} {label} {c[0][1]:.4f} -> {c[-1][1]:.4f}" for ph, c in result.nll.items() if c))
     return result
 
 
@@ -448,8 +523,11 @@ def _write_outputs(run: Run) -> None:
     save_weights(run.run_dir / "generator.safetensors", run.gen, meta)
     save_weights(run.run_dir / "discriminator.safetensors", run.disc, meta)
     samples = run.gen.sample(1000, torch.Generator(device=run.device).manual_seed(stream_seed(run.cfg.seed, 99)))
-    write_tokens(run.run_dir / "generator_samples.txt", samples)
-    summary = {"wall_time_s": round(run.log.elapsed(), 1), "nll_oracle": run.state.nll,
+    if run.dataset is not None:
+        atomic_write_text(run.run_dir / "generator_samples.txt", "".join(run.decode(r) + "\n" for r in samples.tolist()))
+    else:
+        write_tokens(run.run_dir / "generator_samples.txt", samples)
+    summary = {"wall_time_s": round(run.log.elapsed(), 1), run.main_metric or "nll": run.state.nll,
                "torch": torch.__version__, "device": str(run.device), "threads": torch.get_num_threads(),
                "machine": platform.processor() or platform.machine()}
     atomic_write_text(run.run_dir / "summary.json", json.dumps(summary, indent=1))

@@ -1,0 +1,304 @@
+"""Your own sequences: reading text files, tokenisers, the vocabulary, padded id tensors.
+
+One sequence per line, UTF-8. A line becomes tokens (`tokenize`), the tokens ids
+(`Vocabulary`), and the ids a row of a (M, T) tensor, T = max_len + 1:
+
+    y_1 .. y_L  <eos>  <pad> ... <pad>          (L <= max_len)
+
+The special ids are fixed: <pad> 0, <bos> 1 (the generator's start input, never emitted),
+<eos> 2, <unk> 3; ordinary tokens follow by decreasing training frequency (ties in
+code-point order), so a vocabulary is a plain JSON list.
+
+Tokenisers (`data.tokenizer`):
+    word   words and punctuation marks: \\w+ runs and every other non-space character are
+           tokens (`data.split_punctuation`, default on; off: split on whitespace only);
+           lower-cased (`data.lowercase`, default on). Decoded with spaces.
+    char   every non-space character is a token (Chinese); decoded without spaces.
+    space  pre-tokenised text (e.g. music pitch numbers): split on whitespace, nothing else.
+In each case `tokenize(detokenize(tokens)) == tokens`.
+
+Every problem raises `DataError`, whose message names the file and line and says what to do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Optional, Sequence
+
+import torch
+from torch import Tensor
+
+from seqgan.config import ConfigError, DataConfig
+
+PAD, BOS, EOS, UNK = 0, 1, 2, 3
+SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
+_WORD = re.compile(r"\w+|[^\w\s]")
+
+
+class DataError(ConfigError):
+    """Bad input data; the message names the file, the line and the fix."""
+
+
+# ============================================================================ tokenisers
+
+@dataclass(frozen=True)
+class Tokenizer:
+    kind: str = "word"
+    """'word', 'char' or 'space' (see the module docstring)."""
+    lowercase: bool = True
+    """word only: lower-case the text first."""
+    split_punctuation: bool = True
+    """word only: punctuation marks are tokens of their own ('wheel.' -> 'wheel', '.')."""
+
+    @classmethod
+    def from_config(cls, cfg: DataConfig) -> "Tokenizer":
+        return cls(cfg.tokenizer, cfg.lowercase, cfg.split_punctuation)
+
+    def __call__(self, line: str) -> list[str]:
+        if self.kind == "char":
+            return [ch for ch in line if not ch.isspace()]
+        if self.kind == "space":
+            return line.split()
+        if self.lowercase:
+            line = line.lower()
+        return _WORD.findall(line) if self.split_punctuation else line.split()
+
+    def detokenize(self, tokens: Sequence[str]) -> str:
+        return "".join(tokens) if self.kind == "char" else " ".join(tokens)
+
+
+# ============================================================================ reading files
+
+@dataclass
+class TextFile:
+    """The tokenised non-blank lines of a file, with their 1-based line numbers."""
+
+    path: Path
+    lines: list[list[str]]
+    line_numbers: list[int]
+    blank: int
+    """Blank (or whitespace-only) lines skipped."""
+
+
+def read_lines(path: str | Path, tokenizer: Tokenizer, what: str = "data.train") -> TextFile:
+    """Tokenise every non-blank line of `path`. Raises DataError for a missing, unreadable,
+    empty or non-UTF-8 file (naming the first bad line)."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{what}={path}: no such file")
+    try:
+        raw = p.read_bytes()
+    except OSError as e:
+        raise DataError(f"{what}={path}: cannot read ({e.strerror})") from None
+    lines: list[list[str]] = []
+    numbers: list[int] = []
+    blank = 0
+    chunks = raw.split(b"\n")
+    if chunks and chunks[-1] == b"":
+        chunks.pop()  # the final newline ends the last line; it does not start a new one
+    for i, b in enumerate(chunks, 1):
+        try:
+            text = b.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise DataError(f"{path}:{i}: invalid UTF-8 (byte 0x{b[e.start]:02x} at column {e.start + 1}); "
+                            f"convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8") from None
+        if i == 1:
+            text = text.lstrip("\ufeff")  # a UTF-8 byte-order mark
+        toks = tokenizer(text)
+        if not toks:
+            blank += 1
+            continue
+        lines.append(toks)
+        numbers.append(i)
+    if not lines:
+        kind = "empty" if not raw.strip() else "has no tokens"
+        raise DataError(f"{what}={path}: the file is {kind}; give a file with one sequence per line")
+    return TextFile(p, lines, numbers, blank)
+
+
+# ============================================================================ vocabulary
+
+@dataclass
+class Vocabulary:
+    tokens: list[str]
+    """id -> token; the first four are SPECIALS."""
+    tokenizer: Tokenizer = field(default_factory=Tokenizer)
+    index: dict[str, int] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.tokens[:4] != SPECIALS:
+            raise DataError(f"a vocabulary must start with {SPECIALS}, got {self.tokens[:4]}")
+        self.index = {t: i for i, t in enumerate(self.tokens)}
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    @classmethod
+    def build(cls, lines: list[list[str]], tokenizer: Tokenizer, min_freq: int = 1,
+              max_vocab: int = 0) -> tuple["Vocabulary", dict[str, int]]:
+        """From training lines: tokens seen >= min_freq times, the most frequent first, at most
+        max_vocab ids in all (0: no limit). Returns the vocabulary and what it left out:
+        {'types': distinct tokens mapped to <unk>, 'occurrences': their count}."""
+        counts = Counter(t for line in lines for t in line)
+        for s in SPECIALS:
+            counts.pop(s, None)  # a literal '<unk>' in the text is an unknown token, not a new id
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        kept = [t for t, c in ranked if c >= min_freq]
+        if max_vocab > 0:
+            kept = kept[: max_vocab - len(SPECIALS)]
+        keep = set(kept)
+        dropped = {"types": len(counts) - len(kept),
+                   "occurrences": sum(c for t, c in counts.items() if t not in keep)}
+        return cls(SPECIALS + kept, tokenizer), dropped
+
+    def encode(self, tokens: Sequence[str]) -> list[int]:
+        return [self.index.get(t, UNK) for t in tokens]
+
+    def decode(self, ids: Sequence[int]) -> list[str]:
+        """Token strings up to (not including) the first <eos>; <pad>/<bos> are skipped."""
+        out = []
+        for i in ids:
+            if i == EOS:
+                break
+            if i in (PAD, BOS):
+                continue
+            out.append(self.tokens[i])
+        return out
+
+    def decode_text(self, ids: Sequence[int]) -> str:
+        return self.tokenizer.detokenize(self.decode(ids))
+
+    # ------------------------------------------------------------------ JSON
+    def to_json(self) -> str:
+        t = self.tokenizer
+        return json.dumps({"format": "seqgan-vocab", "version": 1,
+                           "tokenizer": {"kind": t.kind, "lowercase": t.lowercase,
+                                         "split_punctuation": t.split_punctuation},
+                           "specials": {"pad": PAD, "bos": BOS, "eos": EOS, "unk": UNK},
+                           "tokens": self.tokens}, ensure_ascii=False, indent=0)
+
+    @classmethod
+    def from_json(cls, text: str, where: str = "vocab.json") -> "Vocabulary":
+        try:
+            d = json.loads(text)
+            tok = Tokenizer(**d["tokenizer"])
+            return cls(list(d["tokens"]), tok)
+        except (ValueError, KeyError, TypeError) as e:
+            raise DataError(f"{where}: not a seqgan vocabulary ({e})") from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Vocabulary":
+        return cls.from_json(Path(path).read_text(encoding="utf-8"), str(path))
+
+
+# ============================================================================ id tensors
+
+@dataclass
+class Encoded:
+    """A file as a padded id tensor, and what was done to fit it."""
+
+    ids: Tensor
+    """(M, max_len + 1) int64: tokens, <eos>, <pad>..."""
+    tokens: list[list[str]]
+    """The kept lines' token strings (after truncation)."""
+    lines: list[list[str]]
+    """Every line of the file as tokens, as read (the BLEU references: the whole test file)."""
+    truncated: int = 0
+    dropped: int = 0
+    unknown: int = 0
+    """Tokens mapped to <unk>."""
+    total_tokens: int = 0
+
+
+def encode_lines(f: TextFile, vocab: Vocabulary, max_len: int, overlong: str, what: str) -> Encoded:
+    """Lines longer than `max_len` tokens: 'truncate' (keep the first max_len, then <eos>),
+    'drop', or 'error' (DataError naming the line)."""
+    rows: list[list[int]] = []
+    kept: list[list[str]] = []
+    truncated = dropped = unknown = total = 0
+    for toks, n in zip(f.lines, f.line_numbers):
+        if len(toks) > max_len:
+            if overlong == "error":
+                raise DataError(f"{f.path}:{n}: {len(toks)} tokens, longer than data.max_len={max_len}; raise "
+                                f"data.max_len or set data.overlong=truncate or drop")
+            if overlong == "drop":
+                dropped += 1
+                continue
+            toks = toks[:max_len]
+            truncated += 1
+        ids = vocab.encode(toks)
+        unknown += sum(i == UNK for i in ids)
+        total += len(ids)
+        rows.append(ids + [EOS] + [PAD] * (max_len - len(ids)))
+        kept.append(toks)
+    if not rows:
+        raise DataError(f"{what}={f.path}: every line is longer than data.max_len={max_len} and was dropped; "
+                        f"raise data.max_len or set data.overlong=truncate")
+    return Encoded(torch.tensor(rows, dtype=torch.long), kept, f.lines, truncated, dropped, unknown, total)
+
+
+def encode_file(path: str, vocab: Vocabulary, cfg: DataConfig, what: str) -> Encoded:
+    """Read and encode a held-out file with an existing vocabulary (max_len and the overlong
+    policy of `cfg`)."""
+    return encode_lines(read_lines(path, vocab.tokenizer, what), vocab, cfg.max_len, cfg.overlong, what)
+
+
+# ============================================================================ a dataset for a run
+
+@dataclass
+class Dataset:
+    vocab: Vocabulary
+    train: Encoded
+    valid: Optional[Encoded]
+    test: Optional[Encoded]
+    max_len: int
+    report: list[str]
+    """Human-readable lines: sizes, truncations, <unk> rates."""
+
+
+def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None) -> Dataset:
+    """Read `cfg.train` (and valid/test), build the vocabulary (or use `vocab`, e.g. a
+    resumed run's), encode everything. max_len: cfg.max_len, or the longest training line."""
+    if not cfg.train:
+        raise DataError("task=data needs a training file: give --data FILE (or data.train)")
+    tok = Tokenizer.from_config(cfg)
+    train_f = read_lines(cfg.train, tok, "data.train")
+    others = {what: read_lines(p, tok, what) for what, p in (("data.valid", cfg.valid), ("data.test", cfg.test)) if p}
+    report = []
+    if vocab is None:
+        vocab, left_out = Vocabulary.build(train_f.lines, tok, cfg.min_freq, cfg.max_vocab)
+        if left_out["types"]:
+            occ = sum(len(ln) for ln in train_f.lines)
+            why = []
+            if cfg.min_freq > 1:
+                why.append(f"data.min_freq={cfg.min_freq}")
+            if cfg.max_vocab:
+                why.append(f"data.max_vocab={cfg.max_vocab}")
+            report.append(f"vocabulary: {len(vocab)} ids; {left_out['types']} rarer token types "
+                          f"({left_out['occurrences']} occurrences, {100 * left_out['occurrences'] / occ:.2f}% of "
+                          f"training tokens) map to <unk> ({', '.join(why)})")
+        else:
+            report.append(f"vocabulary: {len(vocab)} ids (every training token, and 4 specials)")
+    max_len = cfg.max_len or max(len(ln) for ln in train_f.lines)
+    train = encode_lines(train_f, vocab, max_len, cfg.overlong, "data.train")
+    encoded = {"data.train": train}
+    for what, f in others.items():
+        encoded[what] = encode_lines(f, vocab, max_len, cfg.overlong, what)
+    files = {"data.train": train_f, **others}
+    for what, e in encoded.items():
+        f = files[what]
+        parts = [f"{what}: {e.ids.shape[0]} sequences from {f.path}"]
+        if f.blank:
+            parts.append(f"{f.blank} blank lines skipped")
+        if e.truncated:
+            parts.append(f"{e.truncated} longer than {max_len} tokens truncated")
+        if e.dropped:
+            parts.append(f"{e.dropped} longer than {max_len} tokens dropped")
+        if e.unknown:
+            parts.append(f"{100 * e.unknown / max(e.total_tokens, 1):.2f}% <unk>")
+        report.append(", ".join(parts))
+    return Dataset(vocab, train, encoded.get("data.valid"), encoded.get("data.test"), max_len, report)

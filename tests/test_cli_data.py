@@ -1,0 +1,179 @@
+"""`seqgan train --data`, `generate` and `evaluate` on your sequences, end to end: files,
+formats, resume, and every bad input exiting 2 with nothing written."""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import signal
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from safetensors.torch import load_file
+
+from runs import metrics_without_timing, wait_for_phase
+from seqgan import evaluate_run
+from seqgan.cli import main
+from seqgan.data import EOS
+
+DATA_YAML = """\
+seed: 5
+device: cpu
+generator: {emb_dim: 8, hidden_dim: 8}
+discriminator: {emb_dim: 8, filter_sizes: [1, 2, 3], num_filters: [4, 4, 4]}
+pretrain: {generator_epochs: 3, discriminator_rounds: 2, discriminator_epochs: 1}
+adversarial: {iterations: 3, discriminator_rounds: 1, discriminator_epochs: 1, rollout_num: 2}
+train: {batch_size: 16, eval_every: 2, checkpoint_every: 1}
+eval: {bleu_samples: 50}
+"""
+
+WORDS = "a man dog cat rides sits on the bench street red small . ,".split()
+
+
+def sentences(rng: random.Random, n: int) -> str:
+    return "".join(" ".join(rng.choice(WORDS) for _ in range(rng.randint(2, 9))).capitalize() + "\n" for _ in range(n))
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("corpus")
+    rng = random.Random(0)
+    (d / "train.txt").write_text(sentences(rng, 160), encoding="utf-8")
+    (d / "test.txt").write_text(sentences(rng, 40), encoding="utf-8")
+    (d / "cfg.yaml").write_text(DATA_YAML)
+    return {"train": d / "train.txt", "test": d / "test.txt", "cfg": d / "cfg.yaml"}
+
+
+def train_args(corpus: dict[str, Path], out: Path, *extra: str) -> list[str]:
+    return ["train", "--config", str(corpus["cfg"]), "--data", str(corpus["train"]), "--test", str(corpus["test"]),
+            "--out", str(out), "-q", *extra]
+
+
+@pytest.fixture(scope="module")
+def data_run(corpus, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("runs") / "words"
+    assert main(train_args(corpus, out)) == 0
+    return out
+
+
+def test_data_run_directory(data_run, capsys):
+    names = {p.name for p in data_run.iterdir()}
+    assert {"config.yaml", "vocab.json", "metrics.jsonl", "experiment-log.txt", "generator.safetensors",
+            "discriminator.safetensors", "generator_samples.txt", "summary.json"} <= names
+    assert "real_data.txt" not in names
+    cfg = yaml.safe_load((data_run / "config.yaml").read_text())
+    vocab = json.loads((data_run / "vocab.json").read_text())
+    assert cfg["task"] == "data" and cfg["generator"]["vocab_size"] == len(vocab["tokens"])
+    assert cfg["generator"]["eos_token"] == EOS and cfg["generator"]["seq_len"] == cfg["data"]["max_len"] + 1 == 10
+    assert set(vocab["tokens"][4:]) == set(WORDS)  # lower-cased, punctuation split off
+    recs = [json.loads(ln) for ln in (data_run / "metrics.jsonl").read_text().splitlines()]
+    evals = [r for r in recs if "nll_test" in r]
+    assert [(r["phase"], r["step"]) for r in evals] == [("mle", 0), ("mle", 2), ("adversarial", 0), ("adversarial", 2)]
+    for r in evals:
+        assert r["nll_test"] > 0 and all(0 <= r[f"{m}{n}"] <= 1 for m in ("bleu", "self_bleu") for n in (2, 3, 4, 5))
+        assert r["bleu2"] >= r["bleu3"] >= r["bleu4"] >= r["bleu5"]
+    log = (data_run / "experiment-log.txt").read_text().splitlines()
+    assert log[0] == "pre-training..." and all(re.fullmatch(r"epoch:\t\d+\tnll:\t[0-9.]+", ln) for ln in log[1:3])
+    samples = (data_run / "generator_samples.txt").read_text(encoding="utf-8").splitlines()
+    assert len(samples) == 1000 and all(w in WORDS or w == "<unk>" for s in samples for w in s.split())
+    summary = json.loads((data_run / "summary.json").read_text())
+    assert summary["nll_test"]["adversarial"][-1][1] == evals[-1]["nll_test"]
+
+    assert main(["generate", str(data_run), "-n", "4", "--seed", "3"]) == 0
+    text = capsys.readouterr().out.splitlines()
+    assert len(text) == 4 and all(w in WORDS or w == "<unk>" for s in text for w in s.split())
+    assert main(["generate", str(data_run), "-n", "4", "--seed", "3", "--ids"]) == 0
+    ids = [list(map(int, ln.split())) for ln in capsys.readouterr().out.splitlines()]
+    assert all(r[-1] == EOS or len(r) == 10 for r in ids) and all(EOS not in r[:-1] for r in ids)
+
+
+def test_evaluate(data_run, corpus, capsys):
+    assert main(["evaluate", str(data_run), "-n", "60", "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert table["samples"] == 60 and table["test"] == str(corpus["test"])
+    assert set(table) >= {"nll_test", "bleu2", "bleu3", "bleu4", "bleu5", "self_bleu2", "self_bleu5", "mean_len"}
+    assert table == evaluate_run(data_run, num_samples=60)  # the same seed, the same numbers
+    # the final NLL-test is the one logged at the last evaluation (the same weights, no sampling)
+    last = [json.loads(ln) for ln in (data_run / "metrics.jsonl").read_text().splitlines()][-1]
+    assert abs(table["nll_test"] - last["nll_test"]) < 1e-6
+    assert main(["evaluate", str(data_run), "-n", "60"]) == 0
+    assert re.search(r"^bleu2\s+0\.\d{4}$", capsys.readouterr().out, re.M)
+    assert main(["evaluate", str(data_run), "--test", str(data_run / "missing.txt")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_char_tokens_decode_without_spaces(corpus, tmp_path, capsys):
+    train = tmp_path / "poems.txt"
+    rng = random.Random(1)
+    chars = "春眠不觉晓处闻啼鸟，。"
+    train.write_text("".join(" ".join(rng.choice(chars) for _ in range(6)) + "\n" for _ in range(40)), encoding="utf-8")
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(corpus["cfg"]), "--data", str(train), "--tokenizer", "char", "--out",
+                 str(out), "-q", "--set", "adversarial.iterations=1", "--set", "pretrain.discriminator_rounds=1"]) == 0
+    assert main(["generate", str(out), "-n", "5"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    lines = [ln.replace("<unk>", "") for ln in lines]  # <unk> can be sampled (rarely, after 3 epochs)
+    assert len(lines) == 5 and all(" " not in ln and set(ln) <= set(chars) for ln in lines)
+
+
+@pytest.mark.parametrize("phase", ["mle", "discriminator", "adversarial"])
+def test_killed_data_run_resumes_exactly(phase, corpus, data_run, tmp_path):
+    import subprocess
+    import sys
+    out = tmp_path / "run"
+    proc = subprocess.Popen([sys.executable, "-m", "seqgan", *train_args(corpus, out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_phase(proc, out, phase)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(60) == 128 + signal.SIGTERM
+    assert main(["train", "--resume", str(out), "-q"]) == 0
+    assert metrics_without_timing(out) == metrics_without_timing(data_run)
+    for name in ("generator.safetensors", "discriminator.safetensors"):
+        a, b = load_file(str(out / name)), load_file(str(data_run / name))
+        assert a.keys() == b.keys() and [k for k in a if not torch.equal(a[k], b[k])] == [], name
+
+
+def write(p: Path, data: bytes) -> Path:
+    p.write_bytes(data)
+    return p
+
+
+@pytest.mark.parametrize("case, message", [
+    ("missing", r"data.train=.*missing.txt: no such file"),
+    ("empty", r"data.train=.*empty.txt: the file is empty"),
+    ("blank", r"data.train=.*blank.txt: the file is empty"),
+    ("latin1", r"latin1.txt:2: invalid UTF-8 \(byte 0xe9 at column 4\); convert the file to UTF-8"),
+    ("long", r"long.txt:3: 12 tokens, longer than data.max_len=10; raise data.max_len or set data.overlong"),
+    ("max_vocab", r"data.max_vocab=3 leaves no room beside the 4 special tokens"),
+    ("tiny", r"data.train=.*tiny.txt: 3 sequences make no full batch of train.batch_size=16"),
+    ("preset", r"task=data needs a training file: give --data FILE"),
+    ("test_missing", r"data.test=.*nope.txt: no such file"),
+])
+def test_bad_data_exits_2_and_writes_nothing(case, message, corpus, tmp_path, capsys):
+    out = tmp_path / "run"
+    base = ["train", "--config", str(corpus["cfg"]), "--out", str(out), "-q"]
+    files = {
+        "missing": tmp_path / "missing.txt",
+        "empty": write(tmp_path / "empty.txt", b""),
+        "blank": write(tmp_path / "blank.txt", b"\n   \n\n"),
+        "latin1": write(tmp_path / "latin1.txt", "ok\ncaf\xe9\n".encode("latin-1")),
+        "long": write(tmp_path / "long.txt", b"a b\nc d\n" + b"w " * 12 + b"\n"),
+        "tiny": write(tmp_path / "tiny.txt", b"a b\nc\nd e\n"),
+    }
+    if case in files:
+        args = base + ["--data", str(files[case])] + (["--set", "data.max_len=10", "--set", "data.overlong=error"]
+                                                       if case == "long" else [])
+    elif case == "max_vocab":
+        args = base + ["--data", str(corpus["train"]), "--set", "data.max_vocab=3"]
+    elif case == "preset":
+        args = ["train", "--preset", "coco", "--out", str(out), "-q"]
+    else:
+        args = base + ["--data", str(corpus["train"]), "--test", str(tmp_path / "nope.txt")]
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("seqgan: error: ")
+    assert re.search(message, err), err
+    assert not out.exists()
