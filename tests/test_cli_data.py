@@ -62,6 +62,7 @@ def data_run(corpus, tmp_path_factory) -> Path:
 def test_data_run_directory(data_run, capsys):
     names = {p.name for p in data_run.iterdir()}
     assert {"config.yaml", "vocab.json", "metrics.jsonl", "experiment-log.txt", "generator.safetensors",
+            "generator_mle.safetensors",
             "discriminator.safetensors", "generator_samples.txt", "summary.json"} <= names
     assert "real_data.txt" not in names
     cfg = yaml.safe_load((data_run / "config.yaml").read_text())
@@ -101,6 +102,11 @@ def test_evaluate(data_run, corpus, capsys):
     assert abs(table["nll_test"] - last["nll_test"]) < 1e-6
     assert main(["evaluate", str(data_run), "-n", "60"]) == 0
     assert re.search(r"^bleu2\s+0\.\d{4}$", capsys.readouterr().out, re.M)
+    # the MLE baseline of the same run: its NLL-test is the one logged at the last MLE epoch
+    mle = evaluate_run(data_run, num_samples=60, mle=True)
+    last_mle = [r for r in map(json.loads, (data_run / "metrics.jsonl").read_text().splitlines())
+                if r["phase"] == "mle"][-1]
+    assert abs(mle["nll_test"] - last_mle["nll_test"]) < 1e-6 and mle["nll_test"] != table["nll_test"]
     assert main(["evaluate", str(data_run), "--test", str(data_run / "missing.txt")]) == 2
     assert "no such file" in capsys.readouterr().err
 

@@ -28,8 +28,10 @@ class RunLoadError(RuntimeError):
     """The run directory or its weights cannot be loaded."""
 
 
-def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: str = "cpu") -> Generator:
-    """The generator of a run: its final weights, else its newest valid checkpoint.
+def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: str = "cpu",
+         mle: bool = False) -> Generator:
+    """The generator of a run: its final weights, else its newest valid checkpoint; with
+    `mle`, the generator as it was at the end of MLE pre-training (generator_mle.safetensors).
 
     Returns a `Generator` in eval mode with `.config` (the run's Config) and `.vocab`
     (None for oracle runs) attached. Weights are read with safetensors only, never pickle.
@@ -47,11 +49,14 @@ def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: s
             state = ckpt.load(Path(checkpoint)).module_state("generator")
         except ckpt.CheckpointError as e:
             raise RunLoadError(str(e)) from None
-    elif (run_dir / "generator.safetensors").is_file():
+    elif mle or (run_dir / "generator.safetensors").is_file():
+        path = run_dir / ("generator_mle.safetensors" if mle else "generator.safetensors")
+        if not path.is_file():
+            raise RunLoadError(f"{path}: not found; the run has not finished MLE pre-training")
         try:
-            state = load_file(str(run_dir / "generator.safetensors"))
+            state = load_file(str(path))
         except (SafetensorError, OSError, ValueError) as e:
-            raise RunLoadError(f"{run_dir / 'generator.safetensors'}: not a valid safetensors file ({e})") from None
+            raise RunLoadError(f"{path}: not a valid safetensors file ({e})") from None
     else:
         latest = ckpt.latest_valid(run_dir)
         if latest is None:
@@ -74,15 +79,17 @@ def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: s
 
 
 def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: Optional[int] = None,
-                 checkpoint: Optional[str | Path] = None, seed: int = 0, device: str = "cpu") -> dict[str, Any]:
+                 checkpoint: Optional[str | Path] = None, seed: int = 0, device: str = "cpu",
+                 mle: bool = False) -> dict[str, Any]:
     """The metrics table of a run's generator (`seqgan evaluate`).
 
     task=data: nll_test on `test` (default the run's data.test), nll_valid (the run's
     data.valid, if any), BLEU-2..5 of `num_samples` samples (default eval.bleu_samples)
     against the test file, Self-BLEU-2..5, mean sample length. Oracle task: nll_oracle of
-    `num_samples` (default train.eval_samples) samples, with the run's oracle.
+    `num_samples` (default train.eval_samples) samples, with the run's oracle. `mle`: score
+    the generator saved at the end of MLE pre-training instead of the final one.
     """
-    gen = load(run_dir, checkpoint, device)
+    gen = load(run_dir, checkpoint, device, mle)
     cfg: Config = getattr(gen, "config")
     rng = torch.Generator(device=device).manual_seed(seed)
     if cfg.task == "oracle":

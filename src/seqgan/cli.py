@@ -163,7 +163,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.temperature <= 0:
         raise ConfigError(f"--temperature {args.temperature}: must be > 0")
     try:
-        model = load(args.run_dir, checkpoint=args.checkpoint)
+        model = load(args.run_dir, checkpoint=args.checkpoint, mle=args.mle)
     except RunLoadError as e:
         raise ConfigError(str(e)) from None
     seqs = model.sample(args.num, temperature=args.temperature, seed=args.seed)  # (n, T)
@@ -190,7 +190,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise ConfigError(f"-n {args.num}: must be >= 2 (Self-BLEU compares samples with each other)")
     try:
         table = evaluate_run(args.run_dir, test=args.test, num_samples=args.num, checkpoint=args.checkpoint,
-                             seed=args.seed)
+                             seed=args.seed, mle=args.mle)
     except RunLoadError as e:
         raise ConfigError(str(e)) from None
     if args.json:
@@ -273,6 +273,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0, help="sampling seed (default 0; the same seed gives the same samples)")
     g.add_argument("--checkpoint", metavar="DIR", help="a checkpoint directory instead of the final weights")
     g.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
+    g.add_argument("--mle", action="store_true",
+                   help="the generator at the end of MLE pre-training (generator_mle.safetensors), the MLE baseline")
     g.add_argument("--ids", action="store_true", help="print token ids (up to and including <eos>) instead of text")
     g.set_defaults(func=cmd_generate)
 
@@ -284,6 +286,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "NLL-valid when the run has a validation file. On the oracle task: NLL-oracle.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  seqgan evaluate runs/coco__0__20261128-120000\n"
+               "  seqgan evaluate RUN_DIR --mle          # the MLE baseline of the same run\n"
                "  seqgan evaluate RUN_DIR --test other_test.txt -n 5000 --json\n")
     e.add_argument("run_dir", metavar="RUN_DIR")
     e.add_argument("--test", metavar="FILE", help="held-out file (default: the run's data.test)")
@@ -293,6 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     e.add_argument("--checkpoint", metavar="DIR", help="a checkpoint directory instead of the final weights")
     e.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
+    e.add_argument("--mle", action="store_true",
+                   help="score the generator at the end of MLE pre-training (the MLE baseline) instead")
     e.set_defaults(func=cmd_evaluate)
 
     pl = sub.add_parser(

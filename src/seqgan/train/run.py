@@ -504,6 +504,9 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
             start = PHASES.index(run.state.phase)
             for i, phase in enumerate(PHASES[start:], start):
                 PHASE_FUNCTIONS[phase](run)
+                if phase == "mle" and world.is_main:  # the pre-trained generator: the MLE baseline
+                    save_weights(run_dir / "generator_mle.safetensors", run.gen,
+                                 {"format": "seqgan", "config": json.dumps(to_dict(cfg)), "stage": "mle"})
                 if i + 1 < len(PHASES):
                     run.state.phase, run.state.step, run.state.part = PHASES[i + 1], 0, 0
                 run.checkpoint()  # at every phase end
