@@ -183,3 +183,10 @@ def test_bad_data_exits_2_and_writes_nothing(case, message, corpus, tmp_path, ca
     assert len(err.splitlines()) == 1 and err.startswith("seqgan: error: ")
     assert re.search(message, err), err
     assert not out.exists()
+
+
+def test_plot_a_data_run(data_run, tmp_path):
+    pytest.importorskip("matplotlib")
+    png = tmp_path / "curves.png"
+    assert main(["plot", str(data_run), "--out", str(png)]) == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000

@@ -64,3 +64,15 @@ def test_errors():
         bleu([["a"]], [])
     with pytest.raises(ValueError, match="at least two samples"):
         self_bleu([["a"]])
+
+
+def test_prepared_references_give_the_same_bleu():
+    from seqgan.metrics import References
+    rng = random.Random(9)
+    refs = [r for r in corpus(rng, 50, 6, 12) if r]
+    hyps = corpus(rng, 20, 6, 12)
+    prepared = References(refs, 5)
+    assert bleu(hyps, prepared) == bleu(hyps, refs)
+    assert bleu(hyps[:5], prepared, orders=(2,)) == bleu(hyps[:5], refs, orders=(2,))
+    with pytest.raises(ValueError, match="up to order 3"):
+        bleu(hyps, References(refs, 3), orders=(4,))

@@ -1,6 +1,6 @@
 """Learning curves from metrics.jsonl: `seqgan plot RUN_DIR [RUN_DIR ...]`.
 
-Three panels, runs overlaid: NLL-oracle against generator training steps (MLE epochs,
+Three panels, runs overlaid: NLL-oracle (NLL-test for runs on your data) against generator training steps (MLE epochs,
 then adversarial iterations, with the boundary marked), the discriminator's loss and
 accuracy on real and generated data, and the mean reward of the adversarial phase.
 """
@@ -10,6 +10,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any, Optional
+
+
+#: the curve of the first panel: the first of these a run has logged
+MAIN_METRICS = {"nll_oracle": "NLL-oracle", "nll_test": "NLL-test", "nll_valid": "NLL-valid"}
 
 
 class PlotError(RuntimeError):
@@ -45,15 +49,18 @@ def plot_runs(run_dirs: list[Path], out: Optional[Path] = None, labels: Optional
     out = out or run_dirs[0] / "curves.png"
     fig, (ax_nll, ax_d, ax_r) = plt.subplots(1, 3, figsize=(16, 4.5))
     boundaries = set()
+    names = set()
     for run_dir, label in zip(run_dirs, labels):
         recs = read_metrics(run_dir)
         mle = [r for r in recs if r["phase"] == "mle"]
         adv = [r for r in recs if r["phase"] == "adversarial"]
         n_mle = max((r["step"] for r in mle), default=-1) + 1
-        xs = [r["step"] for r in mle if r.get("nll_oracle") is not None] + \
-             [n_mle + r["step"] for r in adv if r.get("nll_oracle") is not None]
-        ys = [r["nll_oracle"] for r in mle if r.get("nll_oracle") is not None] + \
-             [r["nll_oracle"] for r in adv if r.get("nll_oracle") is not None]
+        key = next((k for k in MAIN_METRICS if any(k in r for r in recs)), "nll_oracle")
+        names.add(MAIN_METRICS[key])
+        xs = [r["step"] for r in mle if r.get(key) is not None] + \
+             [n_mle + r["step"] for r in adv if r.get(key) is not None]
+        ys = [r[key] for r in mle if r.get(key) is not None] + \
+             [r[key] for r in adv if r.get(key) is not None]
         (line,) = ax_nll.plot(xs, ys, marker=".", label=label)
         if adv:
             boundaries.add((n_mle, line.get_color()))
@@ -65,9 +72,10 @@ def plot_runs(run_dirs: list[Path], out: Optional[Path] = None, labels: Optional
         ax_r.plot([r["step"] for r in adv], [r["reward_mean"] for r in adv], color=line.get_color(), label=label)
     for x, color in boundaries:
         ax_nll.axvline(x, color=color, linestyle=":", alpha=0.6)
-    if not ax_nll.lines:
-        raise PlotError("no NLL-oracle values in these runs' metrics.jsonl")
-    ax_nll.set(title="NLL-oracle (dotted line: MLE -> adversarial)", xlabel="MLE epoch, then adversarial iteration",
+    if not any(len(ln.get_xdata()) for ln in ax_nll.lines):
+        raise PlotError("no NLL-oracle, NLL-test or NLL-valid values in these runs' metrics.jsonl")
+    ax_nll.set(title=f"{' / '.join(sorted(names))} (dotted line: MLE -> adversarial)",
+               xlabel="MLE epoch, then adversarial iteration",
                ylabel="nats / token")
     ax_d.set(title="discriminator (pre-training rounds, then d-steps)", xlabel="round", ylabel="loss / accuracy")
     ax_r.set(title="mean reward Q", xlabel="adversarial iteration", ylabel="reward")
