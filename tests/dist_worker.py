@@ -16,22 +16,36 @@ from seqgan.train.mle import mle_epoch
 from seqgan.train.run import make_adam
 
 
-def fixed_problem() -> tuple[Generator, torch.Tensor, torch.Tensor, torch.Tensor]:
-    cfg = GeneratorConfig(vocab_size=30, emb_dim=6, hidden_dim=5, seq_len=6, init_std=0.5)
+def fixed_problem(varlen: bool = False) -> tuple[Generator, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """varlen: sequences end at <eos> (2) at random places, <pad> (0) after it, and the two
+    halves of each batch hold different numbers of tokens."""
+    cfg = GeneratorConfig(vocab_size=30, emb_dim=6, hidden_dim=5, seq_len=6, init_std=0.5,
+                          start_token=1 if varlen else 0, eos_token=2 if varlen else None)
     gen = Generator(cfg, torch.Generator().manual_seed(0))
     g = torch.Generator().manual_seed(1)
     X = torch.randint(0, 30, (8, 6), generator=g)  # the global MLE batch
     Y = torch.randint(0, 30, (8, 6), generator=g)  # the global PG batch
     Q = torch.rand(8, 6, generator=g)  # its rewards
+    if varlen:
+        def ends(z: torch.Tensor, lengths: list[int]) -> torch.Tensor:
+            z = z.clamp(min=3)
+            for row, n in zip(z, lengths):
+                if n < 6:
+                    row[n], row[n + 1:] = 2, 0
+            return z
+        X = ends(X, [1, 5, 2, 6, 0, 3, 3, 1])
+        Y = ends(Y, [4, 6, 2, 2, 5, 0, 1, 3])
+        Q = Q * gen.mask(Y)
     return gen, X, Y, Q
 
 
 def steps(gen: torch.nn.Module, model: torch.nn.Module, X: torch.Tensor, Y: torch.Tensor, Q: torch.Tensor,
           baseline: str, reduction: str, world: distributed.World) -> dict[str, torch.Tensor]:
     out = {}
-    mle_epoch(model, make_adam(gen, 0.01), X, X.shape[0], 5.0, world)  # one step: the batch is the whole shard
+    lm = gen if isinstance(gen, Generator) else None
+    mle_epoch(model, make_adam(gen, 0.01), X, X.shape[0], 5.0, world, lm)  # one step: the batch is the whole shard
     out.update({f"mle.{k}": v.detach().clone() for k, v in gen.state_dict().items()})
-    pg_update(model, make_adam(gen, 0.01), Y, Q, baseline, reduction, 5.0, world)
+    pg_update(model, make_adam(gen, 0.01), Y, Q, baseline, reduction, 5.0, world, lm)
     out.update({f"pg.{k}": v.detach().clone() for k, v in gen.state_dict().items()})
     return out
 
@@ -39,7 +53,7 @@ def steps(gen: torch.nn.Module, model: torch.nn.Module, X: torch.Tensor, Y: torc
 if __name__ == "__main__":
     out_path, baseline, reduction = sys.argv[1], sys.argv[2], sys.argv[3]
     world, _ = distributed.init("cpu")
-    gen, X, Y, Q = fixed_problem()
+    gen, X, Y, Q = fixed_problem(varlen=sys.argv[4:] == ["varlen"])
     b = X.shape[0] // world.size
     sl = slice(world.rank * b, (world.rank + 1) * b)
     model = torch.nn.parallel.DistributedDataParallel(gen)

@@ -30,20 +30,23 @@ def torchrun(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([*TORCHRUN, *args], capture_output=True, text=True, timeout=timeout, env=env)
 
 
-@pytest.mark.parametrize("baseline, reduction", [("none", "sum"), ("mean", "mean")])
-def test_steps_equal_the_single_process_step(tmp_path, baseline, reduction):
+@pytest.mark.parametrize("baseline, reduction, varlen", [("none", "sum", False), ("mean", "mean", False),
+                                                        ("none", "sum", True), ("mean", "mean", True)])
+def test_steps_equal_the_single_process_step(tmp_path, baseline, reduction, varlen):
+    """Also with <eos>: the masked MLE and PG steps of K ranks equal the single-process step
+    on the whole batch, although the ranks hold different numbers of tokens."""
     sys.path.insert(0, str(HERE))
     try:
         from dist_worker import fixed_problem, steps
     finally:
         sys.path.remove(str(HERE))
     out = tmp_path / "dist.safetensors"
-    r = torchrun(str(HERE / "dist_worker.py"), str(out), baseline, reduction)
+    r = torchrun(str(HERE / "dist_worker.py"), str(out), baseline, reduction, *(["varlen"] if varlen else []))
     assert r.returncode == 0, r.stderr[-3000:]
     dist_params = load_file(str(out))
-    gen, X, Y, Q = fixed_problem()
+    gen, X, Y, Q = fixed_problem(varlen)
     single = steps(gen, gen, X, Y, Q, baseline, reduction, distributed.SINGLE)
-    gen0, *_ = fixed_problem()
+    gen0, *_ = fixed_problem(varlen)
     assert not torch.equal(single["pg.W_out"], gen0.W_out)  # the steps did move the parameters
     for k, v in single.items():
         torch.testing.assert_close(dist_params[k], v, atol=1e-5, rtol=1e-5, msg=k)
@@ -163,3 +166,31 @@ def test_batch_can_scale_with_the_process_count(dist_yaml, tmp_path):
     recs = metrics_without_timing(tmp_path / "r")
     # each rank takes 33 of its 256 real sequences per MLE batch: 7 batches of 2 x 33
     assert recs[-1]["phase"] == "adversarial" and recs[-1]["step"] == 0
+
+
+def test_a_run_on_your_data_under_torchrun(tmp_path):
+    """task=data with K=2: the shuffled training lines are split between the ranks, rank 0 writes
+    the vocabulary and the text metrics."""
+    import random
+    rng = random.Random(0)
+    words = "a man dog cat rides sits on the bench street red small .".split()
+    for name, n in (("train.txt", 130), ("test.txt", 30)):
+        (tmp_path / name).write_text("".join(" ".join(rng.choice(words) for _ in range(rng.randint(2, 8))) + "\n"
+                                             for _ in range(n)))
+    out = tmp_path / "run"
+    r = torchrun("-m", "seqgan", "train", "--data", str(tmp_path / "train.txt"), "--test", str(tmp_path / "test.txt"),
+                 "--out", str(out), "-q", "--set", "generator.emb_dim=8", "--set", "generator.hidden_dim=8",
+                 "--set", "discriminator.emb_dim=8", "--set", "discriminator.filter_sizes=[1,2,3]",
+                 "--set", "discriminator.num_filters=[4,4,4]", "--set", "pretrain.generator_epochs=2",
+                 "--set", "pretrain.discriminator_rounds=1", "--set", "pretrain.discriminator_epochs=1",
+                 "--set", "adversarial.iterations=2", "--set", "adversarial.discriminator_rounds=1",
+                 "--set", "adversarial.discriminator_epochs=1", "--set", "adversarial.rollout_num=2",
+                 "--set", "train.batch_size=16", "--set", "eval.bleu_samples=40", "--set", "train.tensorboard=false",
+                 timeout=240)
+    assert r.returncode == 0, r.stderr[-3000:]
+    recs = metrics_without_timing(out)
+    assert [r["phase"] for r in recs] == ["mle"] * 2 + ["discriminator"] + ["adversarial"] * 2
+    assert all(r["nll_test"] > 0 and 0 <= r["bleu2"] <= 1 for r in recs if "nll_test" in r)
+    assert (out / "vocab.json").is_file() and (out / "generator_mle.safetensors").is_file()
+    newest = ckpt.load(ckpt.list_checkpoints(out)[-1])
+    assert newest.state["world_size"] == 2 and newest.tensors["data.real"].shape == (130, 9)
