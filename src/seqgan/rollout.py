@@ -118,6 +118,7 @@ def sample_completions_until_eos(policy: LSTMLM, Y: Tensor, num_rollouts: int,
     """
     B, T = Y.shape
     N, eos, pad = num_rollouts, policy.eos_token, policy.pad_token
+    assert eos is not None, "variable-length rollouts need a policy with an eos_token"
     ends = policy.mask(Y).sum(1) - 1  # (B,) last owned position
     need = torch.arange(1, T, device=Y.device)[:, None] <= ends[None, :]  # (T-1, B): prefix length p = row + 1
     p_idx, n_idx, b_idx = need[:, None, :].expand(T - 1, N, B).nonzero(as_tuple=True)  # sorted by (p, n, b)
@@ -145,7 +146,7 @@ def sample_completions_until_eos(policy: LSTMLM, Y: Tensor, num_rollouts: int,
             continue
         tok = policy.sample_next(h, generator)  # (L,)
         out[live, s] = tok
-        keep = (tok != eos).nonzero().squeeze(1)
+        keep = tok.ne(eos).nonzero().squeeze(1)
         if keep.numel() < tok.numel():  # finished completions leave the batch
             live, h, c, tok = live[keep], h[keep], c[keep], tok[keep]
         prev = tok

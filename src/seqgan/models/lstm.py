@@ -272,6 +272,7 @@ class LSTMLM(nn.Module):
         """m variable-length sequences (m, T): each row stops at its first <eos> and is <pad>
         after it. Finished rows leave the batch (no work is spent on them)."""
         T, eos = self.seq_len, self.eos_token
+        assert eos is not None
         seq = torch.full((m, T), self.pad_token, dtype=torch.long, device=xw_table.device)
         rows = torch.arange(m, device=xw_table.device)  # which output row each live row is
         h = xw_table.new_zeros(m, self.hidden_dim)
@@ -281,7 +282,7 @@ class LSTMLM(nn.Module):
             h, c = self.cell(xw_table[tok], h, c)
             tok = self.sample_next(h, generator, temperature)
             seq[rows, t] = tok
-            live = (tok != eos).nonzero().squeeze(1)  # a host sync per step, to shrink the batch
+            live = tok.ne(eos).nonzero().squeeze(1)  # a host sync per step, to shrink the batch
             if live.numel() == 0:
                 break
             if live.numel() < tok.numel():

@@ -357,10 +357,11 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Optional[Or
     optimizers: dict[str, torch.optim.Optimizer] = {"mle": make_adam(gen, cfg.pretrain.generator_lr), "discriminator": make_adam(disc, cfg.discriminator.lr),
                   "pg": make_adam(gen, cfg.adversarial.generator_lr)}
     if dataset is not None:  # the training file, shuffled once (the same order on every rank)
-        ids = dataset.train.ids
-        perm = torch.randperm(ids.shape[0], generator=torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_DATA)))
-        n_local = ids.shape[0] // world.size
-        all_shuffled = ids[perm][: n_local * world.size].to(device)  # (M, T) rank-major
+        train_ids = dataset.train.ids
+        perm = torch.randperm(train_ids.shape[0],
+                              generator=torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_DATA)))
+        n_local = train_ids.shape[0] // world.size
+        all_shuffled = train_ids[perm][: n_local * world.size].to(device)  # (M, T) rank-major
     else:
         n_local = shard_size(cfg.oracle.num_samples, world, "oracle.num_samples")
     if resume is None:
