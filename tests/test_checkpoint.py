@@ -168,6 +168,20 @@ def test_generate_and_load(reference_run, tmp_path, capsys):
     assert "not a seqgan run directory" in capsys.readouterr().err
 
 
+def test_evaluate_an_oracle_run(reference_run, capsys):
+    """NLL-oracle of the final generator and of the MLE baseline, with the run's own oracle."""
+    from seqgan.metrics import nll_oracle
+    from seqgan.train.run import build_oracle
+    assert main(["evaluate", str(reference_run), "-n", "256", "--json"]) == 0
+    final = json.loads(capsys.readouterr().out)
+    gen = seqgan.load(reference_run)
+    oracle = build_oracle(gen.config)
+    assert final == {"samples": 256, "nll_oracle": nll_oracle(gen, oracle, 256, torch.Generator().manual_seed(0))}
+    assert main(["evaluate", str(reference_run), "-n", "256", "--json", "--mle"]) == 0
+    mle = json.loads(capsys.readouterr().out)
+    assert mle["nll_oracle"] != final["nll_oracle"] and 0 < mle["nll_oracle"] < 20
+
+
 def test_plot_two_runs(reference_run, tmp_path):
     pytest.importorskip("matplotlib")
     import shutil
