@@ -135,7 +135,10 @@ def test_killed_data_run_resumes_exactly(phase, corpus, data_run, tmp_path):
     wait_for_phase(proc, out, phase)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 128 + signal.SIGTERM
-    assert main(["train", "--resume", str(out), "-q"]) == 0
+    # resuming with the original command's config and data flags is the same config (its sizes
+    # are resolved from the run's vocabulary before comparing)
+    again = ["--config", str(corpus["cfg"]), "--data", str(corpus["train"]), "--test", str(corpus["test"])]
+    assert main(["train", "--resume", str(out), "-q", *(again if phase == "mle" else [])]) == 0
     assert metrics_without_timing(out) == metrics_without_timing(data_run)
     for name in ("generator.safetensors", "discriminator.safetensors"):
         a, b = load_file(str(out / name)), load_file(str(data_run / name))
@@ -190,3 +193,14 @@ def test_plot_a_data_run(data_run, tmp_path):
     png = tmp_path / "curves.png"
     assert main(["plot", str(data_run), "--out", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
+
+
+def test_resume_refuses_changed_data_settings(data_run, tmp_path, capsys):
+    import shutil
+    out = tmp_path / "run"
+    shutil.copytree(data_run, out)
+    assert main(["train", "--resume", str(out), "-q", "--set", "data.min_freq=2"]) == 2
+    err = capsys.readouterr().err
+    assert "config differs from the run's in data.min_freq (1 -> 2)" in err
+    assert main(["train", "--resume", str(out), "-q", "--set", "data.max_len=20"]) == 2
+    assert "data.max_len (9 -> 20)" in capsys.readouterr().err
