@@ -160,6 +160,8 @@ def write(p: Path, data: bytes) -> Path:
     ("tiny", r"data.train=.*tiny.txt: 3 sequences make no full batch of train.batch_size=16"),
     ("preset", r"task=data needs a training file: give --data FILE"),
     ("test_missing", r"data.test=.*nope.txt: no such file"),
+    ("test_only", r"data.test=.*test.txt is set but task=oracle; give the training file with --data FILE"),
+    ("tokenizer_only", r"--tokenizer char applies to your data: give the training file with --data FILE"),
 ])
 def test_bad_data_exits_2_and_writes_nothing(case, message, corpus, tmp_path, capsys):
     out = tmp_path / "run"
@@ -179,6 +181,10 @@ def test_bad_data_exits_2_and_writes_nothing(case, message, corpus, tmp_path, ca
         args = base + ["--data", str(corpus["train"]), "--set", "data.max_vocab=3"]
     elif case == "preset":
         args = ["train", "--preset", "coco", "--out", str(out), "-q"]
+    elif case == "test_only":
+        args = base + ["--test", str(corpus["test"])]
+    elif case == "tokenizer_only":
+        args = base + ["--tokenizer", "char"]
     else:
         args = base + ["--data", str(corpus["train"]), "--test", str(tmp_path / "nope.txt")]
     assert main(args) == 2

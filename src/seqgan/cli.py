@@ -92,6 +92,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     else:
         source = args.config or args.preset or "quick"
         cfg = load_config(source, _train_overrides(args))
+    if args.tokenizer and cfg.task != "data":
+        raise ConfigError(f"--tokenizer {args.tokenizer} applies to your data: give the training file with --data FILE")
     if cfg.oracle.path and not Path(cfg.oracle.path).is_file():
         raise ConfigError(f"oracle.path={cfg.oracle.path}: no such file")
 

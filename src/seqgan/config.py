@@ -251,8 +251,10 @@ def validate(cfg: Config) -> list[str]:
             errs.append(f"{key}={flat[key]} must be >= 0")
     g, d, a = cfg.generator, cfg.discriminator, cfg.adversarial
     data_task = cfg.task == "data"
-    if not data_task and cfg.data.train:
-        errs.append(f"data.train={cfg.data.train} is set but task=oracle; use --data FILE (or --set task=data)")
+    for key in ("train", "valid", "test"):
+        if not data_task and getattr(cfg.data, key):
+            errs.append(f"data.{key}={getattr(cfg.data, key)} is set but task=oracle; give the training file "
+                        f"with --data FILE (or --set task=data)")
     if not data_task and g.eos_token is not None:
         errs.append(f"generator.eos_token={g.eos_token}: fixed-length oracle sequences have no end token; leave it null")
     if 0 < cfg.data.max_vocab <= 4:
