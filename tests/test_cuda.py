@@ -73,3 +73,50 @@ def test_whole_run_on_cuda(tiny_yaml, tmp_path):
     steps = [json.loads(ln)["step"] for ln in (out / "metrics.jsonl").read_text().splitlines()
              if json.loads(ln)["phase"] == "adversarial"]
     assert steps == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("precision", ["tf32", "bf16"])
+def test_reduced_precision_runs(precision, tiny_yaml, tmp_path):
+    """tf32 / bf16 runs end with finite metrics close to the fp32 run's, and leave torch's TF32
+    switches as they were."""
+    runs = {}
+    for p in ("fp32", precision):
+        out = tmp_path / p
+        assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "--device", "cuda", "-q",
+                     "--set", f"train.precision={p}"]) == 0
+        runs[p] = [json.loads(ln) for ln in (out / "metrics.jsonl").read_text().splitlines()]
+    assert not torch.backends.cuda.matmul.allow_tf32  # restored (the fixture turned it off)
+    fp32 = [r["nll_oracle"] for r in runs["fp32"] if "nll_oracle" in r]
+    low = [r["nll_oracle"] for r in runs[precision] if "nll_oracle" in r]
+    assert len(low) == len(fp32) and all(abs(a - b) < 0.05 * a for a, b in zip(low, fp32))
+
+
+def test_bf16_mle_step_is_close_to_fp32():
+    from seqgan.perf import autocast_for
+    from seqgan.train.mle import mle_epoch
+    from seqgan.train.run import make_adam
+    gen = Generator(GeneratorConfig(), torch.Generator().manual_seed(0)).cuda()
+    x = torch.randint(0, 5000, (256, 20), generator=torch.Generator().manual_seed(1)).cuda()
+    losses = {}
+    for p in ("fp32", "bf16"):
+        g = Generator(GeneratorConfig(), torch.Generator().manual_seed(0)).cuda()
+        losses[p] = mle_epoch(g, make_adam(g, 0.01), x, 64, 5.0, autocast=autocast_for(p, x.device))
+        assert all(q.dtype == torch.float32 for q in g.parameters())  # fp32 master weights
+    assert abs(losses["bf16"] - losses["fp32"]) < 0.02 * losses["fp32"]
+
+
+def test_data_run_on_cuda(tmp_path):
+    """task=data on the GPU: variable-length sampling, rollouts and masked losses."""
+    import random
+    rng = random.Random(0)
+    words = "a man dog cat rides sits on the bench street red small .".split()
+    for name, n in (("train.txt", 200), ("test.txt", 40)):
+        (tmp_path / name).write_text("".join(" ".join(rng.choice(words) for _ in range(rng.randint(2, 9))) + "\n"
+                                             for _ in range(n)))
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "train.txt"), "--test", str(tmp_path / "test.txt"), "--out", str(out),
+                 "--device", "cuda", "-q", "--set", "pretrain.generator_epochs=3", "--set", "pretrain.discriminator_rounds=1",
+                 "--set", "adversarial.iterations=2", "--set", "eval.bleu_samples=100",
+                 "--set", "train.precision=bf16"]) == 0
+    recs = [json.loads(ln) for ln in (out / "metrics.jsonl").read_text().splitlines()]
+    assert all(r["nll_test"] > 0 and 0 <= r["bleu2"] <= 1 for r in recs if "nll_test" in r)

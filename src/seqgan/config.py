@@ -189,6 +189,11 @@ class TrainConfig:
     scale_batch_with_world: bool = False
     """Under torchrun with K processes: false keeps the global batch at batch_size (each rank takes
     batch_size / K, so results mean the same at any K); true gives each rank batch_size (global K x batch_size)."""
+    precision: Literal["fp32", "tf32", "bf16"] = "fp32"
+    """CUDA only. 'tf32': float32 matmuls and convolutions run in TF32; 'bf16': the training forward passes of
+    the generator and discriminator and the discriminator's reward scoring run under bfloat16 autocast (weights,
+    optimizer states and losses stay fp32). Sampling, the oracle and every NLL stay fp32. A CPU run accepts
+    only fp32."""
     tune_allocator: bool = True
     """Let glibc reuse large freed buffers instead of page-faulting fresh ones (2-3x faster sampling on Linux; see seqgan/perf.py)."""
 

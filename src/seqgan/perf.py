@@ -1,4 +1,4 @@
-"""Process-level CPU settings that the command line applies once at start.
+"""Process-level settings: CPU threads and allocator, and the CUDA precision of a run.
 
 - torch threads: `train.threads` (0 keeps torch's default, one per physical core).
 - glibc allocator: tensors of more than 128 KiB are, by default, fresh `mmap`s that the
@@ -13,10 +13,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import os
 import sys
+from typing import Callable, ContextManager, Iterator
 
 import torch
 
@@ -48,3 +50,30 @@ def configure_cpu(threads: int = 0, allocator: bool = True) -> None:
         torch.set_num_threads(threads)
     if allocator:
         tune_allocator()
+
+
+Autocast = Callable[[], ContextManager[object]]
+"""A factory of the context that the training forward passes run in (`train.precision`)."""
+
+
+def autocast_for(precision: str, device: torch.device) -> Autocast:
+    """bf16 on CUDA: bfloat16 autocast; anything else: no autocast (fp32)."""
+    if precision == "bf16" and device.type == "cuda":
+        return lambda: torch.autocast("cuda", dtype=torch.bfloat16)
+    return contextlib.nullcontext
+
+
+@contextlib.contextmanager
+def cuda_precision(precision: str, device: torch.device) -> Iterator[None]:
+    """TF32 matmuls and convolutions for `tf32` and `bf16` on CUDA while the run lasts (torch's
+    process-wide switches, restored afterwards); nothing off CUDA (where only fp32 is accepted)."""
+    if device.type != "cuda":
+        yield
+        return
+    old = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
+    tf32 = precision in ("tf32", "bf16")
+    torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = tf32
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = old

@@ -30,13 +30,15 @@ batch. Then Q[b, t] is the rollout mean for t < e_b, D(Y[b]) at t = e_b, and 0 a
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from contextlib import nullcontext
+from typing import Callable, NamedTuple, Optional
 
 import torch
 from torch import Tensor
 
 from seqgan.models.discriminator import Discriminator
 from seqgan.models.lstm import LSTMLM
+from seqgan.perf import Autocast
 
 
 class Rollout(NamedTuple):
@@ -88,22 +90,26 @@ def sample_completions(policy: LSTMLM, Y: Tensor, num_rollouts: int,
 @torch.no_grad()
 def rollout_rewards(policy: LSTMLM, discriminator: Discriminator, Y: Tensor, num_rollouts: int,
                     generator: Optional[torch.Generator] = None, score_chunk: int = 4096,
-                    score_tables: Optional[bool] = None) -> Rollout:
+                    score_tables: Optional[bool] = None, autocast: Autocast = nullcontext) -> Rollout:
     """Q (B, T) for the sampled batch Y (B, T); see the module docstring.
 
     score_tables: score through the discriminator's shared convolution tables
     (`Discriminator.conv_tables`, exact); None decides by the number of completions.
+    autocast: the context of the discriminator's scoring (`train.precision`; sampling is fp32).
     """
+    def score(x: Tensor, tables: Optional[bool] = None) -> Tensor:  # (M, T) -> (M,) float32
+        with autocast():
+            return discriminator.prob_real(x, chunk=score_chunk, shared_tables=tables).float()
+
     if policy.eos_token is not None:
-        return _rollout_rewards_until_eos(policy, discriminator, Y, num_rollouts, generator, score_chunk, score_tables)
+        return _rollout_rewards_until_eos(policy, score, Y, num_rollouts, generator, score_tables)
     B, T = Y.shape
     completions = sample_completions(policy, Y, num_rollouts, generator)  # (T-1, N, B, T)
-    scores = discriminator.prob_real(completions.view(-1, T), chunk=score_chunk,
-                                     shared_tables=score_tables)  # ((T-1)*N*B,)
+    scores = score(completions.view(-1, T), score_tables)  # ((T-1)*N*B,)
     scores = scores.view(T - 1, num_rollouts, B)
     q = torch.empty(B, T, device=Y.device)
     q[:, : T - 1] = scores.mean(dim=1).t()  # (T-1, B) -> (B, T-1)
-    q[:, T - 1] = discriminator.prob_real(Y, chunk=score_chunk)
+    q[:, T - 1] = score(Y)
     return Rollout(q, completions, scores)
 
 
@@ -154,19 +160,18 @@ def sample_completions_until_eos(policy: LSTMLM, Y: Tensor, num_rollouts: int,
 
 
 @torch.no_grad()
-def _rollout_rewards_until_eos(policy: LSTMLM, discriminator: Discriminator, Y: Tensor, num_rollouts: int,
-                               generator: Optional[torch.Generator], score_chunk: int,
-                               score_tables: Optional[bool]) -> Rollout:
+def _rollout_rewards_until_eos(policy: LSTMLM, score: Callable[..., Tensor], Y: Tensor, num_rollouts: int,
+                               generator: Optional[torch.Generator], score_tables: Optional[bool]) -> Rollout:
     B, T = Y.shape
     N = num_rollouts
     comp, p, n_idx, b_idx = sample_completions_until_eos(policy, Y, N, generator)  # (R, T)
-    d_y = discriminator.prob_real(Y, chunk=score_chunk)  # (B,)
+    d_y = score(Y)  # (B,)
     # dense layouts: a prefix that was not rolled out is the finished sequence itself
     completions = Y.expand(T - 1, N, B, T).clone()
     scores = d_y.expand(T - 1, N, B).clone()
     if comp.shape[0]:
         completions[p - 1, n_idx, b_idx] = comp
-        scores[p - 1, n_idx, b_idx] = discriminator.prob_real(comp, chunk=score_chunk, shared_tables=score_tables)
+        scores[p - 1, n_idx, b_idx] = score(comp, score_tables)
     q = torch.empty(B, T, device=Y.device)
     q[:, : T - 1] = scores.mean(dim=1).t()
     q[:, T - 1] = d_y

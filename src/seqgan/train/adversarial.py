@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from contextlib import nullcontext
 from typing import Optional
 
 import torch
@@ -13,6 +14,7 @@ from seqgan.distributed import SINGLE, World, all_reduce_sum
 from seqgan.losses import pg_loss
 from seqgan.models.discriminator import Discriminator
 from seqgan.models.lstm import LSTMLM, log_probs_from_logits
+from seqgan.perf import Autocast
 from seqgan.rollout import rollout_rewards
 
 
@@ -25,7 +27,8 @@ class PGStats:
 
 
 def pg_update(model: torch.nn.Module, opt: torch.optim.Optimizer, Y: Tensor, q: Tensor, baseline: str,
-              reduction: str, grad_clip: float, world: World = SINGLE, lm: Optional[LSTMLM] = None) -> PGStats:
+              reduction: str, grad_clip: float, world: World = SINGLE, lm: Optional[LSTMLM] = None,
+              autocast: Autocast = nullcontext) -> PGStats:
     """L = -sum_{b,t} log G(y_t|y_<t) Q[b, t] on (Y, Q), one Adam step with global-norm clipping.
 
     `model` is the generator or, under torchrun, its DistributedDataParallel wrapper; Y (b, T)
@@ -39,7 +42,9 @@ def pg_update(model: torch.nn.Module, opt: torch.optim.Optimizer, Y: Tensor, q: 
     model.train()
     mask = lm.mask(Y) if lm is not None and lm.eos_token is not None else None  # (b, T)
     targets = lm.targets(Y) if mask is not None and lm is not None else Y
-    lp = log_probs_from_logits(model(Y), targets)  # (b, T)
+    with autocast():  # train.precision: bf16 on CUDA
+        logits = model(Y)  # (b, T, V)
+    lp = log_probs_from_logits(logits.float(), targets)  # (b, T)
     if world.distributed:
         m = torch.ones_like(q) if mask is None else mask.float()
         if baseline == "mean":
@@ -68,14 +73,15 @@ def pg_update(model: torch.nn.Module, opt: torch.optim.Optimizer, Y: Tensor, q: 
 
 def pg_step(gen: LSTMLM, policy: LSTMLM, disc: Discriminator, opt: torch.optim.Optimizer,
             cfg: AdversarialConfig, batch_size: int, grad_clip: float, rng: torch.Generator,
-            model: Optional[torch.nn.Module] = None, world: World = SINGLE) -> PGStats:
+            model: Optional[torch.nn.Module] = None, world: World = SINGLE, autocast: Autocast = nullcontext) -> PGStats:
     """1. sample B sequences  2. rewards Q (B, T) by rollouts of `policy` scored by `disc`
     3. L = -sum log G(y_t|y_<t) Q[b, t]  4. one Adam step with global-norm clipping.
     Under torchrun `batch_size` is this rank's share and only its rows are rolled out."""
     Y = gen.sample(batch_size, rng)  # (B, T)
-    q = rollout_rewards(policy, disc, Y, cfg.rollout_num, rng, cfg.score_chunk, cfg.score_tables).rewards  # (B, T)
+    q = rollout_rewards(policy, disc, Y, cfg.rollout_num, rng, cfg.score_chunk, cfg.score_tables,
+                        autocast).rewards  # (B, T)
     return pg_update(model if model is not None else gen, opt, Y, q, cfg.reward_baseline, cfg.loss_reduction,
-                     grad_clip, world, gen)
+                     grad_clip, world, gen, autocast)
 
 
 @torch.no_grad()

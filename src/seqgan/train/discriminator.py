@@ -4,6 +4,7 @@ shuffled once, `epochs` passes in full batches (reference §1; the original's Di
 from __future__ import annotations
 
 from dataclasses import dataclass
+from contextlib import nullcontext
 from typing import Optional
 
 import torch
@@ -13,6 +14,7 @@ from seqgan.distributed import SINGLE, World, all_reduce_sum
 from seqgan.losses import discriminator_loss
 from seqgan.models.discriminator import Discriminator
 from seqgan.models.lstm import LSTMLM
+from seqgan.perf import Autocast
 
 
 @dataclass
@@ -26,9 +28,11 @@ class RoundStats:
 
 
 def discriminator_epoch(model: torch.nn.Module, disc: Discriminator, opt: torch.optim.Optimizer, x: Tensor,
-                        y: Tensor, batch_size: int, l2: float, rng: torch.Generator) -> Tensor:
+                        y: Tensor, batch_size: int, l2: float, rng: torch.Generator,
+                        autocast: Autocast = nullcontext) -> Tensor:
     """One pass over (x, y) (N, T), (N,) in order, in full batches: forward with dropout drawn
-    from `rng`, loss, backward, Adam step. `model` is `disc` or its DDP wrapper.
+    from `rng`, loss, backward, Adam step. `model` is `disc` or its DDP wrapper; `autocast`
+    wraps the forward pass (`train.precision`), the loss is fp32.
 
     Returns the epoch's statistics on the device (no host sync):
     (5,) = [loss sum, correct on real, number real, correct on generated, number generated].
@@ -37,7 +41,9 @@ def discriminator_epoch(model: torch.nn.Module, disc: Discriminator, opt: torch.
     stats = torch.zeros(5, device=x.device)
     for i in range(x.shape[0] // batch_size):
         xb, yb = x[i * batch_size:(i + 1) * batch_size], y[i * batch_size:(i + 1) * batch_size]
-        logits = model(xb, dropout_generator=rng)  # (B, 2)
+        with autocast():
+            logits = model(xb, dropout_generator=rng)  # (B, 2)
+        logits = logits.float()
         loss = discriminator_loss(disc, logits, yb, l2)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -53,7 +59,7 @@ def discriminator_epoch(model: torch.nn.Module, disc: Discriminator, opt: torch.
 def discriminator_round(disc: Discriminator, opt: torch.optim.Optimizer, gen: LSTMLM, real: Tensor,
                         epochs: int, batch_size: int, l2: float, rng: torch.Generator,
                         num_samples: int = 0, model: Optional[torch.nn.Module] = None,
-                        world: World = SINGLE) -> RoundStats:
+                        world: World = SINGLE, autocast: Autocast = nullcontext) -> RoundStats:
     """Sample as many negatives as real sequences from `gen`, then train `disc` for `epochs`
     passes. num_samples > 0 uses a random subset of that many real sequences (a departure
     from the original, which always uses the whole real set).
@@ -73,7 +79,7 @@ def discriminator_round(disc: Discriminator, opt: torch.optim.Optimizer, gen: LS
     x, y = x[perm][: num_batches * batch_size], y[perm][: num_batches * batch_size]
     stats = torch.zeros(5, device=x.device)
     for _ in range(epochs):
-        stats = discriminator_epoch(model, disc, opt, x, y, batch_size, l2, rng)  # the last epoch's
+        stats = discriminator_epoch(model, disc, opt, x, y, batch_size, l2, rng, autocast)  # the last epoch's
     s = all_reduce_sum(stats, world).tolist()
     num_batches *= world.size
     return RoundStats(loss=s[0] / max(num_batches, 1), acc_real=s[1] / max(s[2], 1), acc_fake=s[3] / max(s[4], 1))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Optional
 
 import torch
@@ -10,16 +11,18 @@ from torch import Tensor
 from seqgan.distributed import SINGLE, World, all_reduce_sum
 from seqgan.losses import mle_loss
 from seqgan.models.lstm import LSTMLM, log_probs_from_logits
+from seqgan.perf import Autocast
 
 
 def mle_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, data: Tensor, batch_size: int, grad_clip: float,
-              world: World = SINGLE, lm: Optional[LSTMLM] = None) -> float:
+              world: World = SINGLE, lm: Optional[LSTMLM] = None, autocast: Autocast = nullcontext) -> float:
     """One pass over `data` (M, T) in order, in full batches (the original keeps M // B batches
     and does not shuffle). Returns the mean per-token NLL over the epoch's batches.
 
     `model` is the generator, or its DistributedDataParallel wrapper under torchrun; then
     `data` is this rank's shard and `batch_size` its share of the global batch.
 
+    `autocast` wraps the forward pass (`train.precision`: bf16 on CUDA); the loss is fp32.
     Variable length (`lm`, the generator itself, has an eos_token): the loss is the mean over
     the positions up to and including each <eos> of the global batch; padding never counts.
     """
@@ -29,14 +32,17 @@ def mle_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, data: Tensor, 
     total = torch.zeros((), device=data.device)
     for i in range(num_batches):
         batch = data[i * batch_size:(i + 1) * batch_size]  # (B, T)
+        with autocast():
+            logits = model(batch)  # (B, T, V)
+        logits = logits.float()
         if masked:
             assert lm is not None
             mask = lm.mask(batch)
-            lp = log_probs_from_logits(model(batch), lm.targets(batch))
+            lp = log_probs_from_logits(logits, lm.targets(batch))
             count = all_reduce_sum(mask.sum().float(), world)  # tokens in the global batch
             loss = -(lp * mask).sum() * world.size / count  # DDP averages over ranks: the global mean
         else:
-            loss = mle_loss(log_probs_from_logits(model(batch), batch))
+            loss = mle_loss(log_probs_from_logits(logits, batch))
         opt.zero_grad(set_to_none=True)
         loss.backward()  # under DDP: gradients averaged over ranks = the global batch's mean loss
         torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)

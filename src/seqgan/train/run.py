@@ -42,7 +42,7 @@ from seqgan.files import atomic_write_text, save_weights, write_tokens
 from seqgan.logging import MetricLogger
 from seqgan.models import Discriminator, Generator, Oracle
 from seqgan.models.lstm import LSTMLM
-from seqgan.perf import configure_cpu
+from seqgan.perf import Autocast, autocast_for, configure_cpu, cuda_precision
 from seqgan.train.adversarial import pg_step, update_rollout_policy
 from seqgan.train.discriminator import discriminator_round
 from seqgan.train.mle import mle_epoch
@@ -162,6 +162,11 @@ class Run:
     stop_signal: Optional[int] = None
 
     @property
+    def autocast(self) -> Autocast:
+        """The context of the training forward passes and reward scoring (`train.precision`)."""
+        return autocast_for(self.cfg.train.precision, self.device)
+
+    @property
     def batch(self) -> int:
         """This rank's batch: its 1/K share of `train.batch_size`, or all of it with
         `train.scale_batch_with_world` (a global batch of K x batch_size)."""
@@ -260,7 +265,7 @@ def run_mle(run: Run) -> None:
             epoch = st.step
             t0 = time.perf_counter()
             loss = mle_epoch(run.gen_model or run.gen, run.optimizers["mle"], run.real, run.batch, cfg.train.grad_clip,
-                             run.world, run.gen)
+                             run.world, run.gen, run.autocast)
             rec: dict[str, Any] = {"g_loss": loss,
                                    "samples_per_s": round((run.real.shape[0] // run.batch) * cfg.train.batch_size
                                                           / (time.perf_counter() - t0), 1)}
@@ -281,7 +286,8 @@ def run_discriminator_pretrain(run: Run) -> None:
         while st.step < p.discriminator_rounds:
             r = discriminator_round(run.disc, run.optimizers["discriminator"], run.gen, run.real,
                                     p.discriminator_epochs, run.batch, cfg.discriminator.l2,
-                                    run.rngs["train"], run.share(p.discriminator_samples), run.disc_model, run.world)
+                                    run.rngs["train"], run.share(p.discriminator_samples), run.disc_model, run.world,
+                                    run.autocast)
             log.log("discriminator", st.step, global_step(cfg, "discriminator", st.step),
                     d_loss=r.loss, d_acc_real=r.acc_real, d_acc_fake=r.acc_fake)
             bar.set_postfix(d_loss=f"{r.loss:.4f}", acc_real=f"{r.acc_real:.3f}", acc_fake=f"{r.acc_fake:.3f}")
@@ -304,7 +310,8 @@ def run_adversarial(run: Run) -> None:
                 # 1. g-steps: sample, rollout rewards, policy gradient
                 t0 = time.perf_counter()
                 stats = [pg_step(run.gen, run.policy, run.disc, run.optimizers["pg"], a, B, cfg.train.grad_clip,
-                                 run.rngs["train"], run.gen_model, run.world) for _ in range(a.generator_steps)]
+                                 run.rngs["train"], run.gen_model, run.world, run.autocast)
+                         for _ in range(a.generator_steps)]
                 st.pending = {"g_loss": float(np.mean([s.loss for s in stats])),
                               "reward_mean": float(np.mean([s.reward_mean for s in stats])),
                               "g_step_s": round((time.perf_counter() - t0) / a.generator_steps, 3)}
@@ -320,7 +327,7 @@ def run_adversarial(run: Run) -> None:
                 t0 = time.perf_counter()
                 r = discriminator_round(run.disc, run.optimizers["discriminator"], run.gen, run.real,
                                         a.discriminator_epochs, B, cfg.discriminator.l2, run.rngs["train"],
-                                        run.share(a.discriminator_samples), run.disc_model, run.world)
+                                        run.share(a.discriminator_samples), run.disc_model, run.world, run.autocast)
                 st.pending.update(d_loss=r.loss, d_acc_real=r.acc_real, d_acc_fake=r.acc_fake,
                                   d_steps_s=round(st.pending.get("d_steps_s", 0.0) + time.perf_counter() - t0, 3))
                 st.part += 1
@@ -452,6 +459,9 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
     check_world(cfg, world)
     if resume is not None:
         check_resume(resume, world, device)  # before anything in the run directory changes
+    if cfg.train.precision != "fp32" and device.type != "cuda":
+        raise ConfigError(f"train.precision={cfg.train.precision} needs a CUDA device and this run is on "
+                          f"{device.type}; use --set train.precision=fp32 (the only precision on CPU)")
     configure_cpu(cfg.train.threads, cfg.train.tune_allocator)
     # the data (or the oracle) first: bad input raises before anything is written
     oracle: Optional[Oracle] = None
@@ -501,7 +511,7 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
                           f"discriminator filters {cfg.discriminator.filter_sizes}")
                 if run.main_metric is None:
                     log.print("seqgan: warning: no --test or --valid file: no held-out NLL or BLEU will be reported")
-        with _stop_on_signals(run):
+        with _stop_on_signals(run), cuda_precision(cfg.train.precision, device):
             start = PHASES.index(run.state.phase)
             for i, phase in enumerate(PHASES[start:], start):
                 PHASE_FUNCTIONS[phase](run)
