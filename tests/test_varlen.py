@@ -47,12 +47,15 @@ def chi2_z(counts: torch.Tensor, probs: torch.Tensor) -> float:
     return (chi2 - dof) / (2 * dof) ** 0.5
 
 
-def test_sampling_stops_at_eos_and_draws_the_model_distribution():
+@pytest.mark.parametrize("compact", [True, False])
+def test_sampling_stops_at_eos_and_draws_the_model_distribution(compact):
+    """Both ways of stopping (finished rows leave the batch; or they keep stepping and are
+    padded, the host-sync-free CUDA way) draw the model's distribution over whole sequences."""
     gen = make_gen()
     seqs = all_sequences()
     probs = torch.exp(-gen.token_nll(torch.tensor(seqs)).double().sum(1))  # exact p(sequence)
     assert abs(float(probs.sum()) - 1.0) < 1e-5  # the padded sequences are the whole sample space
-    samples = gen.sample(40000, torch.Generator().manual_seed(1), batch=4096)
+    samples = gen.sample(40000, torch.Generator().manual_seed(1), batch=4096, compact=compact)
     mask = gen.mask(samples)
     assert not ((samples == PAD) & mask).any() and not (samples == BOS).any()  # never sampled
     assert ((samples == PAD) == ~mask).all()  # padded exactly after the <eos>
@@ -114,11 +117,12 @@ class LengthD(torch.nn.Module):
         return 0.1 + 0.1 * ((x != EOS) & (x != PAD) & (torch.cumsum((x == EOS).long(), 1) == 0)).sum(1).float()
 
 
-def test_rollouts_complete_only_unfinished_prefixes():
+@pytest.mark.parametrize("compact", [True, False])
+def test_rollouts_complete_only_unfinished_prefixes(compact):
     gen = make_gen(T_=6)
     Y = gen.sample(32, torch.Generator().manual_seed(4))
     N = 3
-    comp, p, n, b = sample_completions_until_eos(gen, Y, N, torch.Generator().manual_seed(5))
+    comp, p, n, b = sample_completions_until_eos(gen, Y, N, torch.Generator().manual_seed(5), compact)
     ends = gen.mask(Y).sum(1) - 1  # last owned position
     assert comp.shape[0] == N * int(ends.sum())  # p = 1..end for every row, N times
     assert (p <= ends[b]).all() and (p >= 1).all()
@@ -147,11 +151,12 @@ def test_rewards_layout_and_masking():
             assert q[b, t] >= 0.1 + 0.1 * (t + 1) - 1e-6
 
 
-def test_rollout_suffixes_follow_the_model_conditionals():
+@pytest.mark.parametrize("compact", [True, False])
+def test_rollout_suffixes_follow_the_model_conditionals(compact):
     gen = make_gen(T_=3)
     Y = torch.tensor([[4, 5, 6]])  # prefixes of 1 and 2 tokens are rolled out
     N = 20000
-    comp, p, _, _ = sample_completions_until_eos(gen, Y, N, torch.Generator().manual_seed(7))
+    comp, p, _, _ = sample_completions_until_eos(gen, Y, N, torch.Generator().manual_seed(7), compact)
     seqs = [s for s in all_sequences(3) if s[0] == 4]
     probs_full = torch.exp(-gen.token_nll(torch.tensor(seqs)).double().sum(1))
     for plen in (1, 2):

@@ -115,16 +115,21 @@ def rollout_rewards(policy: LSTMLM, discriminator: Discriminator, Y: Tensor, num
 
 @torch.no_grad()
 def sample_completions_until_eos(policy: LSTMLM, Y: Tensor, num_rollouts: int,
-                                 generator: Optional[torch.Generator] = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+                                 generator: Optional[torch.Generator] = None,
+                                 compact: Optional[bool] = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """Variable-length completions of the unfinished prefixes of Y (B, T).
 
     Returns (completions (R, T), p (R,), n (R,), b (R,)): row r completes Y[b_r, :p_r] (rollout
     n_r), rows ordered by (p, n, b). Prefixes that already hold their row's last owned
-    position are not rolled out.
+    position are not rolled out. compact (default: on CPU): finished completions leave the
+    batch (a host sync per step); otherwise they keep stepping and are padded, so the step
+    loop has no host sync (two per call before it).
     """
     B, T = Y.shape
     N, eos, pad = num_rollouts, policy.eos_token, policy.pad_token
     assert eos is not None, "variable-length rollouts need a policy with an eos_token"
+    if compact is None:
+        compact = Y.device.type == "cpu"
     ends = policy.mask(Y).sum(1) - 1  # (B,) last owned position
     need = torch.arange(1, T, device=Y.device)[:, None] <= ends[None, :]  # (T-1, B): prefix length p = row + 1
     p_idx, n_idx, b_idx = need[:, None, :].expand(T - 1, N, B).nonzero(as_tuple=True)  # sorted by (p, n, b)
@@ -135,26 +140,34 @@ def sample_completions_until_eos(policy: LSTMLM, Y: Tensor, num_rollouts: int,
     bounds = torch.searchsorted(p, torch.arange(1, T + 1, device=Y.device)).tolist()
     h_tf, c_tf = policy.hidden_states(Y)  # (B, T, H): h_tf[:, s] has read start, y_0..y_{s-1}
     xw_table = policy.embedding @ policy.W + policy.b  # (V, 4H)
-    live = Y.new_zeros(0)  # rows of `out` being sampled
+    live = Y.new_zeros(0)  # rows of `out` being sampled (compact); else rows [0, hi) are
+    done = torch.zeros(0, dtype=torch.bool, device=Y.device)  # (not compact) rows past their <eos>
     h = h_tf.new_zeros(0, policy.hidden_dim)
     c = h_tf.new_zeros(0, policy.hidden_dim)
     prev = Y.new_zeros(0)
     for s in range(1, T):
-        if live.numel():
+        if prev.numel():
             h, c = policy.cell(xw_table[prev], h, c)
         lo, hi = bounds[s - 1], bounds[s]
         if hi > lo:  # prefixes of length s join with their teacher-forced state
             joining = torch.arange(lo, hi, device=Y.device)
-            live = torch.cat([live, joining])
             h = torch.cat([h, h_tf[b_idx[joining], s]], 0)
             c = torch.cat([c, c_tf[b_idx[joining], s]], 0)
-        if live.numel() == 0:
+            if compact:
+                live = torch.cat([live, joining])
+            else:
+                done = torch.cat([done, done.new_zeros(hi - lo)])
+        if h.shape[0] == 0:
             continue
         tok = policy.sample_next(h, generator)  # (L,)
-        out[live, s] = tok
-        keep = tok.ne(eos).nonzero().squeeze(1)
-        if keep.numel() < tok.numel():  # finished completions leave the batch
-            live, h, c, tok = live[keep], h[keep], c[keep], tok[keep]
+        if compact:
+            out[live, s] = tok
+            keep = tok.ne(eos).nonzero().squeeze(1)
+            if keep.numel() < tok.numel():  # finished completions leave the batch
+                live, h, c, tok = live[keep], h[keep], c[keep], tok[keep]
+        else:
+            out[:hi, s] = tok.masked_fill(done, pad)
+            done |= tok == eos
         prev = tok
     return out, p, n_idx, b_idx
 

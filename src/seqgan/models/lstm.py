@@ -240,7 +240,7 @@ class LSTMLM(nn.Module):
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
     def sample(self, num: int, generator: Optional[torch.Generator] = None, temperature: float = 1.0,
-               batch: int = 2048, seed: Optional[int] = None) -> Tensor:
+               batch: int = 2048, seed: Optional[int] = None, compact: Optional[bool] = None) -> Tensor:
         """`num` sequences of length T, all rows in parallel, one categorical draw per step.
 
         Draws from `generator`, or from a fresh one seeded with `seed` (the same seed gives
@@ -253,7 +253,7 @@ class LSTMLM(nn.Module):
         for lo in range(0, num, batch):
             m = min(batch, num - lo)
             if self.eos_token is not None:
-                out.append(self._sample_until_eos(m, xw_table, generator, temperature))
+                out.append(self._sample_until_eos(m, xw_table, generator, temperature, compact))
                 continue
             h = xw_table.new_zeros(m, self.hidden_dim)
             c = xw_table.new_zeros(m, self.hidden_dim)
@@ -268,19 +268,28 @@ class LSTMLM(nn.Module):
 
     @torch.no_grad()
     def _sample_until_eos(self, m: int, xw_table: Tensor, generator: Optional[torch.Generator],
-                          temperature: float) -> Tensor:
+                          temperature: float, compact: Optional[bool] = None) -> Tensor:
         """m variable-length sequences (m, T): each row stops at its first <eos> and is <pad>
-        after it. Finished rows leave the batch (no work is spent on them)."""
+        after it. compact (default: on CPU): finished rows leave the batch, so no work is spent
+        on them, at one host sync per step; otherwise (CUDA) every row keeps stepping and what it
+        draws after its <eos> is overwritten with <pad>, with no host sync at all."""
         T, eos = self.seq_len, self.eos_token
         assert eos is not None
+        if compact is None:
+            compact = xw_table.device.type == "cpu"
         seq = torch.full((m, T), self.pad_token, dtype=torch.long, device=xw_table.device)
         rows = torch.arange(m, device=xw_table.device)  # which output row each live row is
+        done = torch.zeros(m, dtype=torch.bool, device=xw_table.device)
         h = xw_table.new_zeros(m, self.hidden_dim)
         c = xw_table.new_zeros(m, self.hidden_dim)
         tok = torch.full((m,), self.start_token, dtype=torch.long, device=h.device)
         for t in range(T):
             h, c = self.cell(xw_table[tok], h, c)
             tok = self.sample_next(h, generator, temperature)
+            if not compact:
+                seq[:, t] = tok.masked_fill(done, self.pad_token)
+                done |= tok == eos
+                continue
             seq[rows, t] = tok
             live = tok.ne(eos).nonzero().squeeze(1)  # a host sync per step, to shrink the batch
             if live.numel() == 0:
