@@ -81,9 +81,10 @@ def test_encode_pads_after_eos_and_handles_long_lines(tmp_path):
     a, b, c = vocab.encode(["a", "b", "c"])
     e = encode_lines(f, vocab, 3, "truncate", "data.train")
     assert e.ids.tolist() == [[a, b, EOS, PAD], [a, b, c, EOS], [c, EOS, PAD, PAD]] and e.truncated == 1
-    assert e.lines[1] == ["a", "b", "c", "d", "e"] and e.tokens[1] == ["a", "b", "c"]
+    assert e.tokens[1] == ["a", "b", "c"] and e.references == e.tokens  # BLEU references: truncated alike
     e = encode_lines(f, vocab, 3, "drop", "data.train")
     assert e.ids.tolist() == [[a, b, EOS, PAD], [c, EOS, PAD, PAD]] and e.dropped == 1
+    assert e.references[1] == ["a", "b", "c", "d", "e"] and len(e.references) == 3  # not dropped from the references
     with pytest.raises(DataError, match=r"t.txt:2: 5 tokens, longer than data.max_len=3"):
         encode_lines(f, vocab, 3, "error", "data.train")
     with pytest.raises(DataError, match="every line is longer than data.max_len=0"):

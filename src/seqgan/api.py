@@ -108,7 +108,7 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
     except DataError as e:
         raise RunLoadError(str(e)) from None
     n = num_samples or cfg.eval.bleu_samples
-    refs = References(test_set.lines, 5) if test_set is not None else None
+    refs = References(test_set.references, 5) if test_set is not None else None
     table: dict[str, Any] = {"samples": n}
     if test:
         table["test"] = str(test)

@@ -204,9 +204,10 @@ class Encoded:
     ids: Tensor
     """(M, max_len + 1) int64: tokens, <eos>, <pad>..."""
     tokens: list[list[str]]
-    """The kept lines' token strings (after truncation)."""
-    lines: list[list[str]]
-    """Every line of the file as tokens, as read (the BLEU references: the whole test file)."""
+    """The encoded lines' token strings (after truncation)."""
+    references: list[list[str]]
+    """The BLEU references: every line of the file, truncated to max_len when data.overlong is
+    'truncate' (the sequences the model is asked to produce), not dropped when it is 'drop'."""
     truncated: int = 0
     dropped: int = 0
     unknown: int = 0
@@ -238,7 +239,8 @@ def encode_lines(f: TextFile, vocab: Vocabulary, max_len: int, overlong: str, wh
     if not rows:
         raise DataError(f"{what}={f.path}: every line is longer than data.max_len={max_len} and was dropped; "
                         f"raise data.max_len or set data.overlong=truncate")
-    return Encoded(torch.tensor(rows, dtype=torch.long), kept, f.lines, truncated, dropped, unknown, total)
+    references = [t[:max_len] for t in f.lines] if overlong == "truncate" else f.lines
+    return Encoded(torch.tensor(rows, dtype=torch.long), kept, references, truncated, dropped, unknown, total)
 
 
 def encode_file(path: str, vocab: Vocabulary, cfg: DataConfig, what: str) -> Encoded:

@@ -406,7 +406,7 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Optional[Or
         gen_model, disc_model = DDP(gen, device_ids=ids), DDP(disc, device_ids=ids)
     references = None
     if dataset is not None and dataset.test is not None:
-        references = References(dataset.test.lines, 5)
+        references = References(dataset.test.references, 5)
     return Run(cfg, run_dir, device, oracle, dataset, references, real, all_real, gen, disc, policy, optimizers, rngs,
                state, log, world, gen_model, disc_model)
 
