@@ -14,6 +14,15 @@ SHARED = REPO.parent / "shared"
 ORACLE_NPZ = SHARED / "reference" / "seqgan_oracle.npz"
 
 torch.set_num_threads(min(2, torch.get_num_threads()))
+THREADS = torch.get_num_threads()
+
+
+@pytest.fixture(autouse=True)
+def restore_threads():
+    """A run with train.threads set changes torch's process-wide thread count; give every test
+    the same one (it decides the last bits of float reductions)."""
+    yield
+    torch.set_num_threads(THREADS)
 
 
 @pytest.fixture
