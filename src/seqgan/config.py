@@ -89,13 +89,15 @@ class EvalConfig:
 @dataclass
 class GeneratorConfig:
     vocab_size: int = 5000
-    """Number of tokens (ids 0..vocab_size-1), shared by oracle, generator and discriminator."""
+    """Number of tokens (ids 0..vocab_size-1), shared by oracle, generator and discriminator (task=data: set
+    from the vocabulary)."""
     emb_dim: int = 32
     """Generator embedding size."""
     hidden_dim: int = 32
     """Generator LSTM hidden size."""
     seq_len: int = 20
-    """Length of every sequence (fixed in the oracle experiment)."""
+    """Length of every sequence (fixed in the oracle experiment; task=data: set to data.max_len + 1, the
+    longest sequence with its <eos>)."""
     init_std: float = 0.1
     """Std of the normal init of every generator parameter, biases and embedding too (the original: 0.1)."""
     start_token: int = 0
@@ -175,7 +177,8 @@ class TrainConfig:
     grad_clip: float = 5.0
     """Global-norm gradient clip of the generator (MLE and PG)."""
     eval_every: int = 5
-    """NLL-oracle every this many MLE epochs / adversarial iterations (and at each phase's end)."""
+    """Evaluate every this many MLE epochs / adversarial iterations (and at each phase's end): NLL-oracle, or
+    for task=data NLL-test/valid, BLEU and Self-BLEU."""
     eval_samples: int = 9984
     """Generator samples scored by the oracle per NLL-oracle evaluation (the original: 9,984)."""
     threads: int = 0
