@@ -132,14 +132,17 @@ def test_killed_data_run_resumes_exactly(phase, corpus, data_run, tmp_path):
     import subprocess
     import sys
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "seqgan", *train_args(corpus, out)],
+    train = tmp_path / "train.txt"  # a copy, removed before resuming: the checkpoint holds the training data
+    train.write_bytes(corpus["train"].read_bytes())
+    proc = subprocess.Popen([sys.executable, "-m", "seqgan", *train_args(dict(corpus, train=train), out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     wait_for_phase(proc, out, phase)
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(60) == 128 + signal.SIGTERM
+    train.unlink()
     # resuming with the original command's config and data flags is the same config (its sizes
     # are resolved from the run's vocabulary before comparing)
-    again = ["--config", str(corpus["cfg"]), "--data", str(corpus["train"]), "--test", str(corpus["test"])]
+    again = ["--config", str(corpus["cfg"]), "--data", str(train), "--test", str(corpus["test"])]
     assert main(["train", "--resume", str(out), "-q", *(again if phase == "mle" else [])]) == 0
     ours, ref = metrics_without_timing(out), metrics_without_timing(data_run)
     assert len(ours) == len(ref)
@@ -215,3 +218,27 @@ def test_resume_refuses_changed_data_settings(data_run, tmp_path, capsys):
     assert "config differs from the run's in data.min_freq (1 -> 2)" in err
     assert main(["train", "--resume", str(out), "-q", "--set", "data.max_len=20"]) == 2
     assert "data.max_len (9 -> 20)" in capsys.readouterr().err
+
+
+def test_evaluate_and_generate_options(data_run, tmp_path, capsys):
+    assert main(["evaluate", str(data_run), "--mle", "--checkpoint", str(data_run)]) == 2
+    assert "either --checkpoint or --mle" in capsys.readouterr().err
+    assert main(["generate", str(data_run), "--mle", "--checkpoint", str(data_run)]) == 2
+    capsys.readouterr()
+    one = evaluate_run(data_run, num_samples=1)  # one sample: BLEU, no Self-BLEU
+    assert "bleu2" in one and "self_bleu2" not in one
+    assert main(["evaluate", str(data_run), "-n", "0"]) == 2
+
+
+def test_a_run_without_held_out_data(corpus, tmp_path):
+    """No --test or --valid: training, generation and the plot (discriminator and reward
+    panels) still work; only the held-out metrics are missing."""
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(corpus["cfg"]), "--data", str(corpus["train"]), "--out", str(out), "-q",
+                 "--set", "adversarial.iterations=1"]) == 0
+    recs = [json.loads(ln) for ln in (out / "metrics.jsonl").read_text().splitlines()]
+    assert not any("nll_test" in r or "bleu2" in r for r in recs) and any("self_bleu2" in r for r in recs)
+    cfg = yaml.safe_load((out / "config.yaml").read_text())
+    assert Path(cfg["data"]["train"]).is_absolute()  # absolute paths: evaluate and resume from anywhere
+    if pytest.importorskip("matplotlib"):
+        assert main(["plot", str(out), "--out", str(tmp_path / "c.png")]) == 0

@@ -91,6 +91,16 @@ def test_encode_pads_after_eos_and_handles_long_lines(tmp_path):
         encode_lines(f, vocab, 0, "drop", "data.train")
 
 
+def test_vocabulary_comes_from_the_lines_as_kept(tmp_path):
+    """Tokens only in dropped lines, or only past max_len in truncated ones, get no id."""
+    (tmp_path / "train.txt").write_text("a b\nc d e f g\na b x y\n", encoding="utf-8")
+    for overlong, extra in (("drop", []), ("truncate", ["c", "d", "e"])):
+        ds = load_dataset(DataConfig(train=str(tmp_path / "train.txt"), tokenizer="space", max_len=3,
+                                     overlong=overlong))
+        assert sorted(ds.vocab.tokens[4:]) == sorted(["a", "b"] + (["x"] if overlong == "truncate" else []) + extra)
+        assert ds.train is not None and ds.train.unknown == 0
+
+
 def test_load_dataset_reports(tmp_path):
     (tmp_path / "train.txt").write_text("a b a\nb c\n\nd\n", encoding="utf-8")
     (tmp_path / "test.txt").write_text("a z\n", encoding="utf-8")

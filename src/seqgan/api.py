@@ -103,7 +103,8 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
     vocab: Vocabulary = getattr(gen, "vocab")
     test = test or cfg.data.test
     try:
-        test_set = encode_file(test, vocab, cfg.data, "--test") if test else None
+        test_set = encode_file(test, vocab, cfg.data, "--test" if test != cfg.data.test else "data.test") \
+            if test else None
         valid_set = encode_file(cfg.data.valid, vocab, cfg.data, "data.valid") if cfg.data.valid else None
     except DataError as e:
         raise RunLoadError(str(e)) from None

@@ -84,7 +84,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ConfigError(f"--resume {run_dir}: no config.yaml there; is it a seqgan run directory?")
         saved = load_config(str(saved_path))
         cfg = load_config(args.config or args.preset or str(saved_path), _train_overrides(args))
-        changed = {k: v for k, v in diff(saved, _resolved_like(cfg, saved)).items() if k not in RESUME_SAFE_KEYS}
+        cfg = _resolved_like(cfg, saved)  # with the run's data-derived sizes, as its config.yaml has them
+        changed = {k: v for k, v in diff(saved, cfg).items() if k not in RESUME_SAFE_KEYS}
         if changed:
             what = ", ".join(f"{k} ({a!r} -> {b!r})" for k, (a, b) in sorted(changed.items()))
             raise ConfigError(f"--resume {run_dir}: the config differs from the run's in {what}; only "
@@ -160,6 +161,8 @@ def _is_collective_failure(e: BaseException) -> bool:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from seqgan.api import RunLoadError, load
+    if args.mle and args.checkpoint:
+        raise ConfigError("give either --checkpoint or --mle, not both")
     if args.num <= 0:
         raise ConfigError(f"-n {args.num}: must be > 0")
     if args.temperature <= 0:
@@ -188,8 +191,10 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
     from seqgan.api import RunLoadError, evaluate_run
-    if args.num is not None and args.num < 2:
-        raise ConfigError(f"-n {args.num}: must be >= 2 (Self-BLEU compares samples with each other)")
+    if args.mle and args.checkpoint:
+        raise ConfigError("give either --checkpoint or --mle, not both")
+    if args.num is not None and args.num < 1:
+        raise ConfigError(f"-n {args.num}: must be > 0")
     try:
         table = evaluate_run(args.run_dir, test=args.test, num_samples=args.num, checkpoint=args.checkpoint,
                              seed=args.seed, mle=args.mle)

@@ -336,10 +336,14 @@ def paper_filters(length: int) -> tuple[list[int], list[int]]:
 def resolve(cfg: Config, vocab_size: Optional[int] = None, max_len: Optional[int] = None) -> Config:
     """The concrete config a run uses (and writes to its config.yaml): task=data takes the
     vocabulary size and max_len from the data (generator.vocab_size, seq_len = max_len + 1,
-    start <bos>, end <eos>); null discriminator filters become `paper_filters(seq_len)`.
-    Idempotent."""
+    start <bos>, end <eos>) and makes the data paths absolute; null discriminator filters
+    become `paper_filters(seq_len)`. Idempotent."""
     c = copy.deepcopy(cfg)
-    if c.task == "data":
+    if c.task == "data":  # absolute paths: evaluate and resume work from any directory
+        for key in ("train", "valid", "test"):
+            path = getattr(c.data, key)
+            if path:
+                setattr(c.data, key, str(Path(path).resolve()))
         if vocab_size is None or max_len is None:
             raise ValueError("resolve(task=data) needs the vocabulary size and max_len")
         c.data.max_len, c.generator.vocab_size, c.generator.seq_len = max_len, vocab_size, max_len + 1

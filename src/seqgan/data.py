@@ -32,9 +32,9 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
-from seqgan.config import ConfigError, DataConfig
+from seqgan.config import BOS_ID, EOS_ID, PAD_ID, UNK_ID, ConfigError, DataConfig
 
-PAD, BOS, EOS, UNK = 0, 1, 2, 3
+PAD, BOS, EOS, UNK = PAD_ID, BOS_ID, EOS_ID, UNK_ID
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
 _WORD = re.compile(r"\w+|[^\w\s]")
 
@@ -215,12 +215,12 @@ class Encoded:
     total_tokens: int = 0
 
 
-def encode_lines(f: TextFile, vocab: Vocabulary, max_len: int, overlong: str, what: str) -> Encoded:
-    """Lines longer than `max_len` tokens: 'truncate' (keep the first max_len, then <eos>),
-    'drop', or 'error' (DataError naming the line)."""
-    rows: list[list[int]] = []
+def fit_lines(f: TextFile, max_len: int, overlong: str, what: str) -> tuple[list[list[str]], int, int]:
+    """The lines of `f` that fit `max_len` tokens under the `overlong` policy: 'truncate' keeps
+    the first max_len tokens, 'drop' leaves the line out, 'error' raises DataError naming it.
+    Returns (lines, truncated, dropped)."""
     kept: list[list[str]] = []
-    truncated = dropped = unknown = total = 0
+    truncated = dropped = 0
     for toks, n in zip(f.lines, f.line_numbers):
         if len(toks) > max_len:
             if overlong == "error":
@@ -231,16 +231,22 @@ def encode_lines(f: TextFile, vocab: Vocabulary, max_len: int, overlong: str, wh
                 continue
             toks = toks[:max_len]
             truncated += 1
-        ids = vocab.encode(toks)
-        unknown += sum(i == UNK for i in ids)
-        total += len(ids)
-        rows.append(ids + [EOS] + [PAD] * (max_len - len(ids)))
         kept.append(toks)
-    if not rows:
+    if not kept:
         raise DataError(f"{what}={f.path}: every line is longer than data.max_len={max_len} and was dropped; "
                         f"raise data.max_len or set data.overlong=truncate")
+    return kept, truncated, dropped
+
+
+def encode_lines(f: TextFile, vocab: Vocabulary, max_len: int, overlong: str, what: str) -> Encoded:
+    """`fit_lines`, then ids: each line's tokens, <eos>, <pad> up to max_len + 1 positions."""
+    kept, truncated, dropped = fit_lines(f, max_len, overlong, what)
+    rows = [vocab.encode(toks) for toks in kept]
+    unknown = sum(i == UNK for r in rows for i in r)
+    total = sum(len(r) for r in rows)
+    ids = torch.tensor([r + [EOS] + [PAD] * (max_len - len(r)) for r in rows], dtype=torch.long)
     references = [t[:max_len] for t in f.lines] if overlong == "truncate" else f.lines
-    return Encoded(torch.tensor(rows, dtype=torch.long), kept, references, truncated, dropped, unknown, total)
+    return Encoded(ids, kept, references, truncated, dropped, unknown, total)
 
 
 def encode_file(path: str, vocab: Vocabulary, cfg: DataConfig, what: str) -> Encoded:
@@ -254,7 +260,8 @@ def encode_file(path: str, vocab: Vocabulary, cfg: DataConfig, what: str) -> Enc
 @dataclass
 class Dataset:
     vocab: Vocabulary
-    train: Encoded
+    train: Optional[Encoded]
+    """None when a resumed run's checkpoint holds the training data."""
     valid: Optional[Encoded]
     test: Optional[Encoded]
     max_len: int
@@ -262,35 +269,37 @@ class Dataset:
     """Human-readable lines: sizes, truncations, <unk> rates."""
 
 
-def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None) -> Dataset:
-    """Read `cfg.train` (and valid/test), build the vocabulary (or use `vocab`, e.g. a
-    resumed run's), encode everything. max_len: cfg.max_len, or the longest training line."""
+def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None, read_train: bool = True) -> Dataset:
+    """Read `cfg.train` (and valid/test), build the vocabulary from the training lines as they
+    are kept (after `data.overlong`), encode everything. max_len: cfg.max_len, or the longest
+    training line. With `vocab` (a resumed run's) and `read_train=False`, the training file is
+    not read (a checkpoint holds the training data) and `train` is None."""
     if not cfg.train:
         raise DataError("task=data needs a training file: give --data FILE (or data.train)")
     tok = Tokenizer.from_config(cfg)
-    train_f = read_lines(cfg.train, tok, "data.train")
-    others = {what: read_lines(p, tok, what) for what, p in (("data.valid", cfg.valid), ("data.test", cfg.test)) if p}
+    files = {what: read_lines(p, tok, what) for what, p in
+             (("data.train", cfg.train if read_train else None), ("data.valid", cfg.valid), ("data.test", cfg.test))
+             if p}
     report = []
+    if read_train:
+        max_len = cfg.max_len or max(len(ln) for ln in files["data.train"].lines)
+    else:
+        max_len = cfg.max_len
+        if vocab is None or not max_len:
+            raise ValueError("load_dataset(read_train=False) needs the run's vocabulary and max_len")
     if vocab is None:
-        vocab, left_out = Vocabulary.build(train_f.lines, tok, cfg.min_freq, cfg.max_vocab)
+        lines, _, _ = fit_lines(files["data.train"], max_len, cfg.overlong, "data.train")
+        vocab, left_out = Vocabulary.build(lines, tok, cfg.min_freq, cfg.max_vocab)
         if left_out["types"]:
-            occ = sum(len(ln) for ln in train_f.lines)
-            why = []
-            if cfg.min_freq > 1:
-                why.append(f"data.min_freq={cfg.min_freq}")
-            if cfg.max_vocab:
-                why.append(f"data.max_vocab={cfg.max_vocab}")
+            occ = sum(len(ln) for ln in lines)
+            why = ([f"data.min_freq={cfg.min_freq}"] if cfg.min_freq > 1 else []) + \
+                  ([f"data.max_vocab={cfg.max_vocab}"] if cfg.max_vocab else [])
             report.append(f"vocabulary: {len(vocab)} ids; {left_out['types']} rarer token types "
                           f"({left_out['occurrences']} occurrences, {100 * left_out['occurrences'] / occ:.2f}% of "
                           f"training tokens) map to <unk> ({', '.join(why)})")
         else:
             report.append(f"vocabulary: {len(vocab)} ids (every training token, and 4 specials)")
-    max_len = cfg.max_len or max(len(ln) for ln in train_f.lines)
-    train = encode_lines(train_f, vocab, max_len, cfg.overlong, "data.train")
-    encoded = {"data.train": train}
-    for what, f in others.items():
-        encoded[what] = encode_lines(f, vocab, max_len, cfg.overlong, what)
-    files = {"data.train": train_f, **others}
+    encoded = {what: encode_lines(f, vocab, max_len, cfg.overlong, what) for what, f in files.items()}
     for what, e in encoded.items():
         f = files[what]
         parts = [f"{what}: {e.ids.shape[0]} sequences from {f.path}"]
@@ -303,4 +312,5 @@ def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None) -> Dataset
         if e.unknown:
             parts.append(f"{100 * e.unknown / max(e.total_tokens, 1):.2f}% <unk>")
         report.append(", ".join(parts))
-    return Dataset(vocab, train, encoded.get("data.valid"), encoded.get("data.test"), max_len, report)
+    return Dataset(vocab, encoded.get("data.train"), encoded.get("data.valid"), encoded.get("data.test"), max_len,
+                   report)

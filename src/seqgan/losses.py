@@ -10,12 +10,13 @@ from torch import Tensor
 from seqgan.models.discriminator import Discriminator
 
 
-def mle_loss(log_probs: Tensor, mask: Optional[Tensor] = None) -> Tensor:
+def mle_loss(log_probs: Tensor, mask: Optional[Tensor] = None, count: Optional[Tensor] = None) -> Tensor:
     """Mean per-token negative log-likelihood. log_probs (B, T) -> scalar.
-    mask (B, T) bool: only those positions count (padding after <eos> is never trained on)."""
+    mask (B, T) bool: only those positions count (padding after <eos> is never trained on);
+    count: what to divide by (default: the masked positions; under torchrun the global count / K)."""
     if mask is None:
         return -log_probs.mean()
-    return -(log_probs * mask).sum() / mask.sum().clamp(min=1)
+    return -(log_probs * mask).sum() / (mask.sum().clamp(min=1) if count is None else count)
 
 
 def pg_loss(log_probs: Tensor, rewards: Tensor, baseline: str = "none", reduction: str = "sum",

@@ -65,13 +65,14 @@ def autocast_for(precision: str, device: torch.device) -> Autocast:
 
 @contextlib.contextmanager
 def cuda_precision(precision: str, device: torch.device) -> Iterator[None]:
-    """TF32 matmuls and convolutions for `tf32` and `bf16` on CUDA while the run lasts (torch's
-    process-wide switches, restored afterwards); nothing off CUDA (where only fp32 is accepted)."""
+    """TF32 matmuls and convolutions for `tf32` on CUDA while the run lasts (torch's process-wide
+    switches, restored afterwards); `bf16` autocasts only where `autocast_for` is used, so it
+    leaves them off; nothing off CUDA (where only fp32 is accepted)."""
     if device.type != "cuda":
         yield
         return
     old = torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32
-    tf32 = precision in ("tf32", "bf16")
+    tf32 = precision == "tf32"
     torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = tf32
     try:
         yield

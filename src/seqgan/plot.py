@@ -72,8 +72,8 @@ def plot_runs(run_dirs: list[Path], out: Optional[Path] = None, labels: Optional
         ax_r.plot([r["step"] for r in adv], [r["reward_mean"] for r in adv], color=line.get_color(), label=label)
     for x, color in boundaries:
         ax_nll.axvline(x, color=color, linestyle=":", alpha=0.6)
-    if not any(len(ln.get_xdata()) for ln in ax_nll.lines):
-        raise PlotError("no NLL-oracle, NLL-test or NLL-valid values in these runs' metrics.jsonl")
+    if not any(len(ln.get_xdata()) for ax in (ax_nll, ax_d, ax_r) for ln in ax.lines):
+        raise PlotError("nothing to plot: these runs' metrics.jsonl has no evaluations and no discriminator rounds")
     ax_nll.set(title=f"{' / '.join(sorted(names))} (dotted line: MLE -> adversarial)",
                xlabel="MLE epoch, then adversarial iteration",
                ylabel="nats / token")

@@ -40,7 +40,7 @@ def mle_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, data: Tensor, 
             mask = lm.mask(batch)
             lp = log_probs_from_logits(logits, lm.targets(batch))
             count = all_reduce_sum(mask.sum().float(), world)  # tokens in the global batch
-            loss = -(lp * mask).sum() * world.size / count  # DDP averages over ranks: the global mean
+            loss = mle_loss(lp, mask, count / world.size)  # DDP averages over ranks: the global mean
         else:
             loss = mle_loss(log_probs_from_logits(logits, batch))
         opt.zero_grad(set_to_none=True)

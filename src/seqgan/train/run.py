@@ -238,6 +238,8 @@ class Run:
                 nll = float(all_reduce_sum(torch.tensor([nll], dtype=torch.float64, device=samples.device),
                                            self.world)[0]) / self.world.size
             metrics = {"nll_oracle": nll}
+        elif not self.world.is_main:  # text metrics are computed once, on rank 0, which logs them
+            return {}
         else:
             ds = self.dataset
             metrics = text_metrics(self.gen, ds.vocab.decode, self.cfg.eval.bleu_samples, self.rngs["eval"],
@@ -363,17 +365,18 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Optional[Or
     # three Adams, as the original: MLE, discriminator, and a fresh one for the policy gradient
     optimizers: dict[str, torch.optim.Optimizer] = {"mle": make_adam(gen, cfg.pretrain.generator_lr), "discriminator": make_adam(disc, cfg.discriminator.lr),
                   "pg": make_adam(gen, cfg.adversarial.generator_lr)}
-    if dataset is not None:  # the training file, shuffled once (the same order on every rank)
-        train_ids = dataset.train.ids
-        perm = torch.randperm(train_ids.shape[0],
-                              generator=torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_DATA)))
-        n_local = train_ids.shape[0] // world.size
-        all_shuffled = train_ids[perm][: n_local * world.size].to(device)  # (M, T) rank-major
-    else:
+    if dataset is None:
         n_local = shard_size(cfg.oracle.num_samples, world, "oracle.num_samples")
+    elif resume is not None:  # the checkpoint holds the training data the run started with
+        n_local = resume.tensors["data.real"].shape[0] // world.size
     if resume is None:
-        if dataset is not None:
-            all_real = all_shuffled
+        if dataset is not None:  # the training file, shuffled once (the same order on every rank)
+            assert dataset.train is not None
+            train_ids = dataset.train.ids
+            perm = torch.randperm(train_ids.shape[0],
+                                  generator=torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_DATA)))
+            n_local = train_ids.shape[0] // world.size
+            all_real = train_ids[perm][: n_local * world.size].to(device)  # (M, T) rank-major
             real = all_real[world.rank * n_local:(world.rank + 1) * n_local]
         else:
             assert oracle is not None
@@ -432,8 +435,9 @@ def check_world(cfg: Config, world: World) -> None:
     """Sizes that K torchrun processes must split evenly; raises ConfigError naming the key."""
     if not world.distributed:
         return
-    sizes = [("oracle.num_samples", cfg.oracle.num_samples if cfg.task == "oracle" else 0),
-             ("train.eval_samples", cfg.train.eval_samples),
+    oracle_task = cfg.task == "oracle"
+    sizes = [("oracle.num_samples", cfg.oracle.num_samples if oracle_task else 0),
+             ("train.eval_samples", cfg.train.eval_samples if oracle_task else 0),
              ("pretrain.discriminator_samples", cfg.pretrain.discriminator_samples),
              ("adversarial.discriminator_samples", cfg.adversarial.discriminator_samples)]
     if not cfg.train.scale_batch_with_world:
@@ -468,10 +472,9 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
     dataset: Optional[Dataset] = None
     if cfg.task == "data":
         vocab = Vocabulary.load(run_dir / "vocab.json") if resume is not None else None
-        dataset = load_dataset(cfg.data, vocab)
+        dataset = load_dataset(cfg.data, vocab, read_train=resume is None)  # resumed: the checkpoint has the data
         cfg = resolve(cfg, len(dataset.vocab), dataset.max_len)
-        usable = dataset.train.ids.shape[0] // world.size
-        if usable < run_batch(cfg, world):
+        if dataset.train is not None and dataset.train.ids.shape[0] // world.size < run_batch(cfg, world):
             raise ConfigError(f"data.train={cfg.data.train}: {dataset.train.ids.shape[0]} sequences make no full batch "
                               f"of train.batch_size={cfg.train.batch_size}; give more data or a smaller batch")
     else:
