@@ -161,7 +161,7 @@ def write(p: Path, data: bytes) -> Path:
 @pytest.mark.parametrize("case, message", [
     ("missing", r"data.train=.*missing.txt: no such file"),
     ("empty", r"data.train=.*empty.txt: the file is empty"),
-    ("blank", r"data.train=.*blank.txt: the file is empty"),
+    ("blank", r"data.train=.*blank.txt: the file has only blank lines"),
     ("latin1", r"latin1.txt:2: invalid UTF-8 \(byte 0xe9 at column 4\); convert the file to UTF-8"),
     ("long", r"long.txt:3: 12 tokens, longer than data.max_len=10; raise data.max_len or set data.overlong"),
     ("max_vocab", r"data.max_vocab=3 leaves no room beside the 4 special tokens"),

@@ -63,7 +63,7 @@ def test_read_lines_errors_name_the_file_and_line(tmp_path):
     with pytest.raises(DataError, match="the file is empty"):
         read_lines(tmp_path / "empty.txt", tok)
     (tmp_path / "blank.txt").write_bytes(b"\n  \n\t\n")
-    with pytest.raises(DataError, match="the file is empty"):
+    with pytest.raises(DataError, match="the file has only blank lines"):
         read_lines(tmp_path / "blank.txt", tok)
     (tmp_path / "latin1.txt").write_bytes("ok line\nanother\ncaf\xe9 au lait\n".encode("latin-1"))
     with pytest.raises(DataError, match=r"latin1.txt:3: invalid UTF-8 \(byte 0xe9 at column 4\)"):

@@ -115,8 +115,8 @@ def read_lines(path: str | Path, tokenizer: Tokenizer, what: str = "data.train")
         lines.append(toks)
         numbers.append(i)
     if not lines:
-        kind = "empty" if not raw.strip() else "has no tokens"
-        raise DataError(f"{what}={path}: the file is {kind}; give a file with one sequence per line")
+        kind = "is empty" if not raw else ("has only blank lines" if not raw.strip() else "has no tokens")
+        raise DataError(f"{what}={path}: the file {kind}; give a file with one sequence per line")
     return TextFile(p, lines, numbers, blank)
 
 
