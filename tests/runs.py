@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 import subprocess
 import time
 from pathlib import Path
@@ -24,3 +25,13 @@ def wait_for_phase(proc: subprocess.Popen, out: Path, phase: str = "adversarial"
         assert proc.poll() is None, proc.communicate()
         time.sleep(0.01)
     raise AssertionError(f"the run did not reach the {phase} phase in {timeout} s")
+
+
+def write_corpus(folder: Path, sizes: dict[str, int], max_words: int, seed: int = 0) -> None:
+    """Small word corpora for data runs: files named by `sizes` with that many lines of 2 to
+    `max_words` words each, drawn in order from one seeded stream."""
+    rng = random.Random(seed)
+    words = "a man dog cat rides sits on the bench street red small .".split()
+    for name, n in sizes.items():
+        (folder / name).write_text("".join(" ".join(rng.choice(words) for _ in range(rng.randint(2, max_words))) + "\n"
+                                           for _ in range(n)))

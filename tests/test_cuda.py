@@ -95,7 +95,6 @@ def test_bf16_mle_step_is_close_to_fp32():
     from seqgan.perf import autocast_for
     from seqgan.train.mle import mle_epoch
     from seqgan.train.run import make_adam
-    gen = Generator(GeneratorConfig(), torch.Generator().manual_seed(0)).cuda()
     x = torch.randint(0, 5000, (256, 20), generator=torch.Generator().manual_seed(1)).cuda()
     losses = {}
     for p in ("fp32", "bf16"):
@@ -107,12 +106,8 @@ def test_bf16_mle_step_is_close_to_fp32():
 
 def test_data_run_on_cuda(tmp_path):
     """task=data on the GPU: variable-length sampling, rollouts and masked losses."""
-    import random
-    rng = random.Random(0)
-    words = "a man dog cat rides sits on the bench street red small .".split()
-    for name, n in (("train.txt", 200), ("test.txt", 40)):
-        (tmp_path / name).write_text("".join(" ".join(rng.choice(words) for _ in range(rng.randint(2, 9))) + "\n"
-                                             for _ in range(n)))
+    from runs import write_corpus
+    write_corpus(tmp_path, {"train.txt": 200, "test.txt": 40}, max_words=9)
     out = tmp_path / "run"
     assert main(["train", "--data", str(tmp_path / "train.txt"), "--test", str(tmp_path / "test.txt"), "--out", str(out),
                  "--device", "cuda", "-q", "--set", "pretrain.generator_epochs=3", "--set", "pretrain.discriminator_rounds=1",

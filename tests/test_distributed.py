@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 
 from seqgan import checkpoint as ckpt
 from seqgan import distributed
-from runs import metrics_without_timing, wait_for_phase
+from runs import metrics_without_timing, wait_for_phase, write_corpus
 
 HERE = Path(__file__).resolve().parent
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
@@ -171,12 +171,7 @@ def test_batch_can_scale_with_the_process_count(dist_yaml, tmp_path):
 def test_a_run_on_your_data_under_torchrun(tmp_path):
     """task=data with K=2: the shuffled training lines are split between the ranks, rank 0 writes
     the vocabulary and the text metrics."""
-    import random
-    rng = random.Random(0)
-    words = "a man dog cat rides sits on the bench street red small .".split()
-    for name, n in (("train.txt", 130), ("test.txt", 30)):
-        (tmp_path / name).write_text("".join(" ".join(rng.choice(words) for _ in range(rng.randint(2, 8))) + "\n"
-                                             for _ in range(n)))
+    write_corpus(tmp_path, {"train.txt": 130, "test.txt": 30}, max_words=8)
     out = tmp_path / "run"
     r = torchrun("-m", "seqgan", "train", "--data", str(tmp_path / "train.txt"), "--test", str(tmp_path / "test.txt"),
                  "--out", str(out), "-q", "--set", "generator.emb_dim=8", "--set", "generator.hidden_dim=8",
