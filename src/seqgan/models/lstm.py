@@ -22,7 +22,8 @@ sampled, and the softmax is over the tokens that can occur); sampling stops per 
 
 from __future__ import annotations
 
-from typing import Optional
+import warnings
+from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
@@ -92,6 +93,50 @@ def log_probs_from_logits(logits: Tensor, tokens: Tensor) -> Tensor:
     return -F.cross_entropy(logits.reshape(B * T, V), tokens.reshape(B * T), reduction="none").view(B, T)
 
 
+def _logits_draw(h: Tensor, u: Tensor, W_out: Tensor, b: Tensor, temperature: float) -> Tensor:
+    """One chunk of a sampling step: logits = h @ W_out + b, then the inverse-CDF draw.
+    h (m, H), u (m, 1), W_out (H, V), b (V,) -> (m,) int64."""
+    z = torch.addmm(b, h, W_out)  # (m, V)
+    if temperature != 1.0:
+        z.div_(temperature)
+    return _draw_inplace(z, u)
+
+
+def _logits_nll(h: Tensor, y: Tensor, W_out: Tensor, b: Tensor) -> Tensor:
+    """One chunk of scoring: -log softmax(h @ W_out + b)[y] = logsumexp(z) - z[y], in place.
+    h (m, H), y (m, 1) -> (m,) float32."""
+    z = torch.addmm(b, h, W_out)  # (m, V)
+    zy = z.gather(1, y).squeeze(1)
+    zmax = z.amax(dim=1)
+    return z.sub_(zmax[:, None]).exp_().sum(1).log_().add_(zmax) - zy
+
+
+COMPILE_MODES = ("none", "default", "reduce-overhead")
+
+
+class _CompiledOrEager:
+    """`fn` through torch.compile, falling back to `fn` itself (once, with a warning) when
+    compiling or running the compiled code fails (no C++ compiler, an unsupported backend).
+    mode: torch.compile's. 'reduce-overhead' uses CUDA graphs on CUDA (a chunk's kernels replay
+    with one launch; outputs are cloned, since the next replay overwrites them)."""
+
+    def __init__(self, fn: Callable[..., Tensor], mode: str) -> None:
+        self.fn, self.mode, self.failed = fn, mode, False
+        self.compiled = torch.compile(fn, dynamic=True, mode=mode)
+
+    def __call__(self, *args: object) -> Tensor:
+        if not self.failed:
+            try:
+                out = self.compiled(*args)
+                return out.clone() if self.mode == "reduce-overhead" else out
+            except Exception as e:  # noqa: BLE001 - any compiler failure: run eagerly instead
+                self.failed = True
+                first = str(e).strip().splitlines()[0] if str(e).strip() else ""
+                warnings.warn(f"train.compile={self.mode}: torch.compile of {self.fn.__name__} failed ({type(e).__name__}: "
+                              f"{first[:200]}); running eagerly", RuntimeWarning, stacklevel=2)
+        return self.fn(*args)
+
+
 class LSTMLM(nn.Module):
     """Single-layer LSTM language model with the original's equations and layout."""
 
@@ -115,6 +160,26 @@ class LSTMLM(nn.Module):
         self.b = nn.Parameter(torch.empty(4 * H))
         self.W_out = nn.Parameter(torch.empty(H, V))
         self.b_out = nn.Parameter(torch.empty(V))
+        # the per-chunk softmax work of sampling and scoring (eager, or compiled by `set_compile`)
+        self.compile_mode = "none"
+        self._draw: Callable[..., Tensor] = _logits_draw
+        self._nll: Callable[..., Tensor] = _logits_nll
+
+    def set_compile(self, mode: str) -> None:
+        """`train.compile`: 'none' (eager), 'default' (torch.compile the per-chunk logits + softmax
+        work of sampling and of scoring), 'reduce-overhead' (the same with CUDA graphs on CUDA).
+        Results equal the eager ones up to float rounding; a failed compilation falls back to eager."""
+        if mode not in COMPILE_MODES:
+            raise ValueError(f"compile mode {mode!r}: expected one of {COMPILE_MODES}")
+        self.compile_mode = mode
+        if mode == "none":
+            self._draw, self._nll = _logits_draw, _logits_nll
+        else:
+            self._draw, self._nll = _CompiledOrEager(_logits_draw, mode), _CompiledOrEager(_logits_nll, mode)
+
+    def _output_bias(self) -> Tensor:
+        """b_out, with -inf at <pad> and <bos> in variable-length mode. (V,)"""
+        return self.b_out if self.logit_mask is None else self.b_out + self.logit_mask
 
     @torch.no_grad()
     def init_normal(self, std: float, generator: Optional[torch.Generator] = None) -> None:
@@ -135,7 +200,7 @@ class LSTMLM(nn.Module):
 
     def logits(self, h: Tensor) -> Tensor:
         """h (..., H) -> logits (..., V) (-inf at <pad> and <bos> in variable-length mode)."""
-        b = self.b_out if self.logit_mask is None else self.b_out + self.logit_mask
+        b = self._output_bias()
         if h.dim() == 2:
             return torch.addmm(b, h, self.W_out)
         return torch.matmul(h, self.W_out) + b
@@ -152,11 +217,10 @@ class LSTMLM(nn.Module):
         M = h.shape[0]
         u = torch.rand(M, 1, generator=generator, device=h.device, dtype=torch.float32)
         out = torch.empty(M, dtype=torch.long, device=h.device)
+        b = self._output_bias()
         for lo in range(0, M, ROW_CHUNK):
-            z = self.logits(h[lo:lo + ROW_CHUNK])  # (m, V)
-            if temperature != 1.0:
-                z.div_(temperature)
-            out[lo:lo + z.shape[0]] = _draw_inplace(z, u[lo:lo + z.shape[0]])
+            hi = min(lo + ROW_CHUNK, M)
+            out[lo:hi] = self._draw(h[lo:hi], u[lo:hi], self.W_out, b, temperature)
         return out
 
     def inputs(self, tokens: Tensor) -> Tensor:
@@ -218,12 +282,9 @@ class LSTMLM(nn.Module):
         h, _ = self.hidden_states(tokens)  # (M, T, H)
         h, y = h.reshape(M * T, -1), self.targets(tokens).reshape(M * T, 1)
         out = torch.empty(M * T, device=h.device)
+        b = self._output_bias()
         for lo in range(0, M * T, ROW_CHUNK):
-            z = self.logits(h[lo:lo + ROW_CHUNK])  # (m, V)
-            zy = z.gather(1, y[lo:lo + ROW_CHUNK]).squeeze(1)
-            zmax = z.amax(dim=1)
-            lse = z.sub_(zmax[:, None]).exp_().sum(1).log_().add_(zmax)
-            out[lo:lo + ROW_CHUNK] = lse - zy
+            out[lo:lo + ROW_CHUNK] = self._nll(h[lo:lo + ROW_CHUNK], y[lo:lo + ROW_CHUNK], self.W_out, b)
         out = out.view(M, T)
         return out if self.eos_token is None else out.masked_fill_(~self.mask(tokens), 0.0)
 
