@@ -225,7 +225,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     n_eval = cfg.train.eval_samples  # 9,984 samples per NLL-oracle evaluation
     mle_batches = M // B  # 156
     d_batches = 2 * M // B  # 312: real + as many negatives
-    acfg = AdversarialConfig()  # rollout_num 16, lr 0.01, sum loss, no baseline, score_chunk 4096
+    acfg = AdversarialConfig()  # rollout_num 16, lr 0.01, sum loss, no baseline, score_chunk 0 (by device)
     N = acfg.rollout_num
     assert p.discriminator_epochs == a.discriminator_epochs == ROUND_EPOCHS
     assert p.discriminator_samples == a.discriminator_samples == 0  # every round uses the whole real set

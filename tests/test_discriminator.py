@@ -112,3 +112,23 @@ def test_shared_tables_equal_the_convolutions(cfg, V, T):
     w, table = d.conv_w[k_index], d.conv_tables()[k_index]
     j, v = w.shape[2] - 1, V - 1
     torch.testing.assert_close(table[j * V + v], d.embedding[v] @ w[:, :, j].t())
+
+
+def test_scoring_chunks_sized_by_the_device(monkeypatch):
+    """chunk=0: 4,096 rows on a CPU (the same scores as an explicit chunk); on CUDA a quarter of
+    the free memory divided by the per-row estimate, never below 4,096."""
+    from seqgan.models import discriminator as dmod
+    cfg = DiscriminatorConfig()  # the paper's 1,720 filters
+    d = Discriminator(cfg, 5000, 20, torch.Generator().manual_seed(0))
+    assert d.auto_score_chunk(torch.device("cpu")) == dmod.CPU_SCORE_CHUNK == 4096
+    x = torch.randint(0, 5000, (300, 20), generator=torch.Generator().manual_seed(1))
+    assert torch.equal(d.prob_real(x), d.prob_real(x, chunk=4096))
+    per_row = d.score_bytes_per_row()
+    # the largest width's window sums, (20-2+1) x 200 floats, and the 1,720-wide activations
+    assert 4 * (19 * 200 + 8 * 1720) < per_row < 200_000
+    free = {"v": 64 << 30}
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (free["v"], 141 << 30))
+    assert d.auto_score_chunk(torch.device("cuda")) == (64 << 30) // 4 // per_row
+    assert d.auto_score_chunk(torch.device("cuda")) > 19_456  # a paper g-step's completions in one pass
+    free["v"] = 1 << 20
+    assert d.auto_score_chunk(torch.device("cuda")) == 4096

@@ -163,8 +163,9 @@ class AdversarialConfig:
     """'none' (faithful) or 'mean': subtract the batch mean of Q at each time step."""
     loss_reduction: Literal["sum", "mean"] = "sum"
     """'sum' over batch and time (faithful) or 'mean' (divides by B*T)."""
-    score_chunk: int = 4096
-    """Completions scored by the discriminator per forward pass (caps rollout memory)."""
+    score_chunk: int = 0
+    """Completions scored by the discriminator per forward pass (caps rollout memory). 0: sized by the device,
+    4096 on a CPU, on CUDA as many as fit in a quarter of the free GPU memory (one pass per generator step)."""
     score_tables: bool = True
     """Score completions through per-(token, offset) tables of the first layer, shared by all of them
     (exact, about 4x less convolution time); false: plain convolutions."""
@@ -234,13 +235,13 @@ class Config:
 _POSITIVE = {
     "oracle.num_samples", "oracle.emb_dim", "oracle.hidden_dim", "generator.vocab_size",
     "generator.emb_dim", "generator.hidden_dim", "generator.seq_len", "discriminator.emb_dim",
-    "adversarial.generator_steps", "adversarial.rollout_num", "adversarial.score_chunk",
+    "adversarial.generator_steps", "adversarial.rollout_num",
     "train.batch_size", "train.eval_every", "train.eval_samples", "train.keep_checkpoints",
     "discriminator.lr", "pretrain.generator_lr", "adversarial.generator_lr", "train.grad_clip",
     "oracle.init_std", "generator.init_std", "data.min_freq", "eval.bleu_samples",
 }
 _NON_NEGATIVE = {
-    "seed", "oracle.seed", "pretrain.generator_epochs", "pretrain.discriminator_rounds",
+    "adversarial.score_chunk", "seed", "oracle.seed", "pretrain.generator_epochs", "pretrain.discriminator_rounds",
     "pretrain.discriminator_epochs", "pretrain.discriminator_samples", "adversarial.discriminator_samples",
     "adversarial.iterations", "adversarial.discriminator_rounds",
     "adversarial.discriminator_epochs", "discriminator.l2", "train.threads", "train.checkpoint_every",

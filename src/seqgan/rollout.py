@@ -15,9 +15,10 @@ prefixes:
    s * N * B rows; rows whose prefix ends at s join at step s with the teacher-forced
    state. So each step is one batched LSTM step and one batched categorical draw over
    a contiguous block of rows, and no work is spent on tokens that are already fixed;
-3. all completions are scored by D in chunks of `score_chunk` rows. D's weights are fixed
-   while scoring and its first layer is linear in the embeddings, so the convolutions
-   become sums of rows of per-(token, offset) tables computed once per call
+3. all completions are scored by D in chunks of `score_chunk` rows (0: sized by the device,
+   `Discriminator.auto_score_chunk`). D's weights are fixed while scoring and its first
+   layer is linear in the embeddings, so the convolutions become sums of rows of
+   per-(token, offset) tables computed once per call
    (`Discriminator.conv_tables`): exact, and about 4x cheaper than the convolutions.
 
 Variable length (task=data, the policy has an `eos_token`): let e_b be the last position
@@ -89,10 +90,11 @@ def sample_completions(policy: LSTMLM, Y: Tensor, num_rollouts: int,
 
 @torch.no_grad()
 def rollout_rewards(policy: LSTMLM, discriminator: Discriminator, Y: Tensor, num_rollouts: int,
-                    generator: Optional[torch.Generator] = None, score_chunk: int = 4096,
+                    generator: Optional[torch.Generator] = None, score_chunk: int = 0,
                     score_tables: Optional[bool] = None, autocast: Autocast = nullcontext) -> Rollout:
     """Q (B, T) for the sampled batch Y (B, T); see the module docstring.
 
+    score_chunk: completions per discriminator pass; 0 sizes them by the device (4,096 on a CPU).
     score_tables: score through the discriminator's shared convolution tables
     (`Discriminator.conv_tables`, exact); None decides by the number of completions.
     autocast: the context of the discriminator's scoring (`train.precision`; sampling is fp32).

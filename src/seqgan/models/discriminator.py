@@ -26,6 +26,10 @@ from seqgan.config import DiscriminatorConfig, paper_filters
 
 #: from this many sequences on, `prob_real` scores through the shared convolution tables
 TABLES_MIN_ROWS = 1024
+#: rows per scoring pass on a CPU when `prob_real(chunk=0)` sizes the chunks itself
+CPU_SCORE_CHUNK = 4096
+#: share of the free GPU memory that one scoring pass may take when sizing chunks itself
+GPU_SCORE_MEMORY_SHARE = 0.25
 
 
 def _trunc_normal(shape: tuple[int, ...], std: float, generator: Optional[torch.Generator]) -> Tensor:
@@ -135,13 +139,34 @@ class Discriminator(nn.Module):
         """sum(W_out^2)/2 + sum(b_out^2)/2: the original's L2 term, output layer only."""
         return 0.5 * (self.out_w.pow(2).sum() + self.out_b.pow(2).sum())
 
+    def score_bytes_per_row(self) -> int:
+        """An upper estimate of the memory one scored sequence takes in a scoring pass: the
+        largest width's window sums (or convolution outputs) and their indices, and the
+        pooled, highway and output activations, doubled for temporaries."""
+        T = self.seq_len
+        windows = max((T - k + 1) * n for k, n in zip(self.filter_sizes, self.num_filters))
+        indices = max((T - k + 1) * k for k in self.filter_sizes) * 2  # int64 = 2 float32
+        return 2 * 4 * (windows + indices + 8 * sum(self.num_filters) + T * self.embedding.shape[1])
+
+    def auto_score_chunk(self, device: torch.device) -> int:
+        """Rows per scoring pass for `prob_real(chunk=0)`: CPU_SCORE_CHUNK on a CPU; on CUDA as
+        many as fit in GPU_SCORE_MEMORY_SHARE of the free memory (at least CPU_SCORE_CHUNK), so
+        that a generator step's completions are scored in one pass with few kernel launches."""
+        if device.type != "cuda":
+            return CPU_SCORE_CHUNK
+        free, _ = torch.cuda.mem_get_info(device)
+        return max(CPU_SCORE_CHUNK, int(free * GPU_SCORE_MEMORY_SHARE) // self.score_bytes_per_row())
+
     @torch.no_grad()
-    def prob_real(self, x: Tensor, chunk: int = 4096, shared_tables: Optional[bool] = None) -> Tensor:
+    def prob_real(self, x: Tensor, chunk: int = 0, shared_tables: Optional[bool] = None) -> Tensor:
         """D(x) = p(real | x) without dropout, in chunks of `chunk` rows. x (M, T) -> (M,).
 
+        chunk: rows per forward pass; 0 sizes them with `auto_score_chunk` (4,096 on a CPU).
         shared_tables: score through `conv_tables()` (exact; pays off from about a thousand
         sequences, e.g. the rollout's 19,456 completions); None decides by size.
         """
+        if chunk <= 0:
+            chunk = self.auto_score_chunk(x.device)
         if shared_tables is None:
             shared_tables = x.shape[0] >= TABLES_MIN_ROWS
         was_training = self.training
