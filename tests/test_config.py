@@ -11,7 +11,7 @@ from seqgan.config import (PAPER_FILTER_SIZES, PAPER_NUM_FILTERS, Config, Config
 
 
 def test_presets_load_and_paper_is_the_original():
-    assert {"paper", "quick", "coco", "poems", "music"} <= set(preset_names())
+    assert {"paper", "quick", "fast", "coco", "poems", "music"} <= set(preset_names())
     for name in preset_names():
         load_config(name)
     p = load_config("paper")
@@ -30,6 +30,12 @@ def test_presets_load_and_paper_is_the_original():
     for section in ("generator", "discriminator"):
         assert getattr(q, section) == getattr(p, section)
     assert q.adversarial.rollout_num == 16 and q.train.batch_size == 64
+    # fast (time to quality): the paper's models, learning rates and rollouts; only the schedule differs
+    schedule = {"pretrain.generator_epochs", "pretrain.discriminator_rounds", "pretrain.discriminator_epochs",
+                "pretrain.discriminator_samples", "adversarial.iterations", "adversarial.generator_steps",
+                "adversarial.discriminator_rounds", "adversarial.discriminator_epochs",
+                "adversarial.discriminator_samples"}
+    assert set(diff(resolve(load_config("fast")), p)) <= schedule
 
 
 def test_paper_filter_rule():
