@@ -362,8 +362,9 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Optional[Or
     policy: LSTMLM = gen
     if cfg.adversarial.rollout_update_rate is not None:
         policy = copy.deepcopy(gen).requires_grad_(False)
-    for model in {id(gen): gen, id(policy): policy}.values():
-        model.set_compile(cfg.train.compile)
+    gen.set_compile(cfg.train.compile)
+    if policy is not gen:
+        policy.set_compile(cfg.train.compile)
     # three Adams, as the original: MLE, discriminator, and a fresh one for the policy gradient
     optimizers: dict[str, torch.optim.Optimizer] = {"mle": make_adam(gen, cfg.pretrain.generator_lr), "discriminator": make_adam(disc, cfg.discriminator.lr),
                   "pg": make_adam(gen, cfg.adversarial.generator_lr)}
