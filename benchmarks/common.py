@@ -22,6 +22,7 @@ import argparse
 import os
 import platform
 import statistics
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,14 +40,31 @@ ORACLE_NPZ = REPO_ROOT.parent / "shared" / "reference" / "seqgan_oracle.npz"
 
 # ----------------------------------------------------------------------------- command line
 
-def parse_args(description: str, argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+def make_parser(description: str, device: bool = False) -> argparse.ArgumentParser:
+    """--threads and --quick, and with `device` also --device cpu|cuda (check it with `cuda_missing`)."""
     parser = argparse.ArgumentParser(description=description,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
+    if device:
+        parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                            help="where models, data and random generators live (default cpu)")
     parser.add_argument("--threads", type=int, default=0,
                         help="torch threads (torch.set_num_threads); 0 keeps torch's default")
     parser.add_argument("--quick", action="store_true",
                         help="smoke test: one repeat of smaller slices, extrapolated (labelled as such)")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(description: str, argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
+    return make_parser(description).parse_args(argv)
+
+
+def cuda_missing(args: argparse.Namespace) -> bool:
+    """True (after one line on stderr) when --device cuda was asked for and torch sees no GPU."""
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print(f"--device cuda: no CUDA GPU is visible to torch {torch.__version__} "
+              f"(built with CUDA {torch.version.cuda}); use --device cpu", file=sys.stderr)
+        return True
+    return False
 
 
 def setup(args: argparse.Namespace) -> None:

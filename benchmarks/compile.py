@@ -24,31 +24,25 @@ compilation cache aside).
 
 from __future__ import annotations
 
-import argparse
 import copy
 import statistics
-import sys
 import time
 from typing import Callable, Optional, Sequence
 
 import torch
 
-from common import paper_config, print_table, setup, time_it
+from common import cuda_missing, make_parser, paper_config, print_table, setup, time_it
 from mle import build_oracle
 from seqgan.models import Generator, Oracle
 from seqgan.rollout import sample_completions
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    p.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
+    p = make_parser((__doc__ or "").split("\n\n")[0], device=True)  # --device, --threads, --quick
     p.add_argument("--mode", choices=["default", "reduce-overhead"], default="default",
                    help="torch.compile mode (reduce-overhead: CUDA graphs on CUDA)")
-    p.add_argument("--threads", type=int, default=0, help="torch threads; 0 keeps torch's default")
-    p.add_argument("--quick", action="store_true", help="one repeat of a quarter of each piece")
     args = p.parse_args(argv)
-    if args.device == "cuda" and not torch.cuda.is_available():
-        print("benchmarks/compile.py: --device cuda but no CUDA GPU is visible", file=sys.stderr)
+    if cuda_missing(args):
         return 2
     setup(args)
     dev = torch.device(args.device)

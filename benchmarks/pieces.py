@@ -50,7 +50,7 @@ from typing import Callable, Optional, Sequence
 
 import torch
 
-from common import (Timing, disc_seq_flops, fmt_flops, lstm_cell_flops, lstm_token_flops, matmul_gflops,
+from common import (Timing, cuda_missing, make_parser, disc_seq_flops, fmt_flops, lstm_cell_flops, lstm_token_flops, matmul_gflops,
                     paper_config, print_machine_rate, print_table, setup, time_it)
 from mle import build_oracle
 from seqgan.config import AdversarialConfig
@@ -83,15 +83,7 @@ QUICK_ROUND_REAL = 128  # real sequences (+ as many negatives) of the small disc
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     """common.py's command line (--threads, --quick) plus --device."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
-                        help="where models, data and random generators live (default cpu)")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="torch threads (torch.set_num_threads); 0 keeps torch's default")
-    parser.add_argument("--quick", action="store_true",
-                        help="smoke test: one repeat of small slices, extrapolated (labelled as such)")
-    return parser.parse_args(argv)
+    return make_parser((__doc__ or "").split("\n\n")[0], device=True).parse_args(argv)
 
 
 class Stopwatch:
@@ -201,9 +193,7 @@ def hours(s: float) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    if args.device == "cuda" and not torch.cuda.is_available():
-        print(f"--device cuda: no CUDA GPU is visible to torch {torch.__version__} "
-              f"(built with CUDA {torch.version.cuda}); use --device cpu", file=sys.stderr)
+    if cuda_missing(args):
         return 2
     device = torch.device(args.device)
     setup(args)  # threads, allocator tuning, environment line, load warning
