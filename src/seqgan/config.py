@@ -48,6 +48,9 @@ class OracleConfig:
     """Oracle LSTM hidden size."""
     init_std: float = 1.0
     """Std of the built-in oracle's normal init (the original: 1.0)."""
+    test_samples: int = 9984
+    """Held-out oracle sequences for NLL-test (the generator's NLL of sequences it never trained on), drawn from a
+    stream of their own, the same for every run seed; 0: no NLL-test."""
 
 
 @dataclass
@@ -116,12 +119,20 @@ class DiscriminatorConfig:
     rule (`paper_filters`: length 20 gives 1..10, 15, 20; length 32 gives 1..10, 16, 24, 32)."""
     num_filters: Optional[list[int]] = None
     """Number of filters per width (same length as filter_sizes); null with filter_sizes null."""
+    filter_scale: float = 1.0
+    """Multiplies every width's number of filters (rounded, at least 1): 1.0 is the paper's 1,720-filter
+    discriminator; 0.25 a named smaller one with a quarter of the filters (a departure)."""
     dropout_keep: float = 0.75
     """Keep probability of the dropout before the output layer during training (none when scoring)."""
     l2: float = 0.2
     """Weight of the L2 penalty sum(W^2)/2 + sum(b^2)/2 on the output layer only."""
     lr: float = 1e-4
     """Adam learning rate of the discriminator."""
+    label_smoothing: float = 0.0
+    """One-sided label smoothing: real sequences are trained towards p(real) = 1 - this (0: none, the paper)."""
+    negatives: Literal["round", "fresh"] = "round"
+    """'round' (the original): each round samples its negatives once and reuses them for every epoch; 'fresh':
+    every epoch of a round samples new negatives, so no generated sequence is seen twice (a departure)."""
 
 
 @dataclass
@@ -161,6 +172,11 @@ class AdversarialConfig:
     generator, as in the original's ROLLOUT class); r = 1 freezes it."""
     reward_baseline: Literal["none", "mean"] = "none"
     """'none' (faithful) or 'mean': subtract the batch mean of Q at each time step."""
+    reward_norm: Literal["none", "std"] = "none"
+    """'none' (faithful) or 'std': divide Q (after the baseline) by its standard deviation over the batch at each
+    time step, so that every position's rewards carry the same weight whatever D's confidence (a departure)."""
+    batch_size: int = 0
+    """Sequences sampled and rolled out per g-step (0: train.batch_size, as the original)."""
     loss_reduction: Literal["sum", "mean"] = "sum"
     """'sum' over batch and time (faithful) or 'mean' (divides by B*T)."""
     score_chunk: int = 0
@@ -194,10 +210,10 @@ class TrainConfig:
     """Under torchrun with K processes: false keeps the global batch at batch_size (each rank takes
     batch_size / K, so results mean the same at any K); true gives each rank batch_size (global K x batch_size)."""
     precision: Literal["fp32", "tf32", "bf16"] = "fp32"
-    """CUDA only. 'tf32': float32 matmuls and convolutions run in TF32; 'bf16': the training forward passes of
-    the generator and discriminator and the discriminator's reward scoring run under bfloat16 autocast (weights,
-    optimizer states and losses stay fp32). Sampling, the oracle and every NLL stay fp32. A CPU run accepts
-    only fp32."""
+    """'fp32' (the paper). 'tf32' (CUDA only): float32 matmuls and convolutions run in TF32. 'bf16' (CUDA, or a CPU
+    with a bfloat16 fast path: avx512_bf16 or amx_bf16): the training forward passes of the generator and
+    discriminator and the discriminator's reward scoring run under bfloat16 autocast (weights, optimizer states
+    and losses stay fp32). Sampling, the oracle and every NLL stay fp32."""
     compile: Literal["none", "default", "reduce-overhead"] = "none"
     """torch.compile the generator's, rollout policy's and oracle's per-token softmax work (the logits and draw of
     every sampling step; the logits and log-softmax of NLL scoring). 'default': inductor kernels; 'reduce-overhead':
@@ -205,6 +221,11 @@ class TrainConfig:
     compiling takes about 30 s per process and needs a C++ compiler on CPU; a failure falls back to eager with a warning."""
     tune_allocator: bool = True
     """Let glibc reuse large freed buffers instead of page-faulting fresh ones (2-3x faster sampling on Linux; see seqgan/perf.py)."""
+    diagnostics: bool = False
+    """Oracle task: also log what the adversarial phase does (seqgan/diagnostics.py): at each evaluation D's mean
+    probability and accuracy on its real training sequences, on the held-out oracle sequences and on fresh generator
+    samples; at each g-step the rewards' spread and their rank correlation with the oracle's log-probabilities.
+    Costs about 3 s per evaluation and a little per g-step."""
 
 
 @dataclass
@@ -235,17 +256,17 @@ class Config:
 _POSITIVE = {
     "oracle.num_samples", "oracle.emb_dim", "oracle.hidden_dim", "generator.vocab_size",
     "generator.emb_dim", "generator.hidden_dim", "generator.seq_len", "discriminator.emb_dim",
-    "adversarial.generator_steps", "adversarial.rollout_num",
+    "adversarial.generator_steps", "adversarial.rollout_num", "discriminator.filter_scale",
     "train.batch_size", "train.eval_every", "train.eval_samples", "train.keep_checkpoints",
     "discriminator.lr", "pretrain.generator_lr", "adversarial.generator_lr", "train.grad_clip",
     "oracle.init_std", "generator.init_std", "data.min_freq", "eval.bleu_samples",
 }
 _NON_NEGATIVE = {
-    "adversarial.score_chunk", "seed", "oracle.seed", "pretrain.generator_epochs", "pretrain.discriminator_rounds",
+    "adversarial.score_chunk", "seed", "oracle.seed", "oracle.test_samples", "pretrain.generator_epochs", "pretrain.discriminator_rounds",
     "pretrain.discriminator_epochs", "pretrain.discriminator_samples", "adversarial.discriminator_samples",
     "adversarial.iterations", "adversarial.discriminator_rounds",
     "adversarial.discriminator_epochs", "discriminator.l2", "train.threads", "train.checkpoint_every",
-    "data.max_vocab", "data.max_len",
+    "data.max_vocab", "data.max_len", "adversarial.batch_size",
 }
 
 
@@ -280,6 +301,8 @@ def validate(cfg: Config) -> list[str]:
             errs.append(f"generator.seq_len={g.seq_len} must be >= 2 (rollouts complete prefixes of 1..seq_len-1 tokens)")
         if not 0 <= g.start_token < g.vocab_size:
             errs.append(f"generator.start_token={g.start_token} must be in [0, generator.vocab_size={g.vocab_size})")
+    if not 0.0 <= d.label_smoothing < 1.0:
+        errs.append(f"discriminator.label_smoothing={d.label_smoothing} must be in [0, 1)")
     if not 0.0 < d.dropout_keep <= 1.0:
         errs.append(f"discriminator.dropout_keep={d.dropout_keep} must be in (0, 1]")
     if (d.filter_sizes is None) != (d.num_filters is None):

@@ -1,4 +1,5 @@
-"""Process-level settings: CPU threads and allocator, and the CUDA precision of a run.
+"""Process-level settings: CPU threads and allocator, and the precision of a run (bf16 autocast
+on CUDA or on a CPU with a bfloat16 fast path; TF32 on CUDA).
 
 - torch threads: `train.threads` (0 keeps torch's default, one per physical core).
 - glibc allocator: tensors of more than 128 KiB are, by default, fresh `mmap`s that the
@@ -18,7 +19,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
-from typing import Callable, ContextManager, Iterator
+from typing import Callable, ContextManager, Iterator, Optional
 
 import torch
 
@@ -56,10 +57,43 @@ Autocast = Callable[[], ContextManager[object]]
 """A factory of the context that the training forward passes run in (`train.precision`)."""
 
 
+#: CPU flags (Linux /proc/cpuinfo) of a bfloat16 fast path: AVX-512 BF16 dot products or AMX tiles
+BF16_CPU_FLAGS = ("avx512_bf16", "amx_bf16")
+
+
+def cpu_bf16_fast_path(cpuinfo: str = "/proc/cpuinfo") -> Optional[str]:
+    """The CPU flag that gives bfloat16 matmuls a fast path here (`avx512_bf16` or `amx_bf16`), or
+    None: without one, torch emulates bf16 on the CPU at a fraction of the fp32 speed."""
+    try:
+        with open(cpuinfo, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return next((flag for flag in BF16_CPU_FLAGS if flag in flags), None)
+    except OSError:
+        pass
+    return None
+
+
+def check_precision(precision: str, device: torch.device) -> Optional[str]:
+    """None when `precision` can run on `device`, else what to change (one line)."""
+    if precision == "fp32" or device.type == "cuda":
+        return None
+    if precision == "tf32":
+        return (f"train.precision=tf32 needs a CUDA device and this run is on {device.type}; "
+                f"use --set train.precision=fp32 (or bf16 on a CPU with {' or '.join(BF16_CPU_FLAGS)})")
+    if cpu_bf16_fast_path() is None:
+        return (f"train.precision=bf16 on a CPU needs a bfloat16 fast path ({' or '.join(BF16_CPU_FLAGS)} in "
+                f"/proc/cpuinfo) and this CPU has none (bf16 would be emulated, slower than fp32); "
+                f"use --set train.precision=fp32")
+    return None
+
+
 def autocast_for(precision: str, device: torch.device) -> Autocast:
-    """bf16 on CUDA: bfloat16 autocast; anything else: no autocast (fp32)."""
-    if precision == "bf16" and device.type == "cuda":
-        return lambda: torch.autocast("cuda", dtype=torch.bfloat16)
+    """bf16: bfloat16 autocast on the run's device (CUDA, or a CPU with a fast path, see
+    `check_precision`); anything else: no autocast (fp32)."""
+    if precision == "bf16" and device.type in ("cuda", "cpu"):
+        return lambda: torch.autocast(device.type, dtype=torch.bfloat16)
     return contextlib.nullcontext
 
 
@@ -67,7 +101,7 @@ def autocast_for(precision: str, device: torch.device) -> Autocast:
 def cuda_precision(precision: str, device: torch.device) -> Iterator[None]:
     """TF32 matmuls and convolutions for `tf32` on CUDA while the run lasts (torch's process-wide
     switches, restored afterwards); `bf16` autocasts only where `autocast_for` is used, so it
-    leaves them off; nothing off CUDA (where only fp32 is accepted)."""
+    leaves them off; nothing off CUDA."""
     if device.type != "cuda":
         yield
         return

@@ -56,6 +56,8 @@ class Discriminator(nn.Module):
         super().__init__()
         sizes, nums = paper_filters(seq_len) if cfg.filter_sizes is None else (cfg.filter_sizes, cfg.num_filters)
         assert nums is not None
+        if cfg.filter_scale != 1.0:  # a smaller (or larger) discriminator, same widths
+            nums = [max(1, round(n * cfg.filter_scale)) for n in nums]
         too_long = [k for k in sizes if k > seq_len]
         if too_long:
             raise ValueError(f"discriminator.filter_sizes {too_long} exceed seq_len={seq_len}")

@@ -11,9 +11,9 @@ from torch import Tensor
 
 from seqgan.config import AdversarialConfig
 from seqgan.distributed import SINGLE, World, all_reduce_sum
-from seqgan.losses import pg_loss
+from seqgan.losses import advantages
 from seqgan.models.discriminator import Discriminator
-from seqgan.models.lstm import LSTMLM, log_probs_from_logits
+from seqgan.models.lstm import LSTMLM
 from seqgan.perf import Autocast
 from seqgan.rollout import rollout_rewards
 
@@ -24,51 +24,59 @@ class PGStats:
     """The policy-gradient loss of the global batch."""
     reward_mean: float
     """Mean of Q over the global batch and all positions."""
+    grad_norm: float = float("nan")
+    """Global norm of the policy gradient before clipping (`train.grad_clip`)."""
+    Y: Optional[Tensor] = None
+    """(b, T) this rank's sampled sequences (`pg_step`)."""
+    q: Optional[Tensor] = None
+    """(b, T) their rewards Q."""
 
 
 def pg_update(model: torch.nn.Module, opt: torch.optim.Optimizer, Y: Tensor, q: Tensor, baseline: str,
               reduction: str, grad_clip: float, world: World = SINGLE, lm: Optional[LSTMLM] = None,
-              autocast: Autocast = nullcontext) -> PGStats:
+              autocast: Autocast = nullcontext, norm: str = "none") -> PGStats:
     """L = -sum_{b,t} log G(y_t|y_<t) Q[b, t] on (Y, Q), one Adam step with global-norm clipping.
 
     `model` is the generator or, under torchrun, its DistributedDataParallel wrapper; Y (b, T)
     and q (b, T) are then this rank's share of the global batch, and the step equals the
     single-process step on the whole batch: DDP averages gradients over the K ranks, so a
-    'sum' loss is scaled by K, and the 'mean' baseline uses the global batch's mean.
+    'sum' loss is scaled by K, and the 'mean' baseline and 'std' norm use the global batch's
+    statistics.
 
     Variable length (`lm`, the generator, has an eos_token): positions after each <eos> carry
     no reward and no gradient; the 'mean' baseline and reduction count owned positions only.
     """
     model.train()
     mask = lm.mask(Y) if lm is not None and lm.eos_token is not None else None  # (b, T)
-    targets = lm.targets(Y) if mask is not None and lm is not None else Y
-    with autocast():  # train.precision: bf16 on CUDA
-        logits = model(Y)  # (b, T, V)
-    lp = log_probs_from_logits(logits.float(), targets)  # (b, T)
+    m = torch.ones_like(q) if mask is None else mask.to(q.dtype)  # (b, T) owned positions
     if world.distributed:
-        m = torch.ones_like(q) if mask is None else mask.float()
+        count = all_reduce_sum(m.sum(0, keepdim=True), world).clamp(min=1)  # (1, T) global
+        adv = q
         if baseline == "mean":
-            centred = q - all_reduce_sum((q * m).sum(0, keepdim=True), world) / \
-                all_reduce_sum(m.sum(0, keepdim=True), world).clamp(min=1)
-        else:
-            centred = q
-        loss = pg_loss(lp, centred, "none", "sum", mask)
-        if reduction == "sum":
-            scaled = loss * world.size
-        else:  # the global mean over owned positions
-            count = all_reduce_sum(m.sum(), world)
-            loss = loss * world.size / count
-            scaled = loss
+            adv = q - all_reduce_sum((q * m).sum(0, keepdim=True), world) / count
+        if norm == "std":  # the global batch's standard deviation per position
+            mean = all_reduce_sum((adv * m).sum(0, keepdim=True), world) / count
+            var = all_reduce_sum(((adv - mean) * m).pow(2).sum(0, keepdim=True), world) / count
+            adv = adv / (var.sqrt() + 1e-8)
+        scale = float(world.size) if reduction == "sum" else world.size / all_reduce_sum(m.sum(), world)
     else:
-        loss = scaled = pg_loss(lp, q, baseline, reduction, mask)
+        adv = advantages(q, baseline, norm, mask)
+        scale = 1.0 if reduction == "sum" else 1.0 / m.sum().clamp(min=1)
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f"loss reduction must be 'sum' or 'mean', got {reduction!r}")
+    # pg_loss(log G, Q) = sum_{b,t} w[b, t] * -log G(y_t | y_<t), through the fused output layer
+    weights = adv * m * scale  # (b, T)
+    with autocast():  # train.precision: bf16
+        scaled = model(Y, weights=weights)
+    loss = scaled / world.size if reduction == "sum" else scaled
     opt.zero_grad(set_to_none=True)
     scaled.backward()
-    torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)  # before clipping
     opt.step()
     owned = q.new_tensor(float(q.numel())) if mask is None else mask.sum().float()
     sums = all_reduce_sum(torch.stack([loss.detach(), q.sum(), owned]), world).tolist()
     total_loss = sums[0] if reduction == "sum" else sums[0] / world.size
-    return PGStats(loss=total_loss, reward_mean=sums[1] / sums[2])
+    return PGStats(loss=total_loss, reward_mean=sums[1] / sums[2], grad_norm=float(grad_norm))
 
 
 def pg_step(gen: LSTMLM, policy: LSTMLM, disc: Discriminator, opt: torch.optim.Optimizer,
@@ -80,8 +88,10 @@ def pg_step(gen: LSTMLM, policy: LSTMLM, disc: Discriminator, opt: torch.optim.O
     Y = gen.sample(batch_size, rng)  # (B, T)
     q = rollout_rewards(policy, disc, Y, cfg.rollout_num, rng, cfg.score_chunk, cfg.score_tables,
                         autocast).rewards  # (B, T)
-    return pg_update(model if model is not None else gen, opt, Y, q, cfg.reward_baseline, cfg.loss_reduction,
-                     grad_clip, world, gen, autocast)
+    stats = pg_update(model if model is not None else gen, opt, Y, q, cfg.reward_baseline, cfg.loss_reduction,
+                      grad_clip, world, gen, autocast, cfg.reward_norm)
+    stats.Y, stats.q = Y, q
+    return stats
 
 
 @torch.no_grad()

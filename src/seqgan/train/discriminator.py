@@ -29,7 +29,7 @@ class RoundStats:
 
 def discriminator_epoch(model: torch.nn.Module, disc: Discriminator, opt: torch.optim.Optimizer, x: Tensor,
                         y: Tensor, batch_size: int, l2: float, rng: torch.Generator,
-                        autocast: Autocast = nullcontext) -> Tensor:
+                        autocast: Autocast = nullcontext, label_smoothing: float = 0.0) -> Tensor:
     """One pass over (x, y) (N, T), (N,) in order, in full batches: forward with dropout drawn
     from `rng`, loss, backward, Adam step. `model` is `disc` or its DDP wrapper; `autocast`
     wraps the forward pass (`train.precision`), the loss is fp32.
@@ -44,7 +44,7 @@ def discriminator_epoch(model: torch.nn.Module, disc: Discriminator, opt: torch.
         with autocast():
             logits = model(xb, dropout_generator=rng)  # (B, 2)
         logits = logits.float()
-        loss = discriminator_loss(disc, logits, yb, l2)
+        loss = discriminator_loss(disc, logits, yb, l2, label_smoothing)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -59,10 +59,12 @@ def discriminator_epoch(model: torch.nn.Module, disc: Discriminator, opt: torch.
 def discriminator_round(disc: Discriminator, opt: torch.optim.Optimizer, gen: LSTMLM, real: Tensor,
                         epochs: int, batch_size: int, l2: float, rng: torch.Generator,
                         num_samples: int = 0, model: Optional[torch.nn.Module] = None,
-                        world: World = SINGLE, autocast: Autocast = nullcontext) -> RoundStats:
+                        world: World = SINGLE, autocast: Autocast = nullcontext,
+                        negatives: str = "round", label_smoothing: float = 0.0) -> RoundStats:
     """Sample as many negatives as real sequences from `gen`, then train `disc` for `epochs`
     passes. num_samples > 0 uses a random subset of that many real sequences (a departure
-    from the original, which always uses the whole real set).
+    from the original, which always uses the whole real set). negatives='fresh' samples new
+    negatives (and reshuffles) for every epoch instead of reusing the round's.
 
     Under torchrun, `model` is disc's DistributedDataParallel wrapper and `real`,
     `num_samples`, `batch_size` are this rank's shares; the statistics are global.
@@ -70,16 +72,18 @@ def discriminator_round(disc: Discriminator, opt: torch.optim.Optimizer, gen: LS
     model = model if model is not None else disc
     if 0 < num_samples < real.shape[0]:
         real = real[torch.randperm(real.shape[0], generator=rng, device=rng.device)[:num_samples].to(real.device)]
-    fake = gen.sample(real.shape[0], rng)  # (M, T)
-    x = torch.cat([real, fake], 0)  # (2M, T)
-    y = torch.cat([torch.ones(real.shape[0], dtype=torch.long, device=x.device),
-                   torch.zeros(fake.shape[0], dtype=torch.long, device=x.device)])  # 1 = real
-    perm = torch.randperm(x.shape[0], generator=rng, device=rng.device).to(x.device)
-    num_batches = x.shape[0] // batch_size
-    x, y = x[perm][: num_batches * batch_size], y[perm][: num_batches * batch_size]
-    stats = torch.zeros(5, device=x.device)
-    for _ in range(epochs):
-        stats = discriminator_epoch(model, disc, opt, x, y, batch_size, l2, rng, autocast)  # the last epoch's
+    num_batches = 2 * real.shape[0] // batch_size
+    stats = torch.zeros(5, device=real.device)
+    for epoch in range(epochs):
+        if epoch == 0 or negatives == "fresh":
+            fake = gen.sample(real.shape[0], rng)  # (M, T)
+            x = torch.cat([real, fake], 0)  # (2M, T)
+            y = torch.cat([torch.ones(real.shape[0], dtype=torch.long, device=x.device),
+                           torch.zeros(fake.shape[0], dtype=torch.long, device=x.device)])  # 1 = real
+            perm = torch.randperm(x.shape[0], generator=rng, device=rng.device).to(x.device)
+            x, y = x[perm][: num_batches * batch_size], y[perm][: num_batches * batch_size]
+        stats = discriminator_epoch(model, disc, opt, x, y, batch_size, l2, rng, autocast,
+                                    label_smoothing)  # the last epoch's
     s = all_reduce_sum(stats, world).tolist()
     num_batches *= world.size
     return RoundStats(loss=s[0] / max(num_batches, 1), acc_real=s[1] / max(s[2], 1), acc_fake=s[3] / max(s[4], 1))

@@ -9,8 +9,7 @@ import torch
 from torch import Tensor
 
 from seqgan.distributed import SINGLE, World, all_reduce_sum
-from seqgan.losses import mle_loss
-from seqgan.models.lstm import LSTMLM, log_probs_from_logits
+from seqgan.models.lstm import LSTMLM
 from seqgan.perf import Autocast
 
 
@@ -32,17 +31,15 @@ def mle_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, data: Tensor, 
     total = torch.zeros((), device=data.device)
     for i in range(num_batches):
         batch = data[i * batch_size:(i + 1) * batch_size]  # (B, T)
-        with autocast():
-            logits = model(batch)  # (B, T, V)
-        logits = logits.float()
         if masked:
             assert lm is not None
-            mask = lm.mask(batch)
-            lp = log_probs_from_logits(logits, lm.targets(batch))
+            mask = lm.mask(batch)  # (B, T)
             count = all_reduce_sum(mask.sum().float(), world)  # tokens in the global batch
-            loss = mle_loss(lp, mask, count / world.size)  # DDP averages over ranks: the global mean
+            weights = mask / (count / world.size)  # DDP averages over ranks: the global mean
         else:
-            loss = mle_loss(log_probs_from_logits(logits, batch))
+            weights = torch.full(batch.shape, 1.0 / batch.numel(), device=batch.device)  # the mean
+        with autocast():
+            loss = model(batch, weights=weights)  # fused output layer + NLL (== mle_loss of the log-probs)
         opt.zero_grad(set_to_none=True)
         loss.backward()  # under DDP: gradients averaged over ranks = the global batch's mean loss
         torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)

@@ -35,6 +35,7 @@ import torch
 from seqgan import checkpoint as ckpt
 from seqgan.config import Config, ConfigError, dump_yaml, resolve, to_dict
 from seqgan.data import Dataset, Vocabulary, load_dataset
+from seqgan.diagnostics import discriminator_probe, reward_stats
 from seqgan.metrics import References, text_metrics
 from seqgan.distributed import (SINGLE, World, all_gather_object, all_gather_rows, all_reduce_max, all_reduce_sum,
                                 barrier, shard_size)
@@ -42,13 +43,16 @@ from seqgan.files import atomic_write_text, save_weights, write_tokens
 from seqgan.logging import MetricLogger
 from seqgan.models import Discriminator, Generator, Oracle
 from seqgan.models.lstm import LSTMLM
-from seqgan.perf import Autocast, autocast_for, configure_cpu, cuda_precision
+from seqgan.perf import Autocast, autocast_for, check_precision, configure_cpu, cuda_precision
 from seqgan.train.adversarial import pg_step, update_rollout_policy
 from seqgan.train.discriminator import discriminator_round
 from seqgan.train.mle import mle_epoch
 
 # independent random streams derived from `seed` (np.random.SeedSequence([seed, stream]))
-STREAM_GENERATOR_INIT, STREAM_DISCRIMINATOR_INIT, STREAM_TRAIN, STREAM_EVAL, STREAM_DATA = range(5)
+STREAM_GENERATOR_INIT, STREAM_DISCRIMINATOR_INIT, STREAM_TRAIN, STREAM_EVAL, STREAM_DATA, STREAM_HELDOUT = range(6)
+#: the held-out oracle sequences of NLL-test come from this seed's STREAM_HELDOUT whatever the run's seed,
+#: so that every run on one oracle is scored on the same sequences
+HELDOUT_SEED = 0
 PHASES = ("mle", "discriminator", "adversarial")
 
 
@@ -156,6 +160,8 @@ class Run:
     state: TrainState
     log: MetricLogger
     world: World = SINGLE
+    heldout: Optional[torch.Tensor] = None
+    """Oracle task: this rank's share of the held-out oracle sequences (NLL-test, diagnostics); never trained on."""
     gen_model: Optional[torch.nn.Module] = None
     """The generator as trained: itself, or its DistributedDataParallel wrapper under torchrun."""
     disc_model: Optional[torch.nn.Module] = None
@@ -171,6 +177,12 @@ class Run:
         """This rank's batch: its 1/K share of `train.batch_size`, or all of it with
         `train.scale_batch_with_world` (a global batch of K x batch_size)."""
         return run_batch(self.cfg, self.world)
+
+    @property
+    def pg_batch(self) -> int:
+        """This rank's share of the g-step's batch (`adversarial.batch_size`, else the run's batch)."""
+        a = self.cfg.adversarial
+        return self.batch if a.batch_size == 0 else run_batch(self.cfg, self.world, a.batch_size)
 
     def share(self, n: int) -> int:
         return n // self.world.size
@@ -233,11 +245,18 @@ class Run:
         if self.dataset is None:
             assert self.oracle is not None
             samples = self.gen.sample(self.share(self.cfg.train.eval_samples), self.rngs["eval"])  # (M, T)
-            nll = self.oracle.nll(samples)
+            metrics = {"nll_oracle": self.oracle.nll(samples)}
+            if self.heldout is not None:
+                metrics["nll_test"] = self.gen.nll(self.heldout)
+                if self.cfg.train.diagnostics and phase == "adversarial":
+                    metrics.update(discriminator_probe(self.disc, {
+                        "train_real": (self.real, True), "heldout_real": (self.heldout, True),
+                        "fresh_fake": (samples, False)}))
             if self.world.distributed:  # every rank scored its share: the mean over all of them
-                nll = float(all_reduce_sum(torch.tensor([nll], dtype=torch.float64, device=samples.device),
-                                           self.world)[0]) / self.world.size
-            metrics = {"nll_oracle": nll}
+                names = sorted(metrics)
+                means = all_reduce_sum(torch.tensor([metrics[k] for k in names], dtype=torch.float64,
+                                                    device=samples.device), self.world) / self.world.size
+                metrics = dict(zip(names, means.tolist()))
         elif not self.world.is_main:  # text metrics are computed once, on rank 0, which logs them
             return {}
         else:
@@ -289,7 +308,7 @@ def run_discriminator_pretrain(run: Run) -> None:
             r = discriminator_round(run.disc, run.optimizers["discriminator"], run.gen, run.real,
                                     p.discriminator_epochs, run.batch, cfg.discriminator.l2,
                                     run.rngs["train"], run.share(p.discriminator_samples), run.disc_model, run.world,
-                                    run.autocast)
+                                    run.autocast, cfg.discriminator.negatives, cfg.discriminator.label_smoothing)
             log.log("discriminator", st.step, global_step(cfg, "discriminator", st.step),
                     d_loss=r.loss, d_acc_real=r.acc_real, d_acc_fake=r.acc_fake)
             bar.set_postfix(d_loss=f"{r.loss:.4f}", acc_real=f"{r.acc_real:.3f}", acc_fake=f"{r.acc_fake:.3f}")
@@ -311,12 +330,17 @@ def run_adversarial(run: Run) -> None:
             if st.part == 0:
                 # 1. g-steps: sample, rollout rewards, policy gradient
                 t0 = time.perf_counter()
-                stats = [pg_step(run.gen, run.policy, run.disc, run.optimizers["pg"], a, B, cfg.train.grad_clip,
+                stats = [pg_step(run.gen, run.policy, run.disc, run.optimizers["pg"], a, run.pg_batch, cfg.train.grad_clip,
                                  run.rngs["train"], run.gen_model, run.world, run.autocast)
                          for _ in range(a.generator_steps)]
                 st.pending = {"g_loss": float(np.mean([s.loss for s in stats])),
                               "reward_mean": float(np.mean([s.reward_mean for s in stats])),
-                              "g_step_s": round((time.perf_counter() - t0) / a.generator_steps, 3)}
+                              "g_step_s": round((time.perf_counter() - t0) / a.generator_steps, 3),
+                              "pg_grad_norm": float(np.mean([s.grad_norm for s in stats]))}
+                if cfg.train.diagnostics and run.oracle is not None:  # this rank's batch of the last g-step
+                    last = stats[-1]
+                    assert last.Y is not None and last.q is not None
+                    st.pending.update(reward_stats(last.q, run.oracle.log_probs(last.Y)))
                 # 2. NLL-oracle, as the original: after the g-step, before the d-steps
                 if it % cfg.train.eval_every == 0 or it == a.iterations - 1:
                     st.pending.update(run.evaluate("adversarial", it))
@@ -329,7 +353,8 @@ def run_adversarial(run: Run) -> None:
                 t0 = time.perf_counter()
                 r = discriminator_round(run.disc, run.optimizers["discriminator"], run.gen, run.real,
                                         a.discriminator_epochs, B, cfg.discriminator.l2, run.rngs["train"],
-                                        run.share(a.discriminator_samples), run.disc_model, run.world, run.autocast)
+                                        run.share(a.discriminator_samples), run.disc_model, run.world, run.autocast,
+                                        cfg.discriminator.negatives, cfg.discriminator.label_smoothing)
                 st.pending.update(d_loss=r.loss, d_acc_real=r.acc_real, d_acc_fake=r.acc_fake,
                                   d_steps_s=round(st.pending.get("d_steps_s", 0.0) + time.perf_counter() - t0, 3))
                 st.part += 1
@@ -413,8 +438,13 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Optional[Or
     references = None
     if dataset is not None and dataset.test is not None:
         references = References(dataset.test.references, 5)
+    heldout = None
+    if oracle is not None and cfg.oracle.test_samples > 0:  # the same sequences on every rank, then its share
+        n_test = shard_size(cfg.oracle.test_samples, world, "oracle.test_samples")
+        heldout = oracle.sample(cfg.oracle.test_samples, make_rng(HELDOUT_SEED, STREAM_HELDOUT, device))
+        heldout = heldout[world.rank * n_test:(world.rank + 1) * n_test]
     return Run(cfg, run_dir, device, oracle, dataset, references, real, all_real, gen, disc, policy, optimizers, rngs,
-               state, log, world, gen_model, disc_model)
+               state, log, world, heldout, gen_model, disc_model)
 
 
 def check_resume(resume: ckpt.Checkpoint, world: World, device: torch.device) -> None:
@@ -429,9 +459,10 @@ def check_resume(resume: ckpt.Checkpoint, world: World, device: torch.device) ->
                           f"its random streams continue only on the same kind of device (set device={saved_device})")
 
 
-def run_batch(cfg: Config, world: World) -> int:
-    """A rank's batch (see `Run.batch`)."""
-    return cfg.train.batch_size if cfg.train.scale_batch_with_world else cfg.train.batch_size // world.size
+def run_batch(cfg: Config, world: World, batch_size: int = 0) -> int:
+    """A rank's batch (see `Run.batch`) of a global `batch_size` (default `train.batch_size`)."""
+    batch_size = batch_size or cfg.train.batch_size
+    return batch_size if cfg.train.scale_batch_with_world else batch_size // world.size
 
 
 def check_world(cfg: Config, world: World) -> None:
@@ -441,10 +472,11 @@ def check_world(cfg: Config, world: World) -> None:
     oracle_task = cfg.task == "oracle"
     sizes = [("oracle.num_samples", cfg.oracle.num_samples if oracle_task else 0),
              ("train.eval_samples", cfg.train.eval_samples if oracle_task else 0),
+             ("oracle.test_samples", cfg.oracle.test_samples if oracle_task else 0),
              ("pretrain.discriminator_samples", cfg.pretrain.discriminator_samples),
              ("adversarial.discriminator_samples", cfg.adversarial.discriminator_samples)]
     if not cfg.train.scale_batch_with_world:
-        sizes.append(("train.batch_size", cfg.train.batch_size))
+        sizes += [("train.batch_size", cfg.train.batch_size), ("adversarial.batch_size", cfg.adversarial.batch_size)]
     for key, value in sizes:
         try:
             shard_size(value, world, key)
@@ -466,9 +498,9 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
     check_world(cfg, world)
     if resume is not None:
         check_resume(resume, world, device)  # before anything in the run directory changes
-    if cfg.train.precision != "fp32" and device.type != "cuda":
-        raise ConfigError(f"train.precision={cfg.train.precision} needs a CUDA device and this run is on "
-                          f"{device.type}; use --set train.precision=fp32 (the only precision on CPU)")
+    problem = check_precision(cfg.train.precision, device)
+    if problem:
+        raise ConfigError(problem)
     configure_cpu(cfg.train.threads, cfg.train.tune_allocator)
     # the data (or the oracle) first: bad input raises before anything is written
     oracle: Optional[Oracle] = None
