@@ -33,7 +33,7 @@ import torch
 
 from common import cuda_missing, make_parser, paper_config, print_table, setup, time_it
 from mle import build_oracle
-from seqgan.models import Generator, Oracle
+from seqgan.models import build_generator, Oracle
 from seqgan.rollout import sample_completions
 
 
@@ -54,7 +54,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     oracle, desc = build_oracle(cfg)
     oracle = oracle.to(dev)
-    gen = Generator(g, torch.Generator().manual_seed(1)).to(dev)
+    gen = build_generator(g, torch.Generator().manual_seed(1)).to(dev)
     print(f"device {dev}  mode {args.mode}  oracle: {desc}")
     rng = lambda seed: torch.Generator(device=dev).manual_seed(seed)
     sync: Callable[[], None] = torch.cuda.synchronize if dev.type == "cuda" else (lambda: None)

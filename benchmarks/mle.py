@@ -35,7 +35,7 @@ from common import (ORACLE_NPZ, compare_row, fmt_flops, lstm_token_flops, matmul
                     parse_args, print_machine_rate, print_table, setup, time_it)
 from seqgan.config import Config
 from seqgan.metrics import nll_oracle
-from seqgan.models import Generator, Oracle
+from seqgan.models import build_generator, Oracle
 from seqgan.train.mle import mle_epoch
 from seqgan.train.run import make_adam
 
@@ -79,7 +79,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     data_rng = torch.Generator().manual_seed(0)
     timed_batches = QUICK_BATCHES if quick else batches
     real = oracle.sample(max(timed_batches, 4) * B, data_rng)  # (9984, T); fewer rows under --quick
-    gen = Generator(g, torch.Generator().manual_seed(1))
+    gen = build_generator(g, torch.Generator().manual_seed(1))
     opt = make_adam(gen, cfg.pretrain.generator_lr)
 
     # (a) MLE epoch ------------------------------------------------------------------------

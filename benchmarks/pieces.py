@@ -56,7 +56,7 @@ from mle import build_oracle
 from seqgan.config import AdversarialConfig
 
 from seqgan.metrics import nll_oracle
-from seqgan.models import Discriminator, Generator
+from seqgan.models import Discriminator, build_generator
 from seqgan.rollout import rollout_rewards
 from seqgan.train.adversarial import pg_step
 from seqgan.train.discriminator import discriminator_epoch, discriminator_round
@@ -228,7 +228,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     oracle = oracle.to(device)
     rng = make_rng(cfg.seed, STREAM_TRAIN, device)
     rng_eval = make_rng(cfg.seed, STREAM_EVAL, device)
-    gen = Generator(g, torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_GENERATOR_INIT))).to(device)
+    gen = build_generator(g, torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_GENERATOR_INIT))).to(device)
     disc = Discriminator(dcfg, V, T, torch.Generator().manual_seed(
         stream_seed(cfg.seed, STREAM_DISCRIMINATOR_INIT))).to(device)
     opt_mle = make_adam(gen, p.generator_lr)

@@ -48,8 +48,8 @@ from common import (compare_row, disc_conv_flops, disc_highway_flops, disc_seq_f
                     print_machine_rate, print_table, setup, time_it)
 from seqgan.config import AdversarialConfig, DiscriminatorConfig
 
-from seqgan.models import Discriminator, Generator, LSTMLM
-from seqgan.models.lstm import sample_categorical
+from seqgan.models import Discriminator, build_generator, LSTMLM
+from seqgan.policies.sampler import sample_categorical
 from seqgan.rollout import rollout_rewards
 from seqgan.train.adversarial import pg_step
 from seqgan.train.discriminator import discriminator_epoch
@@ -106,7 +106,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     rate_start = matmul_gflops()
 
-    gen = Generator(g, torch.Generator().manual_seed(1))
+    gen = build_generator(g, torch.Generator().manual_seed(1))
     disc = Discriminator(dcfg, V, T, torch.Generator().manual_seed(2))
     rng = torch.Generator().manual_seed(0)
     Y = gen.sample(B, rng)  # (B, T)

@@ -26,7 +26,7 @@ from common import REPO_ROOT, parse_args, setup, time_it  # noqa: E402
 
 from seqgan.config import DataConfig, DiscriminatorConfig, GeneratorConfig  # noqa: E402
 from seqgan.data import BOS, EOS, load_dataset  # noqa: E402
-from seqgan.models import Discriminator, Generator  # noqa: E402
+from seqgan.models import Discriminator, build_generator  # noqa: E402
 from seqgan.rollout import rollout_rewards, sample_completions, sample_completions_until_eos  # noqa: E402
 from seqgan.train.mle import mle_epoch  # noqa: E402
 from seqgan.train.run import make_adam  # noqa: E402
@@ -55,7 +55,7 @@ def main() -> None:
     print(f"data: {src.name if src == COCO else 'random sentences'}, {ds.train.ids.shape[0]} sequences, "
           f"vocabulary {len(ds.vocab)}, T = {ds.max_len + 1}")
     T = ds.max_len + 1
-    gen = Generator(GeneratorConfig(vocab_size=len(ds.vocab), seq_len=T, start_token=BOS, eos_token=EOS),
+    gen = build_generator(GeneratorConfig(vocab_size=len(ds.vocab), seq_len=T, start_token=BOS, eos_token=EOS),
                     torch.Generator().manual_seed(0))
     opt = make_adam(gen, 0.01)
     for _ in range(1 if args.quick else 3):

@@ -10,18 +10,19 @@ from safetensors.torch import save_file
 
 from seqgan import distributed
 from seqgan.config import GeneratorConfig
-from seqgan.models import Generator
+from seqgan.policies import Policy
+from seqgan.models import build_generator
 from seqgan.train.adversarial import pg_update
 from seqgan.train.mle import mle_epoch
 from seqgan.train.run import make_adam
 
 
-def fixed_problem(varlen: bool = False) -> tuple[Generator, torch.Tensor, torch.Tensor, torch.Tensor]:
+def fixed_problem(varlen: bool = False) -> tuple[Policy, torch.Tensor, torch.Tensor, torch.Tensor]:
     """varlen: sequences end at <eos> (2) at random places, <pad> (0) after it, and the two
     halves of each batch hold different numbers of tokens."""
     cfg = GeneratorConfig(vocab_size=30, emb_dim=6, hidden_dim=5, seq_len=6, init_std=0.5,
                           start_token=1 if varlen else 0, eos_token=2 if varlen else None)
-    gen = Generator(cfg, torch.Generator().manual_seed(0))
+    gen = build_generator(cfg, torch.Generator().manual_seed(0))
     g = torch.Generator().manual_seed(1)
     X = torch.randint(0, 30, (8, 6), generator=g)  # the global MLE batch
     Y = torch.randint(0, 30, (8, 6), generator=g)  # the global PG batch
@@ -42,7 +43,7 @@ def fixed_problem(varlen: bool = False) -> tuple[Generator, torch.Tensor, torch.
 def steps(gen: torch.nn.Module, model: torch.nn.Module, X: torch.Tensor, Y: torch.Tensor, Q: torch.Tensor,
           baseline: str, reduction: str, world: distributed.World) -> dict[str, torch.Tensor]:
     out = {}
-    lm = gen if isinstance(gen, Generator) else None
+    lm = gen if isinstance(gen, Policy) else None
     mle_epoch(model, make_adam(gen, 0.01), X, X.shape[0], 5.0, world, lm)  # one step: the batch is the whole shard
     out.update({f"mle.{k}": v.detach().clone() for k, v in gen.state_dict().items()})
     pg_update(model, make_adam(gen, 0.01), Y, Q, baseline, reduction, 5.0, world, lm)

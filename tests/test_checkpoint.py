@@ -171,7 +171,7 @@ def test_generate_and_load(reference_run, tmp_path, capsys):
 def test_evaluate_an_oracle_run(reference_run, capsys):
     """NLL-oracle of the final generator and of the MLE baseline, with the run's own oracle."""
     from seqgan.metrics import nll_oracle
-    from seqgan.train.run import build_oracle
+    from seqgan.models import build_oracle
     assert main(["evaluate", str(reference_run), "-n", "256", "--json"]) == 0
     final = json.loads(capsys.readouterr().out)
     gen = seqgan.load(reference_run)

@@ -33,7 +33,7 @@ def test_train_writes_a_complete_run_directory(tiny_yaml, tmp_path):
     # metrics: every phase, NLL-oracle at epochs 0, 2 and the last
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     phases = [r["phase"] for r in records]
-    assert phases == ["mle"] * 3 + ["discriminator"] * 2 + ["adversarial"] * 3
+    assert phases == ["init"] + ["mle"] * 3 + ["discriminator"] * 2 + ["adversarial"] * 3
     assert [r["step"] for r in records if r["phase"] == "mle" and "nll_oracle" in r] == [0, 2]
     assert [r["step"] for r in records if r["phase"] == "adversarial" and "nll_oracle" in r] == [0, 2]
     for r in records:

@@ -11,10 +11,11 @@ import warnings
 import pytest
 import torch
 
-import seqgan.models.lstm as lstm
+import seqgan.policies.sampler as sampler
 from seqgan.config import GeneratorConfig
 from seqgan.data import BOS, EOS
-from seqgan.models import Generator
+from seqgan.policies import Policy
+from seqgan.models import build_generator
 
 from test_cli import run_tiny
 
@@ -31,17 +32,17 @@ def compiler_works() -> None:
         pytest.skip(f"torch.compile does not work here: {type(e).__name__}")
 
 
-def make_gen(eos: bool, seed: int = 0) -> Generator:
+def make_gen(eos: bool, seed: int = 0) -> Policy:
     cfg = GeneratorConfig(vocab_size=300, emb_dim=8, hidden_dim=16, seq_len=12, init_std=0.5,
                           start_token=BOS if eos else 0, eos_token=EOS if eos else None)
-    return Generator(cfg, torch.Generator().manual_seed(seed))
+    return build_generator(cfg, torch.Generator().manual_seed(seed))
 
 
 @pytest.mark.parametrize("eos", [False, True], ids=["fixed-length", "until-eos"])
 def test_compiled_sampling_and_scoring_equal_eager(eos, compiler_works):
     eager, comp = make_gen(eos), make_gen(eos)
     comp.set_compile("default")
-    assert comp._draw is not lstm._logits_draw  # the compiled path is really taken
+    assert comp._draw is not sampler.logits_draw  # the compiled path is really taken
     # 1,300 rows: two full ROW_CHUNKs and a partial one, so dynamic shapes are exercised
     a = eager.sample(1300, seed=3)
     with warnings.catch_warnings():
@@ -57,17 +58,18 @@ def test_compiled_sampling_and_scoring_equal_eager(eos, compiler_works):
 
 
 def test_a_failed_compilation_falls_back_to_eager_with_one_warning(monkeypatch):
+    from torch._inductor.exc import InvalidCxxCompiler
+
     def broken_compile(fn, **kwargs):
         def run(*args):
-            raise RuntimeError("no C++ compiler found\nmore detail")
+            raise InvalidCxxCompiler("g++")
         return run
     monkeypatch.setattr(torch, "compile", broken_compile)
     eager, comp = make_gen(True), make_gen(True)
     comp.set_compile("default")
-    with pytest.warns(RuntimeWarning, match="torch.compile of _logits_draw failed .RuntimeError: "
-                                            "no C\\+\\+ compiler found.; running eagerly"):
+    with pytest.warns(RuntimeWarning, match="torch.compile of logits_draw failed .InvalidCxxCompiler: "):
         b = comp.sample(700, seed=1)
-    with pytest.warns(RuntimeWarning, match="torch.compile of _logits_nll failed"):
+    with pytest.warns(RuntimeWarning, match="torch.compile of logits_nll failed"):
         nll = comp.token_nll(b)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)  # each warned once, then plain eager
@@ -78,13 +80,28 @@ def test_a_failed_compilation_falls_back_to_eager_with_one_warning(monkeypatch):
     assert torch.equal(nll, eager.token_nll(b))
 
 
+@pytest.mark.parametrize("error", [torch.OutOfMemoryError("CUDA out of memory"), ValueError("a real bug")],
+                         ids=["out-of-memory", "bug"])
+def test_errors_of_the_computation_are_raised_not_hidden_by_the_fallback(monkeypatch, error):
+    def failing_compile(fn, **kwargs):
+        def run(*args):
+            raise error
+        return run
+    monkeypatch.setattr(torch, "compile", failing_compile)
+    comp = make_gen(False)
+    comp.set_compile("default")
+    with pytest.raises(type(error)):
+        comp.sample(10, seed=1)
+    assert not comp._draw.failed  # no silent permanent fallback to eager
+
+
 def test_set_compile_rejects_unknown_modes_and_none_restores_eager():
     g = make_gen(False)
     with pytest.raises(ValueError, match="expected one of"):
         g.set_compile("fast")
     g.set_compile("default")
     g.set_compile("none")
-    assert g._draw is lstm._logits_draw and g._nll is lstm._logits_nll
+    assert g._draw is sampler.logits_draw and g._nll is sampler.logits_nll
 
 
 def test_a_run_with_train_compile(tiny_yaml, tmp_path, compiler_works):

@@ -100,7 +100,7 @@ def test_overrides_and_roundtrip(tmp_path):
     (["train.batch_size=true"], r"expected an integer"),
     (["adversarial.discriminator_samples=20000"], r"must be <= oracle.num_samples=9984"),
     (["rollout_num"], r"expected section.key=value"),
-    (["generator=3"], r"'generator' is a section; set one of its keys, e.g. generator.vocab_size=..."),
+    (["generator=3"], r"'generator' is a section; set one of its keys, e.g. generator.kind=..."),
 ])
 def test_override_errors(overrides, message):
     with pytest.raises(ConfigError, match=message):

@@ -10,8 +10,9 @@ import torch
 
 from seqgan.cli import main
 from seqgan.config import DiscriminatorConfig, GeneratorConfig
-from seqgan.models import Discriminator, Generator
-from seqgan.models.lstm import sample_categorical
+from seqgan.models import Discriminator, build_generator
+from seqgan.policies.sampler import sample_categorical
+from seqgan.rewards import DiscriminatorReward
 from seqgan.rollout import rollout_rewards
 
 pytestmark = [pytest.mark.cuda,
@@ -28,7 +29,7 @@ def no_tf32():
 
 def test_models_match_cpu():
     gcfg = GeneratorConfig()
-    gen = Generator(gcfg, torch.Generator().manual_seed(0))
+    gen = build_generator(gcfg, torch.Generator().manual_seed(0))
     disc = Discriminator(DiscriminatorConfig(), 5000, 20, torch.Generator().manual_seed(1)).eval()
     x = torch.randint(0, 5000, (64, 20), generator=torch.Generator().manual_seed(2))
     lp_cpu, d_cpu = gen.log_probs(x), disc(x)
@@ -50,12 +51,12 @@ def test_sampler_is_exact_on_cuda():
 
 def test_rollout_on_cuda():
     gcfg = GeneratorConfig(vocab_size=100, emb_dim=8, hidden_dim=8, seq_len=10)
-    gen = Generator(gcfg, torch.Generator().manual_seed(0)).cuda()
+    gen = build_generator(gcfg, torch.Generator().manual_seed(0)).cuda()
     disc = Discriminator(DiscriminatorConfig(emb_dim=8, filter_sizes=[2, 3], num_filters=[4, 4]), 100, 10,
                          torch.Generator().manual_seed(1)).cuda()
     g = torch.Generator(device="cuda").manual_seed(3)
     Y = gen.sample(16, g)
-    r = rollout_rewards(gen, disc, Y, 4, g, score_chunk=50)
+    r = rollout_rewards(gen, DiscriminatorReward(disc, chunk=50), Y, 4, g)
     assert r.rewards.device.type == "cuda" and r.rewards.shape == (16, 10)
     for p in range(1, 10):
         assert torch.equal(r.completions[p - 1, :, :, :p], Y[:, :p].expand(4, -1, -1))
@@ -65,7 +66,7 @@ def test_whole_run_on_cuda(tiny_yaml, tmp_path):
     out = tmp_path / "run"
     assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "--device", "cuda", "-q"]) == 0
     records = [json.loads(ln) for ln in (out / "metrics.jsonl").read_text().splitlines()]
-    assert {r["phase"] for r in records} == {"mle", "discriminator", "adversarial"}
+    assert {r["phase"] for r in records} == {"init", "mle", "discriminator", "adversarial"}
     summary = json.loads((out / "summary.json").read_text())
     assert summary["device"] == "cuda"
     # resume on cuda: extend the finished run by one iteration
@@ -98,7 +99,7 @@ def test_bf16_mle_step_is_close_to_fp32():
     x = torch.randint(0, 5000, (256, 20), generator=torch.Generator().manual_seed(1)).cuda()
     losses = {}
     for p in ("fp32", "bf16"):
-        g = Generator(GeneratorConfig(), torch.Generator().manual_seed(0)).cuda()
+        g = build_generator(GeneratorConfig(), torch.Generator().manual_seed(0)).cuda()
         losses[p] = mle_epoch(g, make_adam(g, 0.01), x, 64, 5.0, autocast=autocast_for(p, x.device))
         assert all(q.dtype == torch.float32 for q in g.parameters())  # fp32 master weights
     assert abs(losses["bf16"] - losses["fp32"]) < 0.02 * losses["fp32"]
@@ -124,8 +125,8 @@ def test_compiled_sampler_on_cuda():
     mode = "reduce-overhead"
     import warnings
     gcfg = GeneratorConfig(vocab_size=300, emb_dim=8, hidden_dim=16, seq_len=12, init_std=0.5)
-    eager = Generator(gcfg, torch.Generator().manual_seed(0)).cuda()
-    comp = Generator(gcfg, torch.Generator().manual_seed(0)).cuda()
+    eager = build_generator(gcfg, torch.Generator().manual_seed(0)).cuda()
+    comp = build_generator(gcfg, torch.Generator().manual_seed(0)).cuda()
     comp.set_compile(mode)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)

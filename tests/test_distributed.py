@@ -82,7 +82,7 @@ def dist_reference(dist_yaml, tmp_path_factory) -> Path:
 def test_whole_run_writes_one_complete_directory(dist_reference):
     out = dist_reference
     recs = metrics_without_timing(out)
-    assert [r["phase"] for r in recs] == ["mle"] * 3 + ["discriminator"] * 2 + ["adversarial"] * 8
+    assert [r["phase"] for r in recs] == ["init"] + ["mle"] * 3 + ["discriminator"] * 2 + ["adversarial"] * 8
     assert [r["step"] for r in recs if r["phase"] == "adversarial"] == list(range(8))  # written once, by rank 0
     assert len((out / "real_data.txt").read_text().splitlines()) == 512  # both shards
     for name in ("config.yaml", "experiment-log.txt", "generator.safetensors", "discriminator.safetensors",
@@ -184,7 +184,7 @@ def test_a_run_on_your_data_under_torchrun(tmp_path):
                  timeout=240)
     assert r.returncode == 0, r.stderr[-3000:]
     recs = metrics_without_timing(out)
-    assert [r["phase"] for r in recs] == ["mle"] * 2 + ["discriminator"] + ["adversarial"] * 2
+    assert [r["phase"] for r in recs] == ["init"] + ["mle"] * 2 + ["discriminator"] + ["adversarial"] * 2
     assert all(r["nll_test"] > 0 and 0 <= r["bleu2"] <= 1 for r in recs if "nll_test" in r)
     assert (out / "vocab.json").is_file() and (out / "generator_mle.safetensors").is_file()
     newest = ckpt.load(ckpt.list_checkpoints(out)[-1])

@@ -9,12 +9,13 @@ import torch
 import torch.nn.functional as F
 
 from seqgan.losses import mle_loss
-from seqgan.models import Generator
-from seqgan.models.lstm import _block_size, sample_categorical
+from seqgan.policies import Policy
+from seqgan.models import build_generator
+from seqgan.policies.sampler import _block_size, sample_categorical
 from seqgan.train.mle import mle_epoch
 
 
-def loop_log_probs(gen: Generator, tokens: torch.Tensor) -> torch.Tensor:
+def loop_log_probs(gen: Policy, tokens: torch.Tensor) -> torch.Tensor:
     """Reference: one sequence at a time, one step at a time, the reference equations."""
     H = gen.hidden_dim
     out = torch.zeros(tokens.shape, dtype=torch.float64)
@@ -38,14 +39,14 @@ def loop_log_probs(gen: Generator, tokens: torch.Tensor) -> torch.Tensor:
 
 def test_init_is_normal_0_01():
     from seqgan.config import GeneratorConfig
-    gen = Generator(GeneratorConfig(), torch.Generator().manual_seed(0))
+    gen = build_generator(GeneratorConfig(), torch.Generator().manual_seed(0))
     for name, p in gen.named_parameters():
         p = p.detach()
         assert abs(float(p.mean())) < 0.02 and abs(float(p.std()) - 0.1) < 0.02, name
 
 
 def test_log_probs_equal_step_by_step_loop(tiny_gen_cfg):
-    gen = Generator(tiny_gen_cfg, torch.Generator().manual_seed(0))
+    gen = build_generator(tiny_gen_cfg, torch.Generator().manual_seed(0))
     tokens = torch.randint(0, tiny_gen_cfg.vocab_size, (5, tiny_gen_cfg.seq_len), generator=torch.Generator().manual_seed(1))
     lp = gen.log_probs(tokens)
     assert lp.shape == (5, tiny_gen_cfg.seq_len)
@@ -77,14 +78,14 @@ def test_sample_categorical_is_exact(V):
     assert abs(_chi2_pvalue_ok(counts, probs, n)) < 4.5  # a 4.5-sigma band: false alarm ~1e-5
 
 
-def test_sample_next_matches_sample_categorical_and_temperature(tiny_gen_cfg):
-    gen = Generator(tiny_gen_cfg, torch.Generator().manual_seed(0))
+def test_draw_matches_sample_categorical_and_temperature(tiny_gen_cfg):
+    gen = build_generator(tiny_gen_cfg, torch.Generator().manual_seed(0))
     h = torch.randn(1000, tiny_gen_cfg.hidden_dim)
-    a = gen.sample_next(h, torch.Generator().manual_seed(4))
+    a = gen.draw(h, torch.Generator().manual_seed(4))
     b = sample_categorical(gen.logits(h), torch.Generator().manual_seed(4))
     assert torch.equal(a, b)
     # temperature -> 0 approaches argmax
-    cold = gen.sample_next(h, torch.Generator().manual_seed(4), temperature=1e-4)
+    cold = gen.draw(h, torch.Generator().manual_seed(4), temperature=1e-4)
     assert torch.equal(cold, gen.logits(h).argmax(1))
 
 
@@ -96,7 +97,7 @@ def test_block_size_divides_or_pads():
 def test_sequences_follow_the_model(tiny_gen_cfg):
     """Whole sampled sequences: the first token's frequencies match p(y_1), and a fixed
     seed repeats exactly."""
-    gen = Generator(tiny_gen_cfg, torch.Generator().manual_seed(0))
+    gen = build_generator(tiny_gen_cfg, torch.Generator().manual_seed(0))
     s1 = gen.sample(20_000, torch.Generator().manual_seed(9))
     s2 = gen.sample(20_000, torch.Generator().manual_seed(9))
     assert torch.equal(s1, s2) and s1.shape == (20_000, tiny_gen_cfg.seq_len)
@@ -110,9 +111,9 @@ def test_sequences_follow_the_model(tiny_gen_cfg):
 
 def test_mle_loss_is_mean_token_nll_and_training_lowers_it(tiny_gen_cfg):
     g = torch.Generator().manual_seed(0)
-    teacher = Generator(tiny_gen_cfg, g)
+    teacher = build_generator(tiny_gen_cfg, g)
     data = teacher.sample(512, g)
-    gen = Generator(tiny_gen_cfg, g)
+    gen = build_generator(tiny_gen_cfg, g)
     lp = gen.log_probs(data[:8])
     ref = F.cross_entropy(gen(data[:8]).reshape(-1, tiny_gen_cfg.vocab_size), data[:8].reshape(-1))
     torch.testing.assert_close(mle_loss(lp), ref)

@@ -9,24 +9,33 @@ import torch
 
 from seqgan.config import GeneratorConfig
 from seqgan.losses import pg_loss
-from seqgan.models import Generator
-from seqgan.models.lstm import sample_categorical
-from seqgan.rollout import rollout_rewards, sample_completions
+from seqgan.policies import Policy
+from seqgan.models import build_generator
+from seqgan.policies.sampler import sample_categorical
+from seqgan.policies.sampler import complete
+from seqgan.rewards import DiscriminatorReward
+from seqgan.rollout import rollout_rewards
 
 
 class TokenMeanD:
-    """A 'discriminator' whose score is a known function of the tokens: mean(token) / (V - 1)."""
+    """A reward that is a known function of the tokens: mean(token) / (V - 1)."""
 
     def __init__(self, V: int) -> None:
         self.V = V
 
-    def prob_real(self, x: torch.Tensor, chunk: int = 4096, shared_tables: object = None) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return x.double().mean(1).float() / (self.V - 1)
 
 
-def constant_generator(cfg: GeneratorConfig, token: int) -> Generator:
+def sample_completions(policy: Policy, Y: torch.Tensor, n: int, g: torch.Generator) -> torch.Tensor:
+    """The completions of every prefix in the dense layout (T-1, N, B, T)."""
+    B, T = Y.shape
+    return complete(policy, Y, n, g)[0].view(T - 1, n, B, T)
+
+
+def constant_generator(cfg: GeneratorConfig, token: int) -> Policy:
     """Emits `token` with probability 1 - O(e^-60) whatever the prefix."""
-    gen = Generator(cfg, torch.Generator().manual_seed(0))
+    gen = build_generator(cfg, torch.Generator().manual_seed(0))
     with torch.no_grad():
         gen.W_out.zero_()
         gen.b_out.zero_()
@@ -50,7 +59,7 @@ def test_reward_layout_matches_hand_computed_values():
 
 
 def test_completions_keep_their_prefix(tiny_gen_cfg):
-    gen = Generator(tiny_gen_cfg, torch.Generator().manual_seed(1))
+    gen = build_generator(tiny_gen_cfg, torch.Generator().manual_seed(1))
     Y = gen.sample(5, torch.Generator().manual_seed(2))
     comp = sample_completions(gen, Y, 4, torch.Generator().manual_seed(3))
     T = Y.shape[1]
@@ -60,7 +69,7 @@ def test_completions_keep_their_prefix(tiny_gen_cfg):
     assert (comp[0, :, :, 1:] != comp[0, :1, :, 1:]).any()
 
 
-def loop_completions(gen: Generator, prefix: list[int], n: int, g: torch.Generator) -> list[tuple[int, ...]]:
+def loop_completions(gen: Policy, prefix: list[int], n: int, g: torch.Generator) -> list[tuple[int, ...]]:
     """Reference: one rollout at a time, token by token from the start (like the original)."""
     out = []
     T = gen.seq_len
@@ -78,7 +87,7 @@ def test_completions_follow_the_generator_conditionals():
     suffix probabilities (enumerated with log_probs) and a plain per-prefix, per-rollout loop."""
     V, T, N = 3, 4, 3000
     cfg = GeneratorConfig(vocab_size=V, emb_dim=4, hidden_dim=4, seq_len=T, init_std=1.0)
-    gen = Generator(cfg, torch.Generator().manual_seed(7))
+    gen = build_generator(cfg, torch.Generator().manual_seed(7))
     Y = torch.tensor([[0, 2, 1, 1], [2, 2, 0, 1]])
     comp = sample_completions(gen, Y, N, torch.Generator().manual_seed(8))
     g_loop = torch.Generator().manual_seed(9)
@@ -105,7 +114,7 @@ def test_completions_follow_the_generator_conditionals():
 
 
 def test_policy_gradient_equals_autograd_of_the_formula(tiny_gen_cfg):
-    gen = Generator(tiny_gen_cfg, torch.Generator().manual_seed(0))
+    gen = build_generator(tiny_gen_cfg, torch.Generator().manual_seed(0))
     Y = gen.sample(6, torch.Generator().manual_seed(1))
     Q = torch.rand(Y.shape, generator=torch.Generator().manual_seed(2))
     B, T = Y.shape
@@ -141,13 +150,23 @@ def test_policy_gradient_equals_autograd_of_the_formula(tiny_gen_cfg):
 
 def test_rollout_is_repeatable_and_uses_the_policy(tiny_gen_cfg, tiny_disc_cfg):
     from seqgan.models import Discriminator
-    gen = Generator(tiny_gen_cfg, torch.Generator().manual_seed(0))
+    gen = build_generator(tiny_gen_cfg, torch.Generator().manual_seed(0))
     d = Discriminator(tiny_disc_cfg, tiny_gen_cfg.vocab_size, tiny_gen_cfg.seq_len, torch.Generator().manual_seed(1))
     Y = gen.sample(8, torch.Generator().manual_seed(2))
-    a = rollout_rewards(gen, d, Y, 5, torch.Generator().manual_seed(3), score_chunk=7)
-    b = rollout_rewards(gen, d, Y, 5, torch.Generator().manual_seed(3), score_chunk=1000)
+    a = rollout_rewards(gen, DiscriminatorReward(d, chunk=7), Y, 5, torch.Generator().manual_seed(3))
+    b = rollout_rewards(gen, DiscriminatorReward(d, chunk=1000), Y, 5, torch.Generator().manual_seed(3))
     assert torch.equal(a.completions, b.completions)
     torch.testing.assert_close(a.rewards, b.rewards)
     assert float(a.rewards.min()) > 0 and float(a.rewards.max()) < 1
-    # Q[:, t] is the mean of the N scores of its completions
+    # Q[:, t] is the mean of the N scores of its completions, scored by D
     torch.testing.assert_close(a.rewards[:, :-1], a.scores.mean(1).t())
+    T = Y.shape[1]
+    torch.testing.assert_close(a.scores, d.prob_real(a.completions.reshape(-1, T)).view(a.scores.shape))
+    # completions come from the rollout policy, not from the generator that sampled Y: a policy
+    # that always emits token 4 completes every prefix with 4s
+    constant = constant_generator(tiny_gen_cfg, token=4)
+    c = rollout_rewards(constant, DiscriminatorReward(d), Y, 3, torch.Generator().manual_seed(3))
+    for p in range(1, T):
+        assert torch.equal(c.completions[p - 1, :, :, :p], Y[:, :p].expand(3, -1, -1))
+        assert bool((c.completions[p - 1, :, :, p:] == 4).all())
+    assert not bool((a.completions[0, :, :, 1:] == 4).all())

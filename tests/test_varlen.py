@@ -12,8 +12,11 @@ import torch
 from seqgan.config import AdversarialConfig, DiscriminatorConfig, GeneratorConfig
 from seqgan.data import BOS, EOS, PAD
 from seqgan.losses import pg_loss
-from seqgan.models import Discriminator, Generator
-from seqgan.rollout import rollout_rewards, sample_completions_until_eos
+from seqgan.policies import Policy
+from seqgan.models import Discriminator, build_generator
+from seqgan.policies.sampler import complete as sample_completions_until_eos
+from seqgan.rewards import DiscriminatorReward
+from seqgan.rollout import rollout_rewards
 from seqgan.train.adversarial import pg_update
 from seqgan.train.mle import mle_epoch
 
@@ -21,10 +24,10 @@ V, T = 7, 3  # <pad> <bos> <eos> <unk> a b c; sequences of at most 2 tokens + <e
 OUTPUTS = [EOS, 3, 4, 5, 6]  # every token the generator may emit
 
 
-def make_gen(seed: int = 0, T_: int = T, V_: int = V, std: float = 0.8) -> Generator:
+def make_gen(seed: int = 0, T_: int = T, V_: int = V, std: float = 0.8) -> Policy:
     cfg = GeneratorConfig(vocab_size=V_, emb_dim=5, hidden_dim=6, seq_len=T_, init_std=std,
                           start_token=BOS, eos_token=EOS)
-    return Generator(cfg, torch.Generator().manual_seed(seed))
+    return build_generator(cfg, torch.Generator().manual_seed(seed))
 
 
 def all_sequences(T_: int = T) -> list[list[int]]:
@@ -78,7 +81,7 @@ def test_nll_counts_positions_up_to_eos():
     assert abs(gen.nll(x) - float(nll.sum()) / 8) < 1e-6
 
 
-def scramble_after_eos(x: torch.Tensor, gen: Generator, seed: int) -> torch.Tensor:
+def scramble_after_eos(x: torch.Tensor, gen: Policy, seed: int) -> torch.Tensor:
     noise = torch.randint(0, V, x.shape, generator=torch.Generator().manual_seed(seed))
     return torch.where(gen.mask(x), x, noise)
 
@@ -103,17 +106,17 @@ def test_mle_never_trains_on_padding():
     # <pad> is only ever an input after the end: its embedding row and output column get no gradient
     g = copy.deepcopy(gen)
     from seqgan.losses import mle_loss
-    from seqgan.models.lstm import log_probs_from_logits
+    from seqgan.policies.base import log_probs_from_logits
     mle_loss(log_probs_from_logits(g(x), g.targets(x)), g.mask(x)).backward()
     assert g.embedding.grad is not None and g.W_out.grad is not None
     assert (g.embedding.grad[PAD] == 0).all() and (g.W_out.grad[:, PAD] == 0).all()
     assert (g.W_out.grad[:, BOS] == 0).all()
 
 
-class LengthD(torch.nn.Module):
-    """A stand-in discriminator: D(x) = 0.1 + 0.1 * (number of tokens before <eos>)."""
+class LengthD:
+    """A stand-in reward: D(x) = 0.1 + 0.1 * (number of tokens before <eos>)."""
 
-    def prob_real(self, x: torch.Tensor, chunk: int = 4096, shared_tables: object = None) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
         return 0.1 + 0.1 * ((x != EOS) & (x != PAD) & (torch.cumsum((x == EOS).long(), 1) == 0)).sum(1).float()
 
 
@@ -142,7 +145,7 @@ def test_rewards_layout_and_masking():
     Y = torch.tensor([[4, 5, EOS, PAD, PAD, PAD], [6, 6, 6, 6, 6, 6], [EOS, PAD, PAD, PAD, PAD, PAD]])
     d = LengthD()
     q = rollout_rewards(gen, d, Y, 4, torch.Generator().manual_seed(6)).rewards  # (3, 6)
-    d_y = d.prob_real(Y)
+    d_y = d(Y)
     assert q[0, 2] == d_y[0] and q[1, 5] == d_y[1] and q[2, 0] == d_y[2]  # the end's value is D(Y)
     assert (q[0, 3:] == 0).all() and (q[2, 1:] == 0).all()  # nothing after <eos>
     # a completion of a prefix of p tokens has at least p tokens: Q >= 0.1 + 0.1 p
@@ -192,11 +195,26 @@ def test_policy_gradient_ignores_everything_after_eos(baseline, reduction):
     torch.testing.assert_close(pg_loss(lp, q, baseline, reduction, gen.mask(Y)), manual)
 
 
-def test_discriminator_scores_padded_sequences_and_pg_step_runs():
+def test_pg_step_is_sample_then_rollout_rewards_then_update():
+    """pg_step on padded sequences: Y from the generator, Q from rollouts of the rollout policy
+    scored by the discriminator (the paper's filters for the length), then the update; the same
+    random stream driven by hand gives the same sequences, rewards and weights."""
     gen = make_gen(T_=6)
     disc = Discriminator(DiscriminatorConfig(emb_dim=4), V, 6, torch.Generator().manual_seed(0))
     assert disc.filter_sizes == [1, 2, 3, 4, 5, 6]  # the paper's rule for the length
     from seqgan.train.adversarial import pg_step
-    opt = torch.optim.Adam(gen.parameters(), lr=0.01)
-    stats = pg_step(gen, gen, disc, opt, AdversarialConfig(rollout_num=2), 8, 5.0, torch.Generator().manual_seed(1))
+    reward = DiscriminatorReward(disc)
+    policy = make_gen(T_=6, seed=5)  # a rollout policy other than the generator
+    a, b = copy.deepcopy(gen), copy.deepcopy(gen)
+    stats = pg_step(a, policy, reward, torch.optim.Adam(a.parameters(), lr=0.01), AdversarialConfig(rollout_num=2),
+                    8, 5.0, torch.Generator().manual_seed(1))
+    rng = torch.Generator().manual_seed(1)
+    Y = b.sample(8, rng)
+    q = rollout_rewards(policy, reward, Y, 2, rng).rewards
+    ref = pg_update(b, torch.optim.Adam(b.parameters(), lr=0.01), Y, q, "none", "sum", 5.0, lm=b)
+    assert stats.Y is not None and torch.equal(stats.Y, Y) and torch.equal(stats.q, q)
+    assert stats.loss == ref.loss and stats.reward_mean == ref.reward_mean
+    torch.testing.assert_close(torch.tensor(stats.reward_mean), q[b.mask(Y)].double().mean().float())
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        assert torch.equal(pa, pb)
     assert 0 < stats.reward_mean < 1

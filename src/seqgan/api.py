@@ -21,7 +21,8 @@ from seqgan import checkpoint as ckpt
 from seqgan.config import Config, ConfigError, load_config
 from seqgan.data import DataError, Vocabulary, encode_file
 from seqgan.metrics import References, text_metrics
-from seqgan.models import Generator
+from seqgan.models import OracleFileError, build_generator, build_oracle
+from seqgan.policies import Policy
 
 
 class RunLoadError(RuntimeError):
@@ -29,12 +30,13 @@ class RunLoadError(RuntimeError):
 
 
 def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: str = "cpu",
-         mle: bool = False) -> Generator:
+         mle: bool = False) -> Policy:
     """The generator of a run: its final weights, else its newest valid checkpoint; with
     `mle`, the generator as it was at the end of MLE pre-training (generator_mle.safetensors).
 
-    Returns a `Generator` in eval mode with `.config` (the run's Config) and `.vocab`
-    (None for oracle runs) attached. Weights are read with safetensors only, never pickle.
+    Returns the generator (a `seqgan.policies.Policy` of the run's `generator.kind`) in eval mode
+    with `.config` (the run's Config) and `.vocab` (None for oracle runs) attached. Weights are
+    read with safetensors only, never pickle; the caller's random streams are not touched.
     """
     run_dir = Path(run_dir)
     cfg_path = run_dir / "config.yaml"
@@ -62,7 +64,7 @@ def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: s
         if latest is None:
             raise RunLoadError(f"{run_dir}: no generator.safetensors and no valid checkpoint")
         state = latest.module_state("generator")
-    gen = Generator(cfg.generator)
+    gen = build_generator(cfg.generator, torch.Generator().manual_seed(0))  # an init that the weights replace
     try:
         gen.load_state_dict(state)
     except RuntimeError as e:
@@ -93,10 +95,9 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
     cfg: Config = getattr(gen, "config")
     rng = torch.Generator(device=device).manual_seed(seed)
     if cfg.task == "oracle":
-        from seqgan.train.run import build_oracle
         try:
             oracle = build_oracle(cfg).to(device)
-        except (ConfigError, OSError) as e:
+        except (ConfigError, OracleFileError, OSError) as e:
             raise RunLoadError(f"cannot rebuild the run's oracle: {e}") from None
         n = num_samples or cfg.train.eval_samples
         return {"samples": n, "nll_oracle": oracle.nll(gen.sample(n, rng))}

@@ -70,7 +70,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from seqgan import checkpoint as ckpt
     from seqgan import distributed
     from seqgan.config import RESUME_SAFE_KEYS, diff
-    from seqgan.models.oracle import OracleFileError
+    from seqgan.files import RunDirBusy
+    from seqgan.models import OracleFileError
     from seqgan.train.run import Interrupted, train
 
     if args.config and args.preset:
@@ -129,7 +130,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             print(dump_yaml(cfg), end="")
         try:
             train(cfg, out, quiet=args.quiet, resume=resume, world=world, device=device)
-        except OracleFileError as e:
+        except (OracleFileError, RunDirBusy) as e:
             raise ConfigError(str(e)) from None
         except Interrupted as e:
             if world.is_main:

@@ -91,13 +91,20 @@ class EvalConfig:
 
 @dataclass
 class GeneratorConfig:
+    kind: Literal["lstm", "gru", "transformer"] = "lstm"
+    """The policy: 'lstm' (the paper's), 'gru', or 'transformer' (decoder-only, causal, KV-cached; emb_dim is its
+    width, hidden_dim its MLP width, with num_layers and num_heads)."""
     vocab_size: int = 5000
     """Number of tokens (ids 0..vocab_size-1), shared by oracle, generator and discriminator (task=data: set
     from the vocabulary)."""
     emb_dim: int = 32
     """Generator embedding size."""
     hidden_dim: int = 32
-    """Generator LSTM hidden size."""
+    """Generator LSTM / GRU hidden size; the Transformer's MLP width."""
+    num_layers: int = 2
+    """Transformer layers (kind=transformer)."""
+    num_heads: int = 2
+    """Transformer attention heads; emb_dim must be a multiple (kind=transformer)."""
     seq_len: int = 20
     """Length of every sequence (fixed in the oracle experiment; task=data: set to data.max_len + 1, the
     longest sequence with its <eos>)."""
@@ -188,6 +195,26 @@ class AdversarialConfig:
 
 
 @dataclass
+class ScheduledSamplingConfig:
+    decay: float = 0.002
+    """method=scheduled_sampling (Bengio et al. 2015; reference §6): in epoch e each input token is the true
+    previous token with probability p = max(min_p, 1 - decay * e), else the generator's own sample (the
+    authors' 2016 code: 0.002 per epoch from 1.0)."""
+    min_p: float = 0.0
+    """The lowest teacher-forcing probability p."""
+
+
+@dataclass
+class PGBLEUConfig:
+    max_order: int = 3
+    """method=pg_bleu (reference §6): the reward is sentence BLEU with weights 1/max_order each (the paper: 3)."""
+    reference_share: float = 0.4
+    """Share of the real sequences, drawn once per run, that are the BLEU references (the paper: 40 %)."""
+    rollout_num: int = 1
+    """Monte Carlo rollouts N of PG-BLEU (the paper: 1; SeqGAN's is adversarial.rollout_num)."""
+
+
+@dataclass
 class TrainConfig:
     batch_size: int = 64
     """Batch size of every phase (the original: 64)."""
@@ -230,6 +257,11 @@ class TrainConfig:
 
 @dataclass
 class Config:
+    method: Literal["seqgan", "mle", "scheduled_sampling", "pg_bleu"] = "seqgan"
+    """The algorithm (seqgan/methods/): 'seqgan' (the paper's Algorithm 1), 'mle' (maximum likelihood only, the
+    pretrain.generator_epochs), 'scheduled_sampling' (MLE with the inputs mixed with the generator's samples,
+    section scheduled_sampling), 'pg_bleu' (MLE, then the policy gradient with BLEU against the real data as the
+    reward, section pg_bleu). The paper's Table 1 compares them (`seqgan reproduce table1`)."""
     seed: int = 0
     """Seed of every random stream of the run (generator/discriminator init, sampling, shuffling, dropout)."""
     task: Literal["oracle", "data"] = "oracle"
@@ -242,6 +274,8 @@ class Config:
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     pretrain: PretrainConfig = field(default_factory=PretrainConfig)
     adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)
+    scheduled_sampling: ScheduledSamplingConfig = field(default_factory=ScheduledSamplingConfig)
+    pg_bleu: PGBLEUConfig = field(default_factory=PGBLEUConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
 
@@ -255,18 +289,20 @@ class Config:
 
 _POSITIVE = {
     "oracle.num_samples", "oracle.emb_dim", "oracle.hidden_dim", "generator.vocab_size",
-    "generator.emb_dim", "generator.hidden_dim", "generator.seq_len", "discriminator.emb_dim",
+    "generator.emb_dim", "generator.hidden_dim", "generator.num_layers", "generator.num_heads", "generator.seq_len", "discriminator.emb_dim",
     "adversarial.generator_steps", "adversarial.rollout_num", "discriminator.filter_scale",
     "train.batch_size", "train.eval_every", "train.eval_samples", "train.keep_checkpoints",
     "discriminator.lr", "pretrain.generator_lr", "adversarial.generator_lr", "train.grad_clip",
-    "oracle.init_std", "generator.init_std", "data.min_freq", "eval.bleu_samples",
+    "oracle.init_std", "generator.init_std", "data.min_freq", "eval.bleu_samples", "pg_bleu.max_order",
+    "pg_bleu.rollout_num",
 }
 _NON_NEGATIVE = {
     "adversarial.score_chunk", "seed", "oracle.seed", "oracle.test_samples", "pretrain.generator_epochs", "pretrain.discriminator_rounds",
     "pretrain.discriminator_epochs", "pretrain.discriminator_samples", "adversarial.discriminator_samples",
     "adversarial.iterations", "adversarial.discriminator_rounds",
     "adversarial.discriminator_epochs", "discriminator.l2", "train.threads", "train.checkpoint_every",
-    "data.max_vocab", "data.max_len", "adversarial.batch_size",
+    "data.max_vocab", "data.max_len", "adversarial.batch_size", "scheduled_sampling.decay",
+    "scheduled_sampling.min_p",
 }
 
 
@@ -301,6 +337,12 @@ def validate(cfg: Config) -> list[str]:
             errs.append(f"generator.seq_len={g.seq_len} must be >= 2 (rollouts complete prefixes of 1..seq_len-1 tokens)")
         if not 0 <= g.start_token < g.vocab_size:
             errs.append(f"generator.start_token={g.start_token} must be in [0, generator.vocab_size={g.vocab_size})")
+    if g.kind == "transformer" and g.num_heads > 0 and g.emb_dim % g.num_heads:
+        errs.append(f"generator.emb_dim={g.emb_dim} must be a multiple of generator.num_heads={g.num_heads}")
+    if not 0.0 <= cfg.scheduled_sampling.min_p <= 1.0:
+        errs.append(f"scheduled_sampling.min_p={cfg.scheduled_sampling.min_p} must be in [0, 1]")
+    if not 0.0 < cfg.pg_bleu.reference_share <= 1.0:
+        errs.append(f"pg_bleu.reference_share={cfg.pg_bleu.reference_share} must be in (0, 1]")
     if not 0.0 <= d.label_smoothing < 1.0:
         errs.append(f"discriminator.label_smoothing={d.label_smoothing} must be in [0, 1)")
     if not 0.0 < d.dropout_keep <= 1.0:
@@ -368,6 +410,8 @@ def resolve(cfg: Config, vocab_size: Optional[int] = None, max_len: Optional[int
     start <bos>, end <eos>) and makes the data paths absolute; null discriminator filters
     become `paper_filters(seq_len)`. Idempotent."""
     c = copy.deepcopy(cfg)
+    if c.oracle.path:  # absolute: evaluate and resume work from any directory
+        c.oracle.path = str(Path(c.oracle.path).resolve())
     if c.task == "data":  # absolute paths: evaluate and resume work from any directory
         for key in ("train", "valid", "test"):
             path = getattr(c.data, key)
@@ -620,7 +664,7 @@ def dump_yaml(cfg: Config) -> str:
 #: keys that `seqgan train --resume` lets change: they extend the run or change how it is
 #: run, not what has been computed so far
 RESUME_SAFE_KEYS = frozenset({
-    "adversarial.iterations", "train.threads", "train.tune_allocator", "train.checkpoint_every",
+    "adversarial.iterations", "device", "train.threads", "train.tune_allocator", "train.checkpoint_every",
     "train.keep_checkpoints", "train.tensorboard", "train.eval_every",
 })
 

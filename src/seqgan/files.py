@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import socket
 import tempfile
+import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Optional
 
 import torch
 from safetensors.torch import save_file
@@ -46,3 +50,61 @@ def write_tokens(path: str | Path, seqs: torch.Tensor) -> None:
     rows = seqs.to("cpu").tolist()
     atomic_write_text(path, "".join(" ".join(map(str, r)) + "\n" for r in rows))
 
+
+
+def json_safe(obj: Any) -> Any:
+    """`obj` with every non-finite float (NaN, inf) replaced by None, so that strict JSON readers
+    accept it (json.dumps would write a bare NaN)."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
+class RunDirBusy(RuntimeError):
+    """Another process holds the run directory's lock."""
+
+
+class RunLock:
+    """An exclusive lock on a run directory while a process trains in it: `flock` on
+    `<run>/.lock`, which also records the holder (pid, host, start time). The lock goes with
+    the process, however it ends, so a killed run never leaves a stale lock behind."""
+
+    NAME = ".lock"
+
+    def __init__(self, run_dir: str | Path, enabled: bool = True) -> None:
+        self.run_dir, self.enabled = Path(run_dir), enabled
+        self._fd: Optional[int] = None
+
+    def __enter__(self) -> "RunLock":
+        if not self.enabled:
+            return self
+        import fcntl
+
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.run_dir / self.NAME, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
+            except (ValueError, UnicodeDecodeError):
+                holder = {}
+            os.close(fd)
+            who = (f"process {holder.get('pid', '?')} on {holder.get('host', '?')} (since {holder.get('since', '?')})"
+                   if holder else "another process")
+            raise RunDirBusy(f"{self.run_dir} is in use by {who}; wait for it to finish or stop it "
+                             f"(kill -TERM {holder.get('pid', 'PID')}), then resume") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
+                                  "since": time.strftime("%Y-%m-%d %H:%M:%S")}).encode(), 0)
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # releases the flock
+            self._fd = None

@@ -7,11 +7,11 @@ from typing import Optional
 
 import torch
 
-from seqgan.models.lstm import LSTMLM
+from seqgan.policies import Policy
 
 
 @torch.no_grad()
-def nll_oracle(generator: LSTMLM, oracle: LSTMLM, num_samples: int = 9984,
+def nll_oracle(generator: Policy, oracle: Policy, num_samples: int = 9984,
                rng: Optional[torch.Generator] = None) -> float:
     """NLL-oracle (reference §4): sample `num_samples` sequences from the generator and
     return the mean over all their tokens of -ln p_oracle(y_t | y_<t) (nats per token)."""
@@ -111,11 +111,19 @@ def bleu(hypotheses: Sequence[Sentence], references: "Sequence[Sentence] | Refer
         references = References(references, max(orders))
     if references.max_order < max(orders):
         raise ValueError(f"References were prepared up to order {references.max_order}; BLEU-{max(orders)} needs more")
+    return {n: math.fsum(sentence_bleus(hypotheses, references, n)) / len(hypotheses) for n in orders}
+
+
+def sentence_bleus(hypotheses: Sequence[Sentence], references: "Sequence[Sentence] | References",
+                   order: int) -> list[float]:
+    """Sentence BLEU-`order` of each hypothesis against the whole reference set: nltk's
+    sentence_bleu(references, h, weights=(1/order,)*order, smoothing_function=SmoothingFunction().method1)."""
+    if not isinstance(references, References):
+        references = References(references, order)
+    if references.max_order < order:
+        raise ValueError(f"References were prepared up to order {references.max_order}; BLEU-{order} needs more")
     tables, lengths = references.tables, references.lengths
-    out = {}
-    for n in orders:
-        out[n] = math.fsum(_sentence_bleu(h, n, tables, _closest(lengths, len(h))) for h in hypotheses) / len(hypotheses)
-    return out
+    return [_sentence_bleu(h, order, tables, _closest(lengths, len(h))) for h in hypotheses]
 
 
 def self_bleu(samples: Sequence[Sentence], orders: Sequence[int] = (2, 3, 4, 5)) -> dict[int, float]:
@@ -178,14 +186,14 @@ def _without(sorted_lengths: list[int], c: int) -> list[int]:
 # ============================================================================ task=data metrics
 
 @torch.no_grad()
-def nll_test(generator: LSTMLM, test_ids: torch.Tensor) -> float:
+def nll_test(generator: Policy, test_ids: torch.Tensor) -> float:
     """NLL-test: the generator's mean per-token NLL (nats) of held-out sequences (M, T), each
     position up to and including its <eos> counted once, padding never."""
     return generator.nll(test_ids)
 
 
 @torch.no_grad()
-def text_metrics(generator: LSTMLM, decode: "Callable[[list[int]], list[str]]", num_samples: int,
+def text_metrics(generator: Policy, decode: "Callable[[list[int]], list[str]]", num_samples: int,
                  rng: Optional[torch.Generator] = None, references: "Optional[References]" = None,
                  test_ids: Optional[torch.Tensor] = None, valid_ids: Optional[torch.Tensor] = None,
                  orders: Sequence[int] = (2, 3, 4, 5)) -> dict[str, float]:

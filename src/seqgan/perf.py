@@ -46,11 +46,31 @@ def tune_allocator() -> bool:
 
 
 def configure_cpu(threads: int = 0, allocator: bool = True) -> None:
-    """Apply the thread count and (optionally) the allocator tuning."""
+    """Apply the thread count and (optionally) the allocator tuning, for the rest of the process
+    (benchmarks); a run uses `cpu_settings`, which restores the thread count."""
     if threads > 0:
         torch.set_num_threads(threads)
     if allocator:
         tune_allocator()
+
+
+@contextlib.contextmanager
+def cpu_settings(threads: int = 0, allocator: bool = True, announce: bool = True) -> Iterator[None]:
+    """torch's thread count (`train.threads`, when > 0) while the block runs, then the caller's
+    again. The glibc allocator tuning (`allocator`) cannot be undone (glibc has no way to read its
+    previous settings back): it stays for the rest of the process, changes no result, and is
+    announced once on stderr; `train.tune_allocator: false` or SEQGAN_NO_MALLOC_TUNING=1 keep
+    glibc's defaults."""
+    before = torch.get_num_threads()
+    if threads > 0:
+        torch.set_num_threads(threads)
+    if allocator and not _tuned and tune_allocator() and announce:
+        print("seqgan: glibc malloc tuned for this process (large buffers are reused; "
+              "train.tune_allocator=false keeps the defaults)", file=sys.stderr)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 Autocast = Callable[[], ContextManager[object]]

@@ -1,8 +1,8 @@
-"""Models: the LSTM language model (oracle, generator, rollout policy) and the CNN discriminator."""
+"""Models: the oracle (a frozen LSTM policy), the generator (a policy of `generator.kind`) and
+the CNN discriminator. The policies themselves live in `seqgan.policies`."""
 
 from seqgan.models.discriminator import Discriminator
-from seqgan.models.generator import Generator
-from seqgan.models.lstm import LSTMLM, sample_categorical
-from seqgan.models.oracle import Oracle
+from seqgan.models.generator import build_generator
+from seqgan.models.oracle import Oracle, OracleFileError, build_oracle
 
-__all__ = ["LSTMLM", "Generator", "Oracle", "Discriminator", "sample_categorical"]
+__all__ = ["build_generator", "build_oracle", "Oracle", "OracleFileError", "Discriminator"]

@@ -1,4 +1,4 @@
-"""The generator G_theta: an LSTM language model with the original's N(0, 0.1) init."""
+"""The generator G_theta: a policy of `generator.kind` with the original's N(0, init_std) init."""
 
 from __future__ import annotations
 
@@ -7,12 +7,18 @@ from typing import Optional
 import torch
 
 from seqgan.config import GeneratorConfig
-from seqgan.models.lstm import LSTMLM
+from seqgan.policies import KINDS, Policy, TransformerPolicy
 
 
-class Generator(LSTMLM):
-    """LSTM generator (reference §2): every parameter, biases and embedding too, ~ N(0, init_std)."""
-
-    def __init__(self, cfg: GeneratorConfig, generator: Optional[torch.Generator] = None) -> None:
-        super().__init__(cfg.vocab_size, cfg.emb_dim, cfg.hidden_dim, cfg.seq_len, cfg.start_token, cfg.eos_token)
-        self.init_normal(cfg.init_std, generator)
+def build_generator(cfg: GeneratorConfig, generator: Optional[torch.Generator] = None) -> Policy:
+    """A generator of `cfg.kind`: the LSTM of the paper (every parameter, biases and embedding
+    too, ~ N(0, init_std)), a GRU initialised alike, or a Transformer (matrices and embeddings
+    ~ N(0, init_std), biases 0, LayerNorm gains 1)."""
+    common = dict(start_token=cfg.start_token, eos_token=cfg.eos_token)
+    if cfg.kind == "transformer":
+        policy: Policy = TransformerPolicy(cfg.vocab_size, cfg.emb_dim, cfg.hidden_dim, cfg.seq_len, cfg.num_layers,
+                                           cfg.num_heads, **common)  # type: ignore[arg-type]
+    else:
+        policy = KINDS[cfg.kind](cfg.vocab_size, cfg.emb_dim, cfg.hidden_dim, cfg.seq_len, **common)
+    policy.init_normal(cfg.init_std, generator)  # type: ignore[operator]
+    return policy

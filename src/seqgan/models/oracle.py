@@ -12,9 +12,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from seqgan.models.lstm import LSTMLM
+from seqgan.config import Config, ConfigError
 
-#: .npz key -> (LSTMLM parameter, gate slot or None); gate order i, f, o, c as in the original
+from seqgan.policies.lstm import LSTMPolicy
+
 _GATES = ("i", "f", "o", "c")
 
 
@@ -22,7 +23,7 @@ class OracleFileError(ValueError):
     """The oracle file is missing, unreadable, or has wrong keys or shapes."""
 
 
-class Oracle(LSTMLM):
+class Oracle(LSTMPolicy):
     """A frozen LSTM language model that generates the real data and scores samples."""
 
     def __init__(self, vocab_size: int, emb_dim: int, hidden_dim: int, seq_len: int,
@@ -65,6 +66,13 @@ class Oracle(LSTMLM):
                  if tuple(arrays[k].shape) != s]
         if wrong:
             raise OracleFileError(f"{path}: wrong shapes: {', '.join(wrong)}")
+        not_numbers = [k for k, v in arrays.items() if v.dtype.kind not in "fiu"]
+        if not_numbers:
+            raise OracleFileError(f"{path}: {', '.join(not_numbers)} are not arrays of numbers")
+        bad = [k for k, v in arrays.items() if not np.isfinite(v).all()]
+        if bad:
+            raise OracleFileError(f"{path}: non-finite values (NaN or inf) in {', '.join(bad)}; an oracle needs "
+                                  f"finite parameters")
         oracle = cls(V, E, H, seq_len, start_token)
         t = {k: torch.from_numpy(v.astype(np.float32)) for k, v in arrays.items()}
         with torch.no_grad():
@@ -75,3 +83,18 @@ class Oracle(LSTMLM):
             oracle.W_out.copy_(t["W_out"])
             oracle.b_out.copy_(t["b_out"])
         return oracle
+
+
+def build_oracle(cfg: Config) -> Oracle:
+    """The oracle of a (resolved) config: the original's parameters from `oracle.path`, or the
+    seeded N(0, oracle.init_std) LSTM. Raises OracleFileError for a bad file, ConfigError for a
+    vocabulary that does not match the generator's."""
+    g = cfg.generator
+    if cfg.oracle.path:
+        oracle = Oracle.from_npz(cfg.oracle.path, g.seq_len, g.start_token)
+        if oracle.vocab_size != g.vocab_size:
+            raise ConfigError(f"oracle.path={cfg.oracle.path} has vocabulary {oracle.vocab_size} but "
+                              f"generator.vocab_size={g.vocab_size}; set them equal")
+        return oracle
+    return Oracle.seeded(g.vocab_size, cfg.oracle.emb_dim, cfg.oracle.hidden_dim, g.seq_len,
+                         cfg.oracle.seed, cfg.oracle.init_std, g.start_token)

@@ -1,4 +1,6 @@
-"""Training phases: MLE pre-training, discriminator training, the adversarial loop, and the run that chains them."""
+"""The shared machinery methods run on: the pure training steps (`mle`, `discriminator`,
+`adversarial`), the run-bound steps methods are built from (`phases`), and the run that sets
+up, evaluates, checkpoints and resumes (`run`)."""
 
 from seqgan.train.run import RunResult, train
 

@@ -1,4 +1,4 @@
-"""One SeqGAN generator step: sample, rollout rewards, policy gradient (reference §3)."""
+"""The policy-gradient generator step of SeqGAN and PG-BLEU: sample, rollout rewards, update (reference §3)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from torch import Tensor
 from seqgan.config import AdversarialConfig
 from seqgan.distributed import SINGLE, World, all_reduce_sum
 from seqgan.losses import advantages
-from seqgan.models.discriminator import Discriminator
-from seqgan.models.lstm import LSTMLM
+from seqgan.policies import Policy
+from seqgan.rewards import Reward
 from seqgan.perf import Autocast
 from seqgan.rollout import rollout_rewards
 
@@ -33,7 +33,7 @@ class PGStats:
 
 
 def pg_update(model: torch.nn.Module, opt: torch.optim.Optimizer, Y: Tensor, q: Tensor, baseline: str,
-              reduction: str, grad_clip: float, world: World = SINGLE, lm: Optional[LSTMLM] = None,
+              reduction: str, grad_clip: float, world: World = SINGLE, lm: Optional[Policy] = None,
               autocast: Autocast = nullcontext, norm: str = "none") -> PGStats:
     """L = -sum_{b,t} log G(y_t|y_<t) Q[b, t] on (Y, Q), one Adam step with global-norm clipping.
 
@@ -79,15 +79,16 @@ def pg_update(model: torch.nn.Module, opt: torch.optim.Optimizer, Y: Tensor, q: 
     return PGStats(loss=total_loss, reward_mean=sums[1] / sums[2], grad_norm=float(grad_norm))
 
 
-def pg_step(gen: LSTMLM, policy: LSTMLM, disc: Discriminator, opt: torch.optim.Optimizer,
+def pg_step(gen: Policy, policy: Policy, reward: Reward, opt: torch.optim.Optimizer,
             cfg: AdversarialConfig, batch_size: int, grad_clip: float, rng: torch.Generator,
-            model: Optional[torch.nn.Module] = None, world: World = SINGLE, autocast: Autocast = nullcontext) -> PGStats:
-    """1. sample B sequences  2. rewards Q (B, T) by rollouts of `policy` scored by `disc`
-    3. L = -sum log G(y_t|y_<t) Q[b, t]  4. one Adam step with global-norm clipping.
-    Under torchrun `batch_size` is this rank's share and only its rows are rolled out."""
+            model: Optional[torch.nn.Module] = None, world: World = SINGLE, autocast: Autocast = nullcontext,
+            rollout_num: Optional[int] = None) -> PGStats:
+    """1. sample B sequences  2. rewards Q (B, T) by `rollout_num` (default cfg.rollout_num)
+    rollouts of `policy` scored by `reward`  3. L = -sum log G(y_t|y_<t) Q[b, t]  4. one Adam
+    step with global-norm clipping. Under torchrun `batch_size` is this rank's share and only
+    its rows are rolled out."""
     Y = gen.sample(batch_size, rng)  # (B, T)
-    q = rollout_rewards(policy, disc, Y, cfg.rollout_num, rng, cfg.score_chunk, cfg.score_tables,
-                        autocast).rewards  # (B, T)
+    q = rollout_rewards(policy, reward, Y, rollout_num or cfg.rollout_num, rng).rewards  # (B, T)
     stats = pg_update(model if model is not None else gen, opt, Y, q, cfg.reward_baseline, cfg.loss_reduction,
                       grad_clip, world, gen, autocast, cfg.reward_norm)
     stats.Y, stats.q = Y, q
@@ -95,15 +96,15 @@ def pg_step(gen: LSTMLM, policy: LSTMLM, disc: Discriminator, opt: torch.optim.O
 
 
 @torch.no_grad()
-def update_rollout_policy(policy: LSTMLM, gen: LSTMLM, rate: Optional[float]) -> None:
-    """Moving-average rollout copy: theta_roll <- rate * theta_roll + (1 - rate) * theta for the
-    LSTM and output layer; the embedding is copied, as the original's ROLLOUT class reads the
+def update_rollout_policy(policy: Policy, gen: Policy, rate: Optional[float]) -> None:
+    """Moving-average rollout copy: theta_roll <- rate * theta_roll + (1 - rate) * theta for every
+    parameter but the input embedding, which is copied, as the original's ROLLOUT class reads the
     live embedding. A departure from what the original runs (its sampling reads the live
     generator, so the delay never takes effect)."""
     if rate is None or policy is gen:
         return
     for (name, p_roll), p in zip(policy.named_parameters(), gen.parameters()):
-        if name == "embedding":
+        if name == policy.input_embedding:
             p_roll.copy_(p)
         else:
             p_roll.mul_(rate).add_(p, alpha=1.0 - rate)

@@ -13,7 +13,7 @@ from torch import Tensor
 from seqgan.distributed import SINGLE, World, all_reduce_sum
 from seqgan.losses import discriminator_loss
 from seqgan.models.discriminator import Discriminator
-from seqgan.models.lstm import LSTMLM
+from seqgan.policies import Policy
 from seqgan.perf import Autocast
 
 
@@ -56,7 +56,7 @@ def discriminator_epoch(model: torch.nn.Module, disc: Discriminator, opt: torch.
     return stats
 
 
-def discriminator_round(disc: Discriminator, opt: torch.optim.Optimizer, gen: LSTMLM, real: Tensor,
+def discriminator_round(disc: Discriminator, opt: torch.optim.Optimizer, gen: Policy, real: Tensor,
                         epochs: int, batch_size: int, l2: float, rng: torch.Generator,
                         num_samples: int = 0, model: Optional[torch.nn.Module] = None,
                         world: World = SINGLE, autocast: Autocast = nullcontext,

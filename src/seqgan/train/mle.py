@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from contextlib import nullcontext
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 from torch import Tensor
 
 from seqgan.distributed import SINGLE, World, all_reduce_sum
-from seqgan.models.lstm import LSTMLM
+from seqgan.policies import Policy
 from seqgan.perf import Autocast
 
 
 def mle_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, data: Tensor, batch_size: int, grad_clip: float,
-              world: World = SINGLE, lm: Optional[LSTMLM] = None, autocast: Autocast = nullcontext) -> float:
+              world: World = SINGLE, lm: Optional[Policy] = None, autocast: Autocast = nullcontext,
+              inputs: Optional[Callable[[Tensor], Tensor]] = None) -> float:
     """One pass over `data` (M, T) in order, in full batches (the original keeps M // B batches
     and does not shuffle). Returns the mean per-token NLL over the epoch's batches.
 
@@ -24,6 +25,8 @@ def mle_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, data: Tensor, 
     `autocast` wraps the forward pass (`train.precision`: bf16 on CUDA); the loss is fp32.
     Variable length (`lm`, the generator itself, has an eos_token): the loss is the mean over
     the positions up to and including each <eos> of the global batch; padding never counts.
+    `inputs`: maps a batch (B, T) to the tokens the model reads at each step (default: teacher
+    forcing, [start, y_1..y_{T-1}]; scheduled sampling mixes in the model's own samples).
     """
     masked = lm is not None and lm.eos_token is not None
     model.train()
@@ -39,7 +42,7 @@ def mle_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, data: Tensor, 
         else:
             weights = torch.full(batch.shape, 1.0 / batch.numel(), device=batch.device)  # the mean
         with autocast():
-            loss = model(batch, weights=weights)  # fused output layer + NLL (== mle_loss of the log-probs)
+            loss = model(batch, weights=weights, inputs=None if inputs is None else inputs(batch))  # fused NLL
         opt.zero_grad(set_to_none=True)
         loss.backward()  # under DDP: gradients averaged over ranks = the global batch's mean loss
         torch.nn.utils.clip_grad_norm_(model.parameters(), grad_clip)

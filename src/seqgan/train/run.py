@@ -1,20 +1,22 @@
-"""A whole SeqGAN run, on the oracle task or on your sequences, resumable at every step.
+"""The machinery every method runs on: setup, phases, evaluation, checkpoints and exact resume,
+torchrun, logging. A method (`seqgan.methods`) only says which phases it runs and what one
+step of each does; this module runs them.
 
     1. the real data: `oracle.num_samples` sequences of the oracle (seeded or the original's),
-       or (task=data) the training file, tokenised, encoded and shuffled once with the seed
-    2. MLE pre-training of the generator, evaluated every `train.eval_every` epochs
-       (NLL-oracle; task=data: NLL-test/valid, BLEU-2..5 against the test file, Self-BLEU-2..5)
-    3. discriminator pre-training rounds
-    4. adversarial iterations: g-steps (rollout rewards + policy gradient), NLL-oracle,
-       rollout-copy update, d-steps
-    5. weights (safetensors) and samples written to the run directory
+       or (task=data) the training file, tokenised, encoded and shuffled once with the seed;
+       on the oracle task also `oracle.test_samples` held-out oracle sequences for NLL-test
+    2. the untrained generator is evaluated (the "Random" baseline, phase `init`)
+    3. the method's phases, in order: each has a number of units (epochs, rounds, iterations),
+       each unit a list of parts (steps returning their metrics, and EVALUATE where the unit
+       evaluates: every `train.eval_every` units and at the phase's last)
+    4. weights (safetensors), samples and summary.json written to the run directory
 
-Progress is a small `TrainState` (phase, step, part of an adversarial iteration). A
-checkpoint (`seqgan.checkpoint`) holds it with every model, optimizer and RNG state, so
-`train(..., resume=checkpoint)` continues exactly where the run stopped: a resumed run
-ends with the same weights and the same metrics as an uninterrupted one (on CPU).
-Checkpoints are written every `train.checkpoint_every` epochs / rounds / iterations, at
-each phase end, and when SIGINT or SIGTERM arrives (after the step in progress).
+Progress is a small `TrainState` (phase, unit, part). A checkpoint (`seqgan.checkpoint`)
+holds it with every model, optimizer and RNG state, so `train(..., resume=checkpoint)`
+continues exactly where the run stopped: a resumed run ends with the same weights and
+metrics as an uninterrupted one (on CPU). Checkpoints are written every
+`train.checkpoint_every` units, at each phase end, and when SIGINT or SIGTERM arrives (after
+the part in progress).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Union
 
 import numpy as np
 import torch
@@ -35,25 +37,22 @@ import torch
 from seqgan import checkpoint as ckpt
 from seqgan.config import Config, ConfigError, dump_yaml, resolve, to_dict
 from seqgan.data import Dataset, Vocabulary, load_dataset
-from seqgan.diagnostics import discriminator_probe, reward_stats
-from seqgan.metrics import References, text_metrics
+from seqgan.diagnostics import discriminator_probe
 from seqgan.distributed import (SINGLE, World, all_gather_object, all_gather_rows, all_reduce_max, all_reduce_sum,
                                 barrier, shard_size)
-from seqgan.files import atomic_write_text, save_weights, write_tokens
+from seqgan.files import RunLock, atomic_write_text, json_safe, save_weights, write_tokens
 from seqgan.logging import MetricLogger
-from seqgan.models import Discriminator, Generator, Oracle
-from seqgan.models.lstm import LSTMLM
-from seqgan.perf import Autocast, autocast_for, check_precision, configure_cpu, cuda_precision
-from seqgan.train.adversarial import pg_step, update_rollout_policy
-from seqgan.train.discriminator import discriminator_round
-from seqgan.train.mle import mle_epoch
+from seqgan.metrics import References, text_metrics
+from seqgan.models import Discriminator, Oracle, build_generator, build_oracle
+from seqgan.perf import Autocast, autocast_for, check_precision, cpu_settings, cuda_precision
+from seqgan.policies import Policy
 
 # independent random streams derived from `seed` (np.random.SeedSequence([seed, stream]))
-STREAM_GENERATOR_INIT, STREAM_DISCRIMINATOR_INIT, STREAM_TRAIN, STREAM_EVAL, STREAM_DATA, STREAM_HELDOUT = range(6)
+(STREAM_GENERATOR_INIT, STREAM_DISCRIMINATOR_INIT, STREAM_TRAIN, STREAM_EVAL, STREAM_DATA, STREAM_HELDOUT,
+ STREAM_METHOD) = range(7)
 #: the held-out oracle sequences of NLL-test come from this seed's STREAM_HELDOUT whatever the run's seed,
 #: so that every run on one oracle is scored on the same sequences
 HELDOUT_SEED = 0
-PHASES = ("mle", "discriminator", "adversarial")
 
 
 def stream_seed(seed: int, stream: int, *more: int) -> int:
@@ -74,18 +73,6 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def build_oracle(cfg: Config) -> Oracle:
-    g = cfg.generator
-    if cfg.oracle.path:
-        oracle = Oracle.from_npz(cfg.oracle.path, g.seq_len, g.start_token)
-        if oracle.vocab_size != g.vocab_size:
-            raise ConfigError(f"oracle.path={cfg.oracle.path} has vocabulary {oracle.vocab_size} but "
-                              f"generator.vocab_size={g.vocab_size}; set them equal")
-        return oracle
-    return Oracle.seeded(g.vocab_size, cfg.oracle.emb_dim, cfg.oracle.hidden_dim, g.seq_len,
-                         cfg.oracle.seed, cfg.oracle.init_std, g.start_token)
-
-
 def make_adam(model: torch.nn.Module, lr: float) -> torch.optim.Adam:
     """Adam with the original's (TF's) defaults, betas 0.9/0.999, eps 1e-8; the fused
     kernel (one pass over all parameters) where this torch has it for the device."""
@@ -95,36 +82,76 @@ def make_adam(model: torch.nn.Module, lr: float) -> torch.optim.Adam:
         return torch.optim.Adam(model.parameters(), lr=lr)
 
 
+Curves = dict[str, dict[str, list[list[float]]]]
+"""metric -> phase -> [[step, value], ...]"""
+
+
 @dataclass
 class TrainState:
     """Where the run is. Saved in every checkpoint."""
 
-    phase: str = "mle"
-    """'mle', then 'discriminator', then 'adversarial'."""
+    phase: str = ""
+    """The current phase of the method ('' before the first)."""
     step: int = 0
-    """Completed epochs (mle), rounds (discriminator) or iterations (adversarial) of the phase."""
+    """Completed units (epochs, rounds, iterations) of the phase."""
     part: int = 0
-    """Adversarial: parts of the current iteration done (1 after the g-steps, 1 + r after r d-steps)."""
+    """Parts of the current unit done."""
     pending: dict[str, Any] = field(default_factory=dict)
-    """Adversarial: the current iteration's metrics so far."""
+    """The current unit's metrics so far."""
     serial: int = 0
     """Checkpoints written."""
-    nll: dict[str, list[list[float]]] = field(default_factory=lambda: {"mle": [], "adversarial": []})
-    """Curves of the main metric per phase: [[step, value], ...] (NLL-oracle; task=data: NLL-test, else NLL-valid)."""
+    curves: Curves = field(default_factory=dict)
+    """Evaluation curves of the main metric (and NLL-test on the oracle task)."""
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TrainState":
+        d = dict(d)
+        if "nll" in d:  # checkpoints of seqgan 0.1 kept the main metric's curves as `nll`
+            d.setdefault("curves", {})["nll_oracle"] = d.pop("nll")
+        return cls(**d)
 
 
-def global_step(cfg: Config, phase: str, step: int) -> int:
-    """A step count increasing across phases (TensorBoard's x axis)."""
-    offsets = {"mle": 0, "discriminator": cfg.pretrain.generator_epochs,
-               "adversarial": cfg.pretrain.generator_epochs + cfg.pretrain.discriminator_rounds}
-    return offsets[phase] + step
+class _Evaluate:
+    def __repr__(self) -> str:
+        return "EVALUATE"
+
+
+EVALUATE = _Evaluate()
+"""A part of a unit: evaluate here (every `train.eval_every` units and at the phase's last)."""
+
+Part = Union[Callable[[], dict[str, Any]], _Evaluate]
+
+
+@dataclass
+class Phase:
+    """One phase of a method: `units` units, unit i made of `parts(i)`, run in order."""
+
+    name: str
+    """Its name in logs and checkpoints: 'mle', 'discriminator', 'adversarial', ..."""
+    units: int
+    parts: Callable[[int], list[Part]]
+    desc: str = ""
+    """Progress bar label."""
+    log_line: str = ""
+    """The original's experiment-log line at the phase's start ('pre-training...')."""
+    on_start: Optional[Callable[[], None]] = None
+    """Called once when the phase starts (not again on resume)."""
+    on_end: Optional[Callable[[], None]] = None
+    """Called when the phase ends (rank 0 writes the MLE baseline's weights)."""
+    show: tuple[str, ...] = ()
+    """Metrics shown on the progress bar."""
 
 
 @dataclass
 class RunResult:
     run_dir: Path
-    nll: dict[str, list[list[float]]]
+    curves: Curves
     wall_time_s: float
+
+    @property
+    def nll(self) -> dict[str, list[list[float]]]:
+        """The main metric's curves per phase."""
+        return next(iter(self.curves.values()), {})
 
 
 class Interrupted(Exception):
@@ -137,7 +164,7 @@ class Interrupted(Exception):
 
 @dataclass
 class Run:
-    """Everything a phase needs: config, models, optimizers, random streams, logger, state."""
+    """Everything a method's steps need: config, models, optimizers, random streams, logger, state."""
 
     cfg: Config
     run_dir: Path
@@ -152,9 +179,11 @@ class Run:
     """This rank's real data (all of it outside torchrun)."""
     all_real: torch.Tensor
     """Every rank's real data, rank-major (what checkpoints hold)."""
-    gen: Generator
-    disc: Discriminator
-    policy: LSTMLM
+    gen: Policy
+    disc: Optional[Discriminator]
+    """The discriminator, for the methods that train one."""
+    policy: Policy
+    """The rollout policy: the generator itself, or its moving-average copy."""
     optimizers: dict[str, torch.optim.Optimizer]
     rngs: dict[str, torch.Generator]
     state: TrainState
@@ -166,6 +195,8 @@ class Run:
     """The generator as trained: itself, or its DistributedDataParallel wrapper under torchrun."""
     disc_model: Optional[torch.nn.Module] = None
     stop_signal: Optional[int] = None
+    global_step: int = 0
+    """Units done in all phases so far (TensorBoard's x axis)."""
 
     @property
     def autocast(self) -> Autocast:
@@ -188,6 +219,15 @@ class Run:
         return n // self.world.size
 
     # ------------------------------------------------------------------ checkpoints
+    def modules(self) -> dict[str, torch.nn.Module]:
+        """The models a checkpoint holds, by tensor prefix."""
+        out: dict[str, torch.nn.Module] = {"generator": self.gen}
+        if self.disc is not None:
+            out["discriminator"] = self.disc
+        if self.policy is not self.gen:
+            out["rollout"] = self.policy
+        return out
+
     def checkpoint(self) -> Optional[Path]:
         """Save on rank 0 (every rank takes part: the random streams of all ranks are saved)."""
         self.state.serial += 1
@@ -198,22 +238,20 @@ class Run:
         path = None
         if self.world.is_main:
             tensors: dict[str, torch.Tensor] = {"data.real": self.all_real}
-            for prefix, module in (("generator", self.gen), ("discriminator", self.disc)):
+            for prefix, module in self.modules().items():
                 tensors.update({f"{prefix}.{k}": v for k, v in module.state_dict().items()})
-            if self.policy is not self.gen:
-                tensors.update({f"rollout.{k}": v for k, v in self.policy.state_dict().items()})
             optim = {name: ckpt.optimizer_to_flat(name, opt, tensors) for name, opt in self.optimizers.items()}
             rng = ckpt.rng_to_flat(rng_states, tensors)
             state = {"train_state": asdict(self.state), "optimizers": optim, "rng": rng, "config": to_dict(self.cfg),
                      "log_offsets": self.log.offsets(), "elapsed_s": self.log.elapsed(), "world_size": self.world.size,
-                     "device_type": self.device.type}
+                     "device_type": self.device.type, "global_step": self.global_step}
             path = ckpt.save(self.run_dir, self.state.serial, tensors, state, self.cfg.train.keep_checkpoints)
         barrier(self.world)
         return path
 
     def boundary(self, unit_done: bool) -> None:
-        """Called between steps: periodic checkpoint, and the stop on SIGINT/SIGTERM
-        (under torchrun the ranks agree, so that all stop at the same step)."""
+        """Called between parts: periodic checkpoint, and the stop on SIGINT/SIGTERM
+        (under torchrun the ranks agree, so that all stop at the same part)."""
         every = self.cfg.train.checkpoint_every
         periodic = unit_done and every > 0 and self.state.step % every == 0  # the same on every rank
         saved = self.checkpoint() if periodic else None
@@ -228,7 +266,7 @@ class Run:
     # ------------------------------------------------------------------ evaluation
     @property
     def main_metric(self) -> Optional[str]:
-        """The metric of `state.nll` and the experiment log: nll_oracle, nll_test or nll_valid."""
+        """The metric of the experiment log: nll_oracle, nll_test or nll_valid."""
         if self.dataset is None:
             return "nll_oracle"
         return "nll_test" if self.dataset.test is not None else ("nll_valid" if self.dataset.valid is not None else None)
@@ -239,19 +277,21 @@ class Run:
     def evaluate(self, phase: str, step: int) -> dict[str, float]:
         """The evaluation metrics; logs the main one in the original's format and two samples.
 
-        Oracle task: NLL-oracle of `train.eval_samples` generator samples. task=data: NLL-test
-        (and NLL-valid), BLEU-2..5 of `eval.bleu_samples` samples against the test file,
-        Self-BLEU-2..5 (`seqgan.metrics.text_metrics`)."""
+        Oracle task: NLL-oracle of `train.eval_samples` generator samples, NLL-test of the
+        held-out oracle sequences (and with `train.diagnostics`, D on real, held-out and fresh
+        generated sequences). task=data: NLL-test (and NLL-valid), BLEU-2..5 of
+        `eval.bleu_samples` samples against the test file, Self-BLEU-2..5."""
         if self.dataset is None:
             assert self.oracle is not None
             samples = self.gen.sample(self.share(self.cfg.train.eval_samples), self.rngs["eval"])  # (M, T)
             metrics = {"nll_oracle": self.oracle.nll(samples)}
             if self.heldout is not None:
                 metrics["nll_test"] = self.gen.nll(self.heldout)
-                if self.cfg.train.diagnostics and phase == "adversarial":
-                    metrics.update(discriminator_probe(self.disc, {
-                        "train_real": (self.real, True), "heldout_real": (self.heldout, True),
-                        "fresh_fake": (samples, False)}))
+            if self.cfg.train.diagnostics and self.disc is not None and phase == "adversarial":
+                sets = {"train_real": (self.real, True), "fresh_fake": (samples, False)}
+                if self.heldout is not None:
+                    sets["heldout_real"] = (self.heldout, True)
+                metrics.update(discriminator_probe(self.disc, sets))
             if self.world.distributed:  # every rank scored its share: the mean over all of them
                 names = sorted(metrics)
                 means = all_reduce_sum(torch.tensor([metrics[k] for k in names], dtype=torch.float64,
@@ -266,133 +306,118 @@ class Run:
                                    None if ds.valid is None else ds.valid.ids.to(self.device))
             samples = self.gen.sample(2, self.rngs["eval"])
         main = self.main_metric
-        if main is not None:
+        tracked = [main] + (["nll_test"] if self.dataset is None and "nll_test" in metrics else [])
+        for key in tracked:
+            if key is not None:
+                self.state.curves.setdefault(key, {}).setdefault(phase, []).append([step, metrics[key]])
+        if main is not None and phase != "init":
             self.log.nll_line(step, metrics[main])
-            self.state.nll[phase].append([step, metrics[main]])
         for row in samples[:2].tolist():
             self.log.print(f"  sample: {self.decode(row)}")
         return metrics
 
 
-# ============================================================================ phases
+def merge_metrics(pending: dict[str, Any], new: dict[str, Any]) -> None:
+    """Add a part's metrics to its unit's: numbers repeated over parts are averaged (seconds,
+    keys ending in `_s`, are summed); counts live in pending['_n'] until the unit is logged."""
+    counts = pending.setdefault("_n", {})
+    for k, v in new.items():
+        if k in pending and isinstance(v, (int, float)) and not isinstance(v, bool) and pending[k] is not None:
+            if k.endswith("_s"):
+                pending[k] = round(pending[k] + v, 3)
+            else:
+                n = counts.get(k, 1)
+                pending[k] = (pending[k] * n + v) / (n + 1)
+                counts[k] = n + 1
+        else:
+            pending[k] = v
 
-def run_mle(run: Run) -> None:
+
+# ============================================================================ running phases
+
+def run_phases(run: Run, phases: list[Phase]) -> None:
+    """Run `phases` from where `run.state` stands (the start, or a checkpoint's place)."""
+    names = [p.name for p in phases]
+    st = run.state
+    if not st.phase:
+        st.phase = names[0]
+    if st.phase not in names:
+        raise ConfigError(f"the checkpoint is in phase {st.phase!r}, which this method ({run.cfg.method}) does not "
+                          f"have ({', '.join(names)})")
+    start = names.index(st.phase)
+    offset = sum(p.units for p in phases[:start])
+    run.global_step = offset + st.step
+    for i in range(start, len(phases)):
+        ph = phases[i]
+        _run_phase(run, ph, offset)
+        if ph.on_end is not None:
+            ph.on_end()
+        if i + 1 < len(phases):
+            st.phase, st.step, st.part = phases[i + 1].name, 0, 0
+        run.checkpoint()  # at every phase end
+        offset += ph.units
+        run.global_step = offset
+
+
+def _run_phase(run: Run, ph: Phase, offset: int) -> None:
     cfg, st, log = run.cfg, run.state, run.log
-    E, every = cfg.pretrain.generator_epochs, cfg.train.eval_every
-    if st.step == 0:
-        log.experiment_log("pre-training...")
-    with log.bar(E, "MLE", st.step) as bar:
-        while st.step < E:
-            epoch = st.step
-            t0 = time.perf_counter()
-            loss = mle_epoch(run.gen_model or run.gen, run.optimizers["mle"], run.real, run.batch, cfg.train.grad_clip,
-                             run.world, run.gen, run.autocast)
-            rec: dict[str, Any] = {"g_loss": loss,
-                                   "samples_per_s": round((run.real.shape[0] // run.batch) * cfg.train.batch_size
-                                                          / (time.perf_counter() - t0), 1)}
-            if epoch % every == 0 or epoch == E - 1:
-                rec.update(run.evaluate("mle", epoch))
-            log.log("mle", epoch, global_step(cfg, "mle", epoch), **rec)
-            last = run.state.nll["mle"][-1][1] if run.state.nll["mle"] else float("nan")
-            bar.set_postfix({"loss": f"{loss:.4f}", run.main_metric or "nll": f"{last:.4f}"})
-            bar.update()
-            st.step += 1
-            run.boundary(unit_done=True)
-
-
-def run_discriminator_pretrain(run: Run) -> None:
-    cfg, st, log = run.cfg, run.state, run.log
-    p = cfg.pretrain
-    with log.bar(p.discriminator_rounds, "D pre-train", st.step) as bar:
-        while st.step < p.discriminator_rounds:
-            r = discriminator_round(run.disc, run.optimizers["discriminator"], run.gen, run.real,
-                                    p.discriminator_epochs, run.batch, cfg.discriminator.l2,
-                                    run.rngs["train"], run.share(p.discriminator_samples), run.disc_model, run.world,
-                                    run.autocast, cfg.discriminator.negatives, cfg.discriminator.label_smoothing)
-            log.log("discriminator", st.step, global_step(cfg, "discriminator", st.step),
-                    d_loss=r.loss, d_acc_real=r.acc_real, d_acc_fake=r.acc_fake)
-            bar.set_postfix(d_loss=f"{r.loss:.4f}", acc_real=f"{r.acc_real:.3f}", acc_fake=f"{r.acc_fake:.3f}")
-            bar.update()
-            st.step += 1
-            run.boundary(unit_done=True)
-
-
-def run_adversarial(run: Run) -> None:
-    cfg, st, log = run.cfg, run.state, run.log
-    a, B = cfg.adversarial, run.batch
+    every = cfg.train.eval_every
     if st.step == 0 and st.part == 0:
-        log.experiment_log("adversarial training...")
-        if run.policy is not run.gen:  # the moving-average rollout copy starts from the pre-trained generator
-            run.policy.load_state_dict(run.gen.state_dict())
-    with log.bar(a.iterations, "adversarial", st.step) as bar:
-        while st.step < a.iterations:
-            it = st.step
-            if st.part == 0:
-                # 1. g-steps: sample, rollout rewards, policy gradient
-                t0 = time.perf_counter()
-                stats = [pg_step(run.gen, run.policy, run.disc, run.optimizers["pg"], a, run.pg_batch, cfg.train.grad_clip,
-                                 run.rngs["train"], run.gen_model, run.world, run.autocast)
-                         for _ in range(a.generator_steps)]
-                st.pending = {"g_loss": float(np.mean([s.loss for s in stats])),
-                              "reward_mean": float(np.mean([s.reward_mean for s in stats])),
-                              "g_step_s": round((time.perf_counter() - t0) / a.generator_steps, 3),
-                              "pg_grad_norm": float(np.mean([s.grad_norm for s in stats]))}
-                if cfg.train.diagnostics and run.oracle is not None:  # this rank's batch of the last g-step
-                    last = stats[-1]
-                    assert last.Y is not None and last.q is not None
-                    st.pending.update(reward_stats(last.q, run.oracle.log_probs(last.Y)))
-                # 2. NLL-oracle, as the original: after the g-step, before the d-steps
-                if it % cfg.train.eval_every == 0 or it == a.iterations - 1:
-                    st.pending.update(run.evaluate("adversarial", it))
-                # 3. the rollout policy follows the generator (no-op when it is the generator)
-                update_rollout_policy(run.policy, run.gen, a.rollout_update_rate)
-                st.part = 1
-                run.boundary(unit_done=False)
-            # 4. d-steps: fresh negatives each, `discriminator_epochs` passes
-            while st.part < 1 + a.discriminator_rounds:
-                t0 = time.perf_counter()
-                r = discriminator_round(run.disc, run.optimizers["discriminator"], run.gen, run.real,
-                                        a.discriminator_epochs, B, cfg.discriminator.l2, run.rngs["train"],
-                                        run.share(a.discriminator_samples), run.disc_model, run.world, run.autocast,
-                                        cfg.discriminator.negatives, cfg.discriminator.label_smoothing)
-                st.pending.update(d_loss=r.loss, d_acc_real=r.acc_real, d_acc_fake=r.acc_fake,
-                                  d_steps_s=round(st.pending.get("d_steps_s", 0.0) + time.perf_counter() - t0, 3))
+        if ph.log_line:
+            log.experiment_log(ph.log_line)
+        if ph.on_start is not None:
+            ph.on_start()
+    with log.bar(ph.units, ph.desc or ph.name, st.step) as bar:
+        while st.step < ph.units:
+            parts = ph.parts(st.step)
+            while st.part < len(parts):
+                part = parts[st.part]
+                if isinstance(part, _Evaluate):
+                    if st.step % every == 0 or st.step == ph.units - 1:
+                        merge_metrics(st.pending, run.evaluate(ph.name, st.step))
+                else:
+                    merge_metrics(st.pending, part())
                 st.part += 1
-                if st.part < 1 + a.discriminator_rounds:
+                if st.part < len(parts):
                     run.boundary(unit_done=False)
-            log.log("adversarial", it, global_step(cfg, "adversarial", it), **st.pending)
-            last = st.nll["adversarial"][-1][1] if st.nll["adversarial"] else float("nan")
-            bar.set_postfix({"reward": f"{st.pending['reward_mean']:.3f}", run.main_metric or "nll": f"{last:.4f}"})
+            st.pending.pop("_n", None)
+            log.log(ph.name, st.step, offset + st.step, **st.pending)
+            shown = {k: f"{st.pending[k]:.4f}" for k in ph.show if isinstance(st.pending.get(k), float)}
+            main = run.main_metric
+            if main and run.state.curves.get(main, {}).get(ph.name):
+                shown[main] = f"{run.state.curves[main][ph.name][-1][1]:.4f}"
+            bar.set_postfix(shown)
             bar.update()
             st.step, st.part, st.pending = st.step + 1, 0, {}
+            run.global_step = offset + st.step
             run.boundary(unit_done=True)
-
-
-PHASE_FUNCTIONS: dict[str, Callable[[Run], None]] = {
-    "mle": run_mle, "discriminator": run_discriminator_pretrain, "adversarial": run_adversarial}
 
 
 # ============================================================================ setup and the whole run
 
 def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Optional[Oracle], dataset: Optional[Dataset],
-           log: MetricLogger, resume: Optional[ckpt.Checkpoint], world: World) -> Run:
-    torch.manual_seed(cfg.seed)  # nothing draws from the global stream; this pins it anyway
+           log: MetricLogger, resume: Optional[ckpt.Checkpoint], world: World, needs: "MethodNeeds") -> Run:
     rngs = {"train": make_rng(cfg.seed, STREAM_TRAIN, device, world),
             "eval": make_rng(cfg.seed, STREAM_EVAL, device, world)}
     # inits depend on the seed alone, so every torchrun rank starts from the same weights
-    gen = Generator(cfg.generator, torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_GENERATOR_INIT)))
-    disc = Discriminator(cfg.discriminator, cfg.generator.vocab_size, cfg.generator.seq_len,
-                         torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_DISCRIMINATOR_INIT)))
-    gen, disc = gen.to(device), disc.to(device)
-    policy: LSTMLM = gen
-    if cfg.adversarial.rollout_update_rate is not None:
+    gen = build_generator(cfg.generator, torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_GENERATOR_INIT)))
+    gen = gen.to(device)
+    disc = None
+    if needs.discriminator:
+        disc = Discriminator(cfg.discriminator, cfg.generator.vocab_size, cfg.generator.seq_len,
+                             torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_DISCRIMINATOR_INIT))).to(device)
+    policy: Policy = gen
+    if needs.policy_gradient and cfg.adversarial.rollout_update_rate is not None:
         policy = copy.deepcopy(gen).requires_grad_(False)
     gen.set_compile(cfg.train.compile)
     if policy is not gen:
         policy.set_compile(cfg.train.compile)
-    # three Adams, as the original: MLE, discriminator, and a fresh one for the policy gradient
-    optimizers: dict[str, torch.optim.Optimizer] = {"mle": make_adam(gen, cfg.pretrain.generator_lr), "discriminator": make_adam(disc, cfg.discriminator.lr),
-                  "pg": make_adam(gen, cfg.adversarial.generator_lr)}
+    # Adams as the original: MLE, discriminator, and a fresh one for the policy gradient
+    optimizers: dict[str, torch.optim.Optimizer] = {"mle": make_adam(gen, cfg.pretrain.generator_lr)}
+    if disc is not None:
+        optimizers["discriminator"] = make_adam(disc, cfg.discriminator.lr)
+    if needs.policy_gradient:
+        optimizers["pg"] = make_adam(gen, cfg.adversarial.generator_lr)
     if dataset is None:
         n_local = shard_size(cfg.oracle.num_samples, world, "oracle.num_samples")
     elif resume is not None:  # the checkpoint holds the training data the run started with
@@ -417,10 +442,10 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Optional[Or
         t = resume.tensors
         all_real = t["data.real"].to(device)
         real = all_real[world.rank * n_local:(world.rank + 1) * n_local]
-        gen.load_state_dict(resume.module_state("generator"))
-        disc.load_state_dict(resume.module_state("discriminator"))
-        if policy is not gen:
-            policy.load_state_dict(resume.module_state("rollout"))
+        run_modules = {"generator": gen, "discriminator": disc, "rollout": policy if policy is not gen else None}
+        for prefix, module in run_modules.items():
+            if module is not None:
+                module.load_state_dict(resume.module_state(prefix))
         for name, opt in optimizers.items():
             ckpt.optimizer_from_flat(name, opt, resume.state["optimizers"][name], t)
         if world.distributed:
@@ -428,13 +453,14 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Optional[Or
             ckpt.rng_from_flat(own, resume.state["rng"], t)
         else:
             ckpt.rng_from_flat(rngs, resume.state["rng"], t)
-        state = TrainState(**resume.state["train_state"])
+        state = TrainState.from_dict(resume.state["train_state"])
     gen_model: Optional[torch.nn.Module] = None
     disc_model: Optional[torch.nn.Module] = None
     if world.distributed:
         from torch.nn.parallel import DistributedDataParallel as DDP
         ids = [device.index] if device.type == "cuda" else None
-        gen_model, disc_model = DDP(gen, device_ids=ids), DDP(disc, device_ids=ids)
+        gen_model = DDP(gen, device_ids=ids)
+        disc_model = DDP(disc, device_ids=ids) if disc is not None else None
     references = None
     if dataset is not None and dataset.test is not None:
         references = References(dataset.test.references, 5)
@@ -445,6 +471,14 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Optional[Or
         heldout = heldout[world.rank * n_test:(world.rank + 1) * n_test]
     return Run(cfg, run_dir, device, oracle, dataset, references, real, all_real, gen, disc, policy, optimizers, rngs,
                state, log, world, heldout, gen_model, disc_model)
+
+
+@dataclass(frozen=True)
+class MethodNeeds:
+    """What a method's phases use, so that only those models and optimizers are built."""
+
+    discriminator: bool = False
+    policy_gradient: bool = False
 
 
 def check_resume(resume: ckpt.Checkpoint, world: World, device: torch.device) -> None:
@@ -484,25 +518,16 @@ def check_world(cfg: Config, world: World) -> None:
             raise ConfigError(str(e)) from None
 
 
-def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
-          resume: Optional[ckpt.Checkpoint] = None, world: World = SINGLE,
-          device: Optional[torch.device] = None) -> RunResult:
-    """Run (or, with `resume`, continue) every phase of `cfg` in `run_dir`.
-
-    Under torchrun pass this process's `world` and `device` (`seqgan.distributed.init`);
-    rank 0 alone writes the run directory. Raises `Interrupted` after saving a checkpoint
-    when SIGINT/SIGTERM arrives.
-    """
-    run_dir = Path(run_dir)
-    device = device or resolve_device(cfg.device)
+def prepare(cfg: Config, run_dir: Path, resume: Optional[ckpt.Checkpoint], world: World,
+            device: torch.device) -> tuple[Config, Optional[Oracle], Optional[Dataset]]:
+    """Checks and inputs before anything is written: the resolved config, the oracle or the data.
+    Raises ConfigError (or OracleFileError / DataError) naming what to change."""
     check_world(cfg, world)
     if resume is not None:
         check_resume(resume, world, device)  # before anything in the run directory changes
     problem = check_precision(cfg.train.precision, device)
     if problem:
         raise ConfigError(problem)
-    configure_cpu(cfg.train.threads, cfg.train.tune_allocator)
-    # the data (or the oracle) first: bad input raises before anything is written
     oracle: Optional[Oracle] = None
     dataset: Optional[Dataset] = None
     if cfg.task == "data":
@@ -516,29 +541,49 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
         cfg = resolve(cfg)
         oracle = build_oracle(cfg).to(device)
         oracle.set_compile(cfg.train.compile)
-    if world.is_main:
-        run_dir.mkdir(parents=True, exist_ok=True)
-        if dataset is not None and resume is None:
-            atomic_write_text(run_dir / "vocab.json", dataset.vocab.to_json())
-        atomic_write_text(run_dir / "config.yaml", dump_yaml(cfg))
-    barrier(world)
+    return cfg, oracle, dataset
 
+
+def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
+          resume: Optional[ckpt.Checkpoint] = None, world: World = SINGLE,
+          device: Optional[torch.device] = None) -> RunResult:
+    """Run (or, with `resume`, continue) the method of `cfg` (`cfg.method`) in `run_dir`.
+
+    Under torchrun pass this process's `world` and `device` (`seqgan.distributed.init`);
+    rank 0 alone writes the run directory and holds its lock. Raises `Interrupted` after saving
+    a checkpoint when SIGINT/SIGTERM arrives. The process's torch thread count and glibc
+    allocator settings (`train.threads`, `train.tune_allocator`) apply while the run lasts and
+    are restored afterwards.
+    """
+    from seqgan.methods import get_method
+
+    run_dir = Path(run_dir)
+    device = device or resolve_device(cfg.device)
+    method = get_method(cfg.method)
+    cfg, oracle, dataset = prepare(cfg, run_dir, resume, world, device)
+    with cpu_settings(cfg.train.threads, cfg.train.tune_allocator, announce=not quiet and world.is_main), \
+            RunLock(run_dir, enabled=world.is_main):
+        if world.is_main:
+            if dataset is not None and resume is None:
+                atomic_write_text(run_dir / "vocab.json", dataset.vocab.to_json())
+            atomic_write_text(run_dir / "config.yaml", dump_yaml(cfg))
+        barrier(world)
+        return _train(cfg, run_dir, quiet, resume, world, device, method, oracle, dataset)
+
+
+def _train(cfg: Config, run_dir: Path, quiet: bool, resume: Optional[ckpt.Checkpoint], world: World,
+           device: torch.device, method: Any, oracle: Optional[Oracle], dataset: Optional[Dataset]) -> RunResult:
     elapsed, offsets, purge = 0.0, None, None
     if resume is not None:
         elapsed, offsets = float(resume.state["elapsed_s"]), resume.state["log_offsets"]
-        st = resume.state["train_state"]
-        purge = global_step(cfg, st["phase"], st["step"])  # TensorBoard drops what came after the checkpoint
+        purge = int(resume.state.get("global_step", 0)) or None
     with MetricLogger(run_dir, quiet, elapsed, offsets, cfg.train.tensorboard, purge, enabled=world.is_main) as log:
-        run = _setup(cfg, run_dir, device, oracle, dataset, log, resume, world)
+        run = _setup(cfg, run_dir, device, oracle, dataset, log, resume, world, method.needs)
+        phases = method.plan(run)
         if resume is None:
-            run.checkpoint()  # checkpoint 0: a run killed before its first step can still be resumed
-        if resume is not None:
-            st = run.state
-            log.print(f"seqgan: resuming {run_dir} from {resume.path.name}: phase {st.phase}, step {st.step}"
-                      + (f", part {st.part}" if st.part else ""))
-        else:
-            procs = f"  {world.size} torchrun processes" if world.distributed else ""
-            log.print(f"seqgan: run directory {run_dir}  device {device}  torch threads {torch.get_num_threads()}{procs}")
+            log.print(f"seqgan: run directory {run_dir}  method {cfg.method}  device {device}  "
+                      f"torch threads {torch.get_num_threads()}"
+                      + (f"  {world.size} torchrun processes" if world.distributed else ""))
             if oracle is not None:
                 log.print(f"oracle: {cfg.oracle.path or f'seeded N(0, {cfg.oracle.init_std}), seed {cfg.oracle.seed}'}; "
                           f"{cfg.oracle.num_samples} real sequences; the oracle's NLL of its own samples "
@@ -546,48 +591,52 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
             if dataset is not None:
                 for line in dataset.report:
                     log.print(line)
-                log.print(f"sequences of at most {dataset.max_len} tokens + <eos> ({cfg.data.tokenizer} tokenizer); "
-                          f"discriminator filters {cfg.discriminator.filter_sizes}")
+                log.print(f"sequences of at most {dataset.max_len} tokens + <eos> ({cfg.data.tokenizer} tokenizer)"
+                          + (f"; discriminator filters {cfg.discriminator.filter_sizes}" if run.disc is not None else ""))
                 if run.main_metric is None:
                     log.print("seqgan: warning: no --test or --valid file: no held-out NLL or BLEU will be reported")
+            log.print(f"generator: {cfg.generator.kind}, {run.gen.num_parameters():,} parameters")
+            # the untrained generator: the "Random" row of the paper's Table 1
+            log.log("init", 0, 0, **run.evaluate("init", 0))
+            run.checkpoint()  # checkpoint 0: a run killed before its first step can still be resumed
+        else:
+            st = run.state
+            log.print(f"seqgan: resuming {run_dir} from {resume.path.name}: phase {st.phase}, step {st.step}"
+                      + (f", part {st.part}" if st.part else ""))
         with _stop_on_signals(run), cuda_precision(cfg.train.precision, device):
-            start = PHASES.index(run.state.phase)
-            for i, phase in enumerate(PHASES[start:], start):
-                PHASE_FUNCTIONS[phase](run)
-                if phase == "mle" and world.is_main:  # the pre-trained generator: the MLE baseline
-                    save_weights(run_dir / "generator_mle.safetensors", run.gen,
-                                 {"format": "seqgan", "config": json.dumps(to_dict(cfg)), "stage": "mle"})
-                if i + 1 < len(PHASES):
-                    run.state.phase, run.state.step, run.state.part = PHASES[i + 1], 0, 0
-                run.checkpoint()  # at every phase end
+            run_phases(run, phases)
         if world.is_main:
             _write_outputs(run)
         run.gen_model = run.disc_model = None  # DDP reducers hold gloo/nccl work: release them before teardown
         barrier(world)
-        result = RunResult(run_dir, run.state.nll, log.elapsed())
-        label = (run.main_metric or "nll").replace("nll_", "NLL-")
+        result = RunResult(run_dir, run.state.curves, log.elapsed())
+        main = run.main_metric
+        label = (main or "nll").replace("nll_", "NLL-")
+        curves = run.state.curves.get(main or "", {})
         log.print(f"done in {result.wall_time_s:.0f} s: " + ", ".join(
-            f"{ph} {label} {c[0][1]:.4f} -> {c[-1][1]:.4f}" for ph, c in result.nll.items() if c))
+            f"{ph} {label} {c[0][1]:.4f} -> {c[-1][1]:.4f}" for ph, c in curves.items() if c and ph != "init"))
     return result
 
 
 def _write_outputs(run: Run) -> None:
     meta = {"format": "seqgan", "config": json.dumps(to_dict(run.cfg))}
     save_weights(run.run_dir / "generator.safetensors", run.gen, meta)
-    save_weights(run.run_dir / "discriminator.safetensors", run.disc, meta)
+    if run.disc is not None:
+        save_weights(run.run_dir / "discriminator.safetensors", run.disc, meta)
     samples = run.gen.sample(1000, torch.Generator(device=run.device).manual_seed(stream_seed(run.cfg.seed, 99)))
     if run.dataset is not None:
         atomic_write_text(run.run_dir / "generator_samples.txt", "".join(run.decode(r) + "\n" for r in samples.tolist()))
     else:
         write_tokens(run.run_dir / "generator_samples.txt", samples)
-    summary = {"wall_time_s": round(run.log.elapsed(), 1), run.main_metric or "nll": run.state.nll,
-               "torch": torch.__version__, "device": str(run.device), "threads": torch.get_num_threads(),
-               "machine": platform.processor() or platform.machine()}
-    atomic_write_text(run.run_dir / "summary.json", json.dumps(summary, indent=1))
+    summary: dict[str, Any] = {"method": run.cfg.method, "seed": run.cfg.seed, "wall_time_s": round(run.log.elapsed(), 1)}
+    summary.update(run.state.curves)
+    summary.update({"torch": torch.__version__, "device": str(run.device), "threads": torch.get_num_threads(),
+                    "precision": run.cfg.train.precision, "machine": platform.processor() or platform.machine()})
+    atomic_write_text(run.run_dir / "summary.json", json.dumps(json_safe(summary), indent=1))
 
 
 class _stop_on_signals:
-    """SIGINT/SIGTERM set `run.stop_signal`; the run saves and stops after the current step.
+    """SIGINT/SIGTERM set `run.stop_signal`; the run saves and stops after the current part.
     A second SIGINT aborts at once. Only installed in the main thread."""
 
     def __init__(self, run: Run) -> None:

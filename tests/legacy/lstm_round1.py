@@ -1,3 +1,5 @@
+# The round-1 implementation (commit 8c74f91), kept unchanged as the reference that the
+# one sampler of seqgan.policies is tested against (tests/test_policies.py). Not used by the package.
 """The LSTM language model of the oracle experiment (reference §2), shared by the
 oracle, the generator and the rollout policy.
 
@@ -28,8 +30,6 @@ from typing import Callable, Optional
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
-
-from seqgan.ops import linear_cross_entropy
 
 #: rows of the (rows, V) softmax handled at once while sampling and scoring: small enough
 #: to stay in cache, large enough for efficient matmuls; bounds memory, never changes results
@@ -248,20 +248,10 @@ class LSTMLM(nn.Module):
             cs.append(c)
         return torch.stack(hs, 1), torch.stack(cs, 1)
 
-    def forward(self, tokens: Tensor, weights: Optional[Tensor] = None) -> Tensor:
-        """Teacher-forced logits. tokens (B, T) -> (B, T, V); [:, t] scores tokens[:, t].
-
-        With `weights` (B, T): instead the weighted negative log-likelihood
-        sum_{b,t} weights[b, t] * -log p(tokens[b, t] | tokens[b, :t]) (a scalar), through the
-        fused output layer + cross-entropy (`seqgan.ops.linear_cross_entropy`), which never forms
-        the (B, T, V) logits. A loss through `forward` keeps a DistributedDataParallel wrapper's
-        gradient hooks: MLE and the policy gradient train with it."""
+    def forward(self, tokens: Tensor) -> Tensor:
+        """Teacher-forced logits. tokens (B, T) -> (B, T, V); [:, t] scores tokens[:, t]."""
         h, _ = self.hidden_states(tokens)
-        if weights is None:
-            return self.logits(h)
-        B, T = tokens.shape
-        return linear_cross_entropy(h.reshape(B * T, -1), self.W_out, self.b_out, self.targets(tokens).reshape(-1),
-                                    weights.reshape(-1), self.logit_mask)
+        return self.logits(h)
 
     def log_probs(self, tokens: Tensor) -> Tensor:
         """log p(y_t | y_<t) for every position. tokens (B, T) -> (B, T)."""

@@ -1,0 +1,11 @@
+"""What generates tokens: one policy interface (`Policy`), the LSTM of the paper, a GRU and a
+KV-cached Transformer, and the one sampler they all share (`sampler`)."""
+
+from seqgan.policies.base import Policy
+from seqgan.policies.gru import GRUPolicy
+from seqgan.policies.lstm import LSTMPolicy
+from seqgan.policies.transformer import TransformerPolicy
+
+KINDS = {"lstm": LSTMPolicy, "gru": GRUPolicy, "transformer": TransformerPolicy}
+
+__all__ = ["Policy", "LSTMPolicy", "GRUPolicy", "TransformerPolicy", "KINDS"]
