@@ -139,21 +139,29 @@ def lstm_token_flops(E: int, H: int, V: int) -> int:
     return 2 * (E * 4 * H + H * 4 * H + H * V)
 
 
+def disc_filters(cfg: DiscriminatorConfig, T: int) -> tuple[list[int], list[int]]:
+    """The widths and counts a discriminator of `cfg` has for length T (null: the paper's rule)."""
+    from seqgan.config import paper_filters
+    sizes, nums = paper_filters(T) if cfg.filter_sizes is None else (cfg.filter_sizes, cfg.num_filters or [])
+    return list(sizes), [max(1, round(n * cfg.filter_scale)) for n in nums]
+
+
 def disc_conv_flops(cfg: DiscriminatorConfig, T: int) -> int:
     """Convolutions of one sequence: 2 * E * sum_k n_k * k * (T - k + 1)."""
-    return 2 * cfg.emb_dim * sum(n * k * (T - k + 1) for k, n in zip(cfg.filter_sizes, cfg.num_filters))
+    sizes, nums = disc_filters(cfg, T)
+    return 2 * cfg.emb_dim * sum(n * k * (T - k + 1) for k, n in zip(sizes, nums))
 
 
-def disc_highway_flops(cfg: DiscriminatorConfig) -> int:
+def disc_highway_flops(cfg: DiscriminatorConfig, T: int = 20) -> int:
     """Highway of one sequence: z (F) @ [Wh | Wt] (F x 2F)."""
-    F = sum(cfg.num_filters)
+    F = sum(disc_filters(cfg, T)[1])
     return 2 * F * 2 * F
 
 
 def disc_seq_flops(cfg: DiscriminatorConfig, T: int) -> int:
     """One sequence forward of the discriminator: convolutions + highway + output layer (F x 2)."""
-    F = sum(cfg.num_filters)
-    return disc_conv_flops(cfg, T) + disc_highway_flops(cfg) + 2 * F * 2
+    F = sum(disc_filters(cfg, T)[1])
+    return disc_conv_flops(cfg, T) + disc_highway_flops(cfg, T) + 2 * F * 2
 
 
 # ----------------------------------------------------------------------------- printing

@@ -34,7 +34,8 @@ import torch
 from common import cuda_missing, make_parser, paper_config, print_table, setup, time_it
 from mle import build_oracle
 from seqgan.models import build_generator, Oracle
-from seqgan.rollout import sample_completions
+from seqgan.policies import Policy
+from seqgan.policies.sampler import complete
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -63,10 +64,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     seqs = gen.sample(n, rng(6))
     gen_c, oracle_c = copy.deepcopy(gen), copy.deepcopy(oracle)  # same weights, compiled kernels
 
-    def make_pieces(G: Generator, O: Oracle) -> dict[str, Callable[[], object]]:
+    def make_pieces(G: Policy, O: Oracle) -> dict[str, Callable[[], object]]:
         return {f"sampling {n:,} from G": lambda: G.sample(n, rng(0)),
                 f"oracle scoring of {n:,}": lambda: O.nll(seqs),
-                f"rollout completions (B {B}, N {N})": lambda: sample_completions(G, Y, N, rng(1))}
+                f"rollout completions (B {B}, N {N})": lambda: complete(G, Y, N, rng(1))}
 
     variants = {"eager": make_pieces(gen, oracle), "compiled": make_pieces(gen_c, oracle_c)}
     t0 = time.perf_counter()

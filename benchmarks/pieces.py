@@ -57,6 +57,7 @@ from seqgan.config import AdversarialConfig
 
 from seqgan.metrics import nll_oracle
 from seqgan.models import Discriminator, build_generator
+from seqgan.rewards import DiscriminatorReward
 from seqgan.rollout import rollout_rewards
 from seqgan.train.adversarial import pg_step
 from seqgan.train.discriminator import discriminator_epoch, discriminator_round
@@ -237,7 +238,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     n_real = max(QUICK_MLE_BATCHES * B, QUICK_D_BATCHES * B // 2, QUICK_ROUND_REAL) if quick else M
     real = oracle.sample(n_real, rng)  # (n_real, T) on the device
     print(f"oracle: {oracle_desc}; generator V {V} E {E} H {H} T {T}; batch {B}; discriminator E {dcfg.emb_dim}, "
-          f"{sum(dcfg.num_filters)} filters of widths {dcfg.filter_sizes}; rollouts N {N}")
+          f"{sum(disc.num_filters)} filters of widths {disc.filter_sizes}; rollouts N {N}")
 
     # 1. MLE epoch ---------------------------------------------------------------------------
     n_mle = QUICK_MLE_BATCHES if quick else mle_batches
@@ -284,11 +285,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     roll_scale = N / n_roll
     sw.reset_peak()
     Y = gen.sample(B, rng)  # (B, T)
-    rollout_rewards(gen, disc, Y, 2, rng, acfg.score_chunk)  # burn-in at small N
-    t_roll = sw.time(lambda: rollout_rewards(gen, disc, Y, n_roll, rng, acfg.score_chunk), repeats)
+    rollout_rewards(gen, DiscriminatorReward(disc, acfg.score_chunk), Y, 2, rng)  # burn-in at small N
+    t_roll = sw.time(lambda: rollout_rewards(gen, DiscriminatorReward(disc, acfg.score_chunk), Y, n_roll, rng), repeats)
     pg_cfg = AdversarialConfig(rollout_num=n_roll)
-    pg_step(gen, gen, disc, opt_pg, AdversarialConfig(rollout_num=2), B, clip, rng)  # burn-in: Adam state
-    t_pg = sw.time(lambda: pg_step(gen, gen, disc, opt_pg, pg_cfg, B, clip, rng), repeats)
+    pg_step(gen, gen, DiscriminatorReward(disc), opt_pg, AdversarialConfig(rollout_num=2), B, clip, rng)  # burn-in: Adam state
+    t_pg = sw.time(lambda: pg_step(gen, gen, DiscriminatorReward(disc), opt_pg, pg_cfg, B, clip, rng), repeats)
     peak_adv = sw.peak_mib()
 
     rate_end = measure_rates(sw, quick)

@@ -48,7 +48,9 @@ from common import (compare_row, disc_conv_flops, disc_highway_flops, disc_seq_f
                     print_machine_rate, print_table, setup, time_it)
 from seqgan.config import AdversarialConfig, DiscriminatorConfig
 
-from seqgan.models import Discriminator, build_generator, LSTMLM
+from seqgan.models import Discriminator, build_generator
+from seqgan.policies import LSTMPolicy
+from seqgan.rewards import DiscriminatorReward
 from seqgan.policies.sampler import sample_categorical
 from seqgan.rollout import rollout_rewards
 from seqgan.train.adversarial import pg_step
@@ -66,7 +68,7 @@ QUICK_D_STEPS, FULL_D_STEPS = 6, 48  # discriminator batches timed per repeat
 
 
 @torch.no_grad()
-def loop_rollout_rewards(gen: LSTMLM, disc: Discriminator, Y: Tensor, num_rollouts: int,
+def loop_rollout_rewards(gen: LSTMPolicy, disc: Discriminator, Y: Tensor, num_rollouts: int,
                          rng: torch.Generator) -> Tensor:
     """Q (B, T) computed in the shape of the original's rollout (LantaoYu/SeqGAN rollout.py):
     one generator pass per (rollout, prefix length), batch B, step by step, then D on B rows."""
@@ -111,27 +113,27 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     rng = torch.Generator().manual_seed(0)
     Y = gen.sample(B, rng)  # (B, T)
     print(f"generator V {V} E {E} H {H} T {T}; B {B}, N {N}; discriminator E {dcfg.emb_dim}, "
-          f"{sum(dcfg.num_filters)} filters of widths {dcfg.filter_sizes}")
+          f"{sum(disc.num_filters)} filters of widths {disc.filter_sizes}")
 
     # (a) vectorised rollout ------------------------------------------------------------------
-    rollout_rewards(gen, disc, Y, 2, rng)  # burn-in (allocator, kernels) at small N
-    t_vec = time_it(lambda: rollout_rewards(gen, disc, Y, N, rng), repeats, burn_in=0 if quick else 1)
+    rollout_rewards(gen, DiscriminatorReward(disc), Y, 2, rng)  # burn-in (allocator, kernels) at small N
+    t_vec = time_it(lambda: rollout_rewards(gen, DiscriminatorReward(disc), Y, N, rng), repeats, burn_in=0 if quick else 1)
     # (a') the same with plain convolutions instead of the shared first-layer tables
-    t_plain = time_it(lambda: rollout_rewards(gen, disc, Y, N, rng, score_tables=False), repeats, burn_in=0)
+    t_plain = time_it(lambda: rollout_rewards(gen, DiscriminatorReward(disc, tables=False), Y, N, rng), repeats, burn_in=0)
     comp = torch.randint(0, V, ((T - 1) * N * B, T), generator=rng)  # D scoring alone, both ways
     t_score_tab = time_it(lambda: disc.prob_real(comp, shared_tables=True), repeats, burn_in=0)
     t_score_plain = time_it(lambda: disc.prob_real(comp, shared_tables=False), repeats, burn_in=0)
 
     # (b) loop rollout in the original's shape --------------------------------------------------
     n_loop = QUICK_LOOP_ROLLOUTS if quick else N
-    t_loop = time_it(lambda: loop_rollout_rewards(gen, disc, Y, n_loop, rng), repeats, burn_in=0)
+    t_loop = time_it(lambda: loop_rollout_rewards(gen, DiscriminatorReward(disc), Y, n_loop, rng), repeats, burn_in=0)
     loop_s = t_loop.median * N / n_loop
-    t_vec_small = time_it(lambda: rollout_rewards(gen, disc, Y, n_loop, rng), repeats, burn_in=0) if quick else None
+    t_vec_small = time_it(lambda: rollout_rewards(gen, DiscriminatorReward(disc), Y, n_loop, rng), repeats, burn_in=0) if quick else None
 
     # (c) adversarial generator step ---------------------------------------------------------
     opt_pg = make_adam(gen, acfg.generator_lr)
-    pg_step(gen, gen, disc, opt_pg, AdversarialConfig(rollout_num=2), B, clip, rng)  # burn-in: Adam state
-    t_pg = time_it(lambda: pg_step(gen, gen, disc, opt_pg, acfg, B, clip, rng), repeats, burn_in=0)
+    pg_step(gen, gen, DiscriminatorReward(disc), opt_pg, AdversarialConfig(rollout_num=2), B, clip, rng)  # burn-in: Adam state
+    t_pg = time_it(lambda: pg_step(gen, gen, DiscriminatorReward(disc), opt_pg, acfg, B, clip, rng), repeats, burn_in=0)
 
     # (d) discriminator epoch ----------------------------------------------------------------
     steps = QUICK_D_STEPS if quick else FULL_D_STEPS
@@ -192,7 +194,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print_table(f"(a-e) seconds (median of {repeats}), FLOPs, achieved rate vs matmul {rate:.1f} GFLOP/s",
                 ["piece", "seconds", "repeats' raw s (min-max)", "how", "FLOPs", "GFLOP/s", "of matmul"], rows)
 
-    F = sum(dcfg.num_filters)
+    F = sum(disc.num_filters)
     print(f"  D forward per sequence {fmt_flops(d_seq)} = convolutions {fmt_flops(disc_conv_flops(dcfg, T))} "
           f"+ highway {fmt_flops(disc_highway_flops(dcfg))} + output {fmt_flops(2 * F * 2)}; "
           f"sampled token {fmt_flops(tok)}, cell-only step {fmt_flops(cell)}")

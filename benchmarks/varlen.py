@@ -15,6 +15,8 @@ present, else random sentences of the same length distribution) samples sequence
 
 from __future__ import annotations
 
+import copy
+
 import random
 import sys
 from pathlib import Path
@@ -24,10 +26,12 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import REPO_ROOT, parse_args, setup, time_it  # noqa: E402
 
-from seqgan.config import DataConfig, DiscriminatorConfig, GeneratorConfig  # noqa: E402
+from seqgan.config import DataConfig, DiscriminatorConfig, GeneratorConfig, Sizes  # noqa: E402
 from seqgan.data import BOS, EOS, load_dataset  # noqa: E402
 from seqgan.models import Discriminator, build_generator  # noqa: E402
-from seqgan.rollout import rollout_rewards, sample_completions, sample_completions_until_eos  # noqa: E402
+from seqgan.policies.sampler import complete  # noqa: E402
+from seqgan.rewards import DiscriminatorReward  # noqa: E402
+from seqgan.rollout import rollout_rewards  # noqa: E402
 from seqgan.train.mle import mle_epoch  # noqa: E402
 from seqgan.train.run import make_adam  # noqa: E402
 
@@ -55,8 +59,7 @@ def main() -> None:
     print(f"data: {src.name if src == COCO else 'random sentences'}, {ds.train.ids.shape[0]} sequences, "
           f"vocabulary {len(ds.vocab)}, T = {ds.max_len + 1}")
     T = ds.max_len + 1
-    gen = build_generator(GeneratorConfig(vocab_size=len(ds.vocab), seq_len=T, start_token=BOS, eos_token=EOS),
-                    torch.Generator().manual_seed(0))
+    gen = build_generator(GeneratorConfig(), torch.Generator().manual_seed(0), Sizes(len(ds.vocab), T, BOS, EOS))
     opt = make_adam(gen, 0.01)
     for _ in range(1 if args.quick else 3):
         mle_epoch(gen, opt, ds.train.ids, 64, 5.0, lm=gen)
@@ -74,12 +77,14 @@ def main() -> None:
           f"(x{t_padded / t_compact:.2f})")
 
     N = 16
-    comp, *_ = sample_completions_until_eos(gen, Y, N, g(), compact=True)
-    full = sample_completions(gen, Y, N, g())  # fixed length: every prefix, to the end
-    t_roll_c = time_it(lambda: sample_completions_until_eos(gen, Y, N, g(), compact=True), repeats=reps).median
-    t_roll_p = time_it(lambda: sample_completions_until_eos(gen, Y, N, g(), compact=False), repeats=reps).median
-    t_roll_f = time_it(lambda: sample_completions(gen, Y, N, g()), repeats=reps).median
-    t_q = time_it(lambda: rollout_rewards(gen, disc, Y, N, g()), repeats=reps).median
+    fixed = copy.deepcopy(gen)  # the same weights read as fixed-length: every prefix, to the end
+    fixed.eos_token, fixed.logit_mask = None, None
+    comp, *_ = complete(gen, Y, N, g(), compact=True)
+    full = complete(fixed, Y, N, g())[0].view(T - 1, N, Y.shape[0], T)
+    t_roll_c = time_it(lambda: complete(gen, Y, N, g(), compact=True), repeats=reps).median
+    t_roll_p = time_it(lambda: complete(gen, Y, N, g(), compact=False), repeats=reps).median
+    t_roll_f = time_it(lambda: complete(fixed, Y, N, g()), repeats=reps).median
+    t_q = time_it(lambda: rollout_rewards(gen, DiscriminatorReward(disc), Y, N, g()), repeats=reps).median
     t_score_c = time_it(lambda: disc.prob_real(comp), repeats=reps).median
     t_score_f = time_it(lambda: disc.prob_real(full.view(-1, T)), repeats=reps).median
     print(f"\nrollouts of one generator step (B 64, N {N}): {comp.shape[0]} completions of unfinished prefixes "

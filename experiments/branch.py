@@ -26,7 +26,7 @@ from pathlib import Path
 import torch
 
 from seqgan import checkpoint as ckpt
-from seqgan.config import ConfigError, load_config, resolve, to_dict
+from seqgan.config import ConfigError, absolute_paths, load_config, to_dict
 from seqgan.models import Discriminator
 from seqgan.train.run import STREAM_DISCRIMINATOR_INIT, make_adam, stream_seed, train
 
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     saved = load_config(str(src / "config.yaml"))
     source = args.config or args.preset or str(src / "config.yaml")
     overrides = [f"seed={saved.seed}", f"oracle.path={saved.oracle.path}"] if saved.oracle.path else [f"seed={saved.seed}"]
-    cfg = resolve(load_config(source, overrides + args.set))
+    cfg = absolute_paths(load_config(source, overrides + args.set))
     if args.checkpoint:
         resume = ckpt.load(ckpt.checkpoint_dir(src) / args.checkpoint)
     else:
@@ -71,8 +71,11 @@ def main(argv: list[str] | None = None) -> int:
             raise SystemExit(f"{key} differs from {src}'s; a branch keeps the data and the generator")
     if (st["phase"], st["step"]) == ("discriminator", 0):
         fresh_discriminator(cfg, resume)
-    elif to_dict(cfg)["discriminator"] != to_dict(saved)["discriminator"]:
-        raise SystemExit("the discriminator can change only when branching from the end of MLE")
+    else:
+        arch = ("emb_dim", "filter_sizes", "num_filters", "filter_scale")
+        new_d, old_d = to_dict(cfg)["discriminator"], to_dict(saved)["discriminator"]
+        if any(new_d.get(k) != old_d.get(k) for k in arch):
+            raise SystemExit("the discriminator's shape can change only when branching from the end of MLE")
     if out.exists():
         raise SystemExit(f"{out} exists")
     out.mkdir(parents=True)

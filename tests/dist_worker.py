@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import save_file
 
 from seqgan import distributed
-from seqgan.config import GeneratorConfig
+from seqgan.config import GeneratorConfig, Sizes
 from seqgan.policies import Policy
 from seqgan.models import build_generator
 from seqgan.train.adversarial import pg_update
@@ -20,9 +20,8 @@ from seqgan.train.run import make_adam
 def fixed_problem(varlen: bool = False) -> tuple[Policy, torch.Tensor, torch.Tensor, torch.Tensor]:
     """varlen: sequences end at <eos> (2) at random places, <pad> (0) after it, and the two
     halves of each batch hold different numbers of tokens."""
-    cfg = GeneratorConfig(vocab_size=30, emb_dim=6, hidden_dim=5, seq_len=6, init_std=0.5,
-                          start_token=1 if varlen else 0, eos_token=2 if varlen else None)
-    gen = build_generator(cfg, torch.Generator().manual_seed(0))
+    cfg = GeneratorConfig(vocab_size=30, emb_dim=6, hidden_dim=5, seq_len=6, init_std=0.5)
+    gen = build_generator(cfg, torch.Generator().manual_seed(0), Sizes(30, 6, 1, 2) if varlen else None)
     g = torch.Generator().manual_seed(1)
     X = torch.randint(0, 30, (8, 6), generator=g)  # the global MLE batch
     Y = torch.randint(0, 30, (8, 6), generator=g)  # the global PG batch

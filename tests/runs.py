@@ -15,7 +15,7 @@ def metrics_without_timing(run: Path) -> list[dict]:
             for ln in (run / "metrics.jsonl").read_text().splitlines()]
 
 
-def wait_for_phase(proc: subprocess.Popen, out: Path, phase: str = "adversarial", timeout: float = 120) -> None:
+def wait_for_phase(proc: subprocess.Popen, out: Path, phase: str = "adversarial", timeout: float = 300) -> None:
     """Block until the run in `out` has logged a record of `phase` (the process must stay alive)."""
     t0 = time.time()
     while time.time() - t0 < timeout:

@@ -139,6 +139,9 @@ def test_loading_never_unpickles(reference_run, tmp_path):
     marker = tmp_path / "pwned"
     payload = pickle.dumps(_Payload(marker))
     (out / "generator.safetensors").write_bytes(payload)
+    with pytest.raises(RunLoadError, match="checksum mismatch"):  # weights.sha256 catches it first
+        seqgan.load(out)
+    (out / "weights.sha256").unlink()
     with pytest.raises(RunLoadError, match="not a valid safetensors file"):
         seqgan.load(out)
     # a checkpoint whose tensors are a pickle, with a matching checksum, is refused too
@@ -146,6 +149,7 @@ def test_loading_never_unpickles(reference_run, tmp_path):
     (newest / ckpt.TENSORS).write_bytes(payload)
     state = json.loads((newest / ckpt.STATE).read_text())
     state["sha256"][ckpt.TENSORS] = ckpt._sha256(newest / ckpt.TENSORS)
+    state["sha256"][ckpt.STATE] = ckpt._state_digest(state)
     (newest / ckpt.STATE).write_text(json.dumps(state))
     with pytest.raises(ckpt.CheckpointError, match="not a valid safetensors file"):
         ckpt.load(newest)
@@ -176,10 +180,19 @@ def test_evaluate_an_oracle_run(reference_run, capsys):
     final = json.loads(capsys.readouterr().out)
     gen = seqgan.load(reference_run)
     oracle = build_oracle(gen.config)
-    assert final == {"samples": 256, "nll_oracle": nll_oracle(gen, oracle, 256, torch.Generator().manual_seed(0))}
+    assert final["samples"] == 256
+    assert final["nll_oracle"] == nll_oracle(gen, oracle, 256, torch.Generator().manual_seed(0))
     assert main(["evaluate", str(reference_run), "-n", "256", "--json", "--mle"]) == 0
     mle = json.loads(capsys.readouterr().out)
-    assert mle["nll_oracle"] != final["nll_oracle"] and 0 < mle["nll_oracle"] < 20
+    base = seqgan.load(reference_run, mle=True)  # the generator as it was at the end of MLE
+    assert mle["nll_oracle"] == nll_oracle(base, oracle, 256, torch.Generator().manual_seed(0))
+    assert mle["nll_oracle"] != final["nll_oracle"]
+    # NLL-test: the generator's NLL of the run's held-out oracle sequences (the same ones as in training)
+    from seqgan.train.run import HELDOUT_SEED, STREAM_HELDOUT, make_rng
+    heldout = oracle.sample(gen.config.oracle.test_samples, make_rng(HELDOUT_SEED, STREAM_HELDOUT, torch.device("cpu")))
+    assert final["nll_test"] == gen.nll(heldout) and mle["nll_test"] == base.nll(heldout)
+    last = json.loads((reference_run / "summary.json").read_text())["evaluations"]["final"]
+    assert last["nll_test"] == final["nll_test"]
 
 
 def test_plot_two_runs(reference_run, tmp_path):

@@ -17,7 +17,7 @@ from safetensors.torch import load_file
 from runs import metrics_without_timing, wait_for_phase
 from seqgan import evaluate_run
 from seqgan.cli import main
-from seqgan.data import EOS
+from seqgan.data import BOS, EOS
 
 # threads: 1 makes the subprocess runs compute exactly as the in-process ones (the thread
 # count changes how reductions are split, hence the last bits of the results)
@@ -33,6 +33,12 @@ eval: {bleu_samples: 50}
 """
 
 WORDS = "a man dog cat rides sits on the bench street red small . ,".split()
+
+
+def words_of(text: str) -> list[str]:
+    """The word tokens of a generated line (its punctuation is attached the way text writes it)."""
+    from seqgan.data import Tokenizer
+    return [w for w in Tokenizer()(text.replace("<unk>", " ")) if w]
 
 
 def sentences(rng: random.Random, n: int) -> str:
@@ -69,8 +75,10 @@ def test_data_run_directory(data_run, capsys):
     assert "real_data.txt" not in names
     cfg = yaml.safe_load((data_run / "config.yaml").read_text())
     vocab = json.loads((data_run / "vocab.json").read_text())
-    assert cfg["task"] == "data" and cfg["generator"]["vocab_size"] == len(vocab["tokens"])
-    assert cfg["generator"]["eos_token"] == EOS and cfg["generator"]["seq_len"] == cfg["data"]["max_len"] + 1 == 10
+    sizes = json.loads((data_run / "sizes.json").read_text())
+    assert cfg["task"] == "data" and sizes["vocab_size"] == len(vocab["tokens"])
+    assert sizes["eos_token"] == EOS and sizes["start_token"] == BOS and sizes["seq_len"] == 10
+    assert cfg["data"]["max_len"] == 0 and "eos_token" not in cfg["generator"]  # the config is what was asked
     assert set(vocab["tokens"][4:]) == set(WORDS)  # lower-cased, punctuation split off
     recs = [json.loads(ln) for ln in (data_run / "metrics.jsonl").read_text().splitlines()]
     evals = [r for r in recs if "nll_test" in r]
@@ -81,13 +89,13 @@ def test_data_run_directory(data_run, capsys):
     log = (data_run / "experiment-log.txt").read_text().splitlines()
     assert log[0] == "pre-training..." and all(re.fullmatch(r"epoch:\t\d+\tnll:\t[0-9.]+", ln) for ln in log[1:3])
     samples = (data_run / "generator_samples.txt").read_text(encoding="utf-8").splitlines()
-    assert len(samples) == 1000 and all(w in WORDS or w == "<unk>" for s in samples for w in s.split())
+    assert len(samples) == 1000 and all(w in WORDS for s in samples for w in words_of(s))
     summary = json.loads((data_run / "summary.json").read_text())
     assert summary["nll_test"]["adversarial"][-1][1] == evals[-1]["nll_test"]
 
     assert main(["generate", str(data_run), "-n", "4", "--seed", "3"]) == 0
     text = capsys.readouterr().out.splitlines()
-    assert len(text) == 4 and all(w in WORDS or w == "<unk>" for s in text for w in s.split())
+    assert len(text) == 4 and all(w in WORDS for s in text for w in words_of(s))
     assert main(["generate", str(data_run), "-n", "4", "--seed", "3", "--ids"]) == 0
     ids = [list(map(int, ln.split())) for ln in capsys.readouterr().out.splitlines()]
     assert all(r[-1] == EOS or len(r) == 10 for r in ids) and all(EOS not in r[:-1] for r in ids)
@@ -217,7 +225,7 @@ def test_resume_refuses_changed_data_settings(data_run, tmp_path, capsys):
     err = capsys.readouterr().err
     assert "config differs from the run's in data.min_freq (1 -> 2)" in err
     assert main(["train", "--resume", str(out), "-q", "--set", "data.max_len=20"]) == 2
-    assert "data.max_len (9 -> 20)" in capsys.readouterr().err
+    assert "data.max_len (0 -> 20)" in capsys.readouterr().err  # 0: the longest line, as the run was asked
 
 
 def test_evaluate_and_generate_options(data_run, tmp_path, capsys):

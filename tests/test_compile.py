@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import seqgan.policies.sampler as sampler
-from seqgan.config import GeneratorConfig
+from seqgan.config import GeneratorConfig, Sizes
 from seqgan.data import BOS, EOS
 from seqgan.policies import Policy
 from seqgan.models import build_generator
@@ -33,9 +33,8 @@ def compiler_works() -> None:
 
 
 def make_gen(eos: bool, seed: int = 0) -> Policy:
-    cfg = GeneratorConfig(vocab_size=300, emb_dim=8, hidden_dim=16, seq_len=12, init_std=0.5,
-                          start_token=BOS if eos else 0, eos_token=EOS if eos else None)
-    return build_generator(cfg, torch.Generator().manual_seed(seed))
+    cfg = GeneratorConfig(vocab_size=300, emb_dim=8, hidden_dim=16, seq_len=12, init_std=0.5)
+    return build_generator(cfg, torch.Generator().manual_seed(seed), Sizes(300, 12, BOS, EOS) if eos else None)
 
 
 @pytest.mark.parametrize("eos", [False, True], ids=["fixed-length", "until-eos"])

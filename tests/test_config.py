@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import pytest
 
 from seqgan.config import (PAPER_FILTER_SIZES, PAPER_NUM_FILTERS, Config, ConfigError, describe, diff,
-                           dump_yaml, load_config, paper_filters, preset_names, resolve)
+                           Sizes, absolute_paths, dump_yaml, load_config, paper_filters, preset_names)
 
 
 def test_presets_load_and_paper_is_the_original():
@@ -15,18 +14,19 @@ def test_presets_load_and_paper_is_the_original():
     for name in preset_names():
         load_config(name)
     p = load_config("paper")
-    assert p == resolve(Config())  # the dataclass defaults are the original's values
+    assert p == Config()  # the defaults are the original's values
     assert (p.generator.vocab_size, p.generator.emb_dim, p.generator.hidden_dim, p.generator.seq_len) == (5000, 32, 32, 20)
     assert p.generator.init_std == 0.1 and p.oracle.init_std == 1.0 and p.oracle.num_samples == 9984
-    assert p.discriminator.filter_sizes == PAPER_FILTER_SIZES and p.discriminator.num_filters == PAPER_NUM_FILTERS
-    assert sum(p.discriminator.num_filters) == 1720
+    from seqgan.models import Discriminator
+    d = Discriminator(p.discriminator, p.generator.vocab_size, p.generator.seq_len)  # null filters: the paper's rule
+    assert d.filter_sizes == PAPER_FILTER_SIZES and d.num_filters == PAPER_NUM_FILTERS and sum(d.num_filters) == 1720
     assert (p.discriminator.emb_dim, p.discriminator.dropout_keep, p.discriminator.l2, p.discriminator.lr) == (64, 0.75, 0.2, 1e-4)
     assert (p.pretrain.generator_epochs, p.pretrain.generator_lr, p.pretrain.discriminator_rounds, p.pretrain.discriminator_epochs) == (120, 0.01, 50, 3)
     a = p.adversarial
     assert (a.iterations, a.generator_steps, a.generator_lr, a.discriminator_rounds, a.discriminator_epochs, a.rollout_num) == (200, 1, 0.01, 5, 3, 16)
     assert a.rollout_update_rate is None and a.reward_baseline == "none" and a.loss_reduction == "sum"
     assert (p.train.batch_size, p.train.grad_clip, p.train.eval_every, p.train.eval_samples) == (64, 5.0, 5, 9984)
-    q = resolve(load_config("quick"))  # same model sizes, shorter schedule
+    q = load_config("quick")  # same model sizes, shorter schedule
     for section in ("generator", "discriminator"):
         assert getattr(q, section) == getattr(p, section)
     assert q.adversarial.rollout_num == 16 and q.train.batch_size == 64
@@ -35,7 +35,7 @@ def test_presets_load_and_paper_is_the_original():
                 "pretrain.discriminator_samples", "adversarial.iterations", "adversarial.generator_steps",
                 "adversarial.discriminator_rounds", "adversarial.discriminator_epochs",
                 "adversarial.discriminator_samples"}
-    assert set(diff(resolve(load_config("fast")), p)) <= schedule
+    assert set(diff(load_config("fast"), p)) <= schedule
 
 
 def test_paper_filter_rule():
@@ -50,15 +50,18 @@ def test_paper_filter_rule():
         assert len(set(sizes)) == len(sizes) == len(nums) and sizes == sorted(sizes)
 
 
-def test_resolve_data_task_takes_sizes_from_the_data():
+def test_sizes_come_from_the_data_and_paths_become_absolute(tmp_path, monkeypatch):
     cfg = load_config("coco", ["data.train=x.txt"])
-    r = resolve(cfg, vocab_size=4602, max_len=24)
-    g = r.generator
-    assert (g.vocab_size, g.seq_len, g.start_token, g.eos_token) == (4602, 25, 1, 2)
-    assert r.discriminator.filter_sizes == paper_filters(25)[0] and r.data.max_len == 24
-    assert resolve(r, 4602, 24) == r  # idempotent
+    assert Sizes.of(cfg, vocab_size=4602, max_len=24) == Sizes(4602, 25, 1, 2)  # <bos>, <eos>
     with pytest.raises(ValueError):
-        resolve(cfg)
+        Sizes.of(cfg)
+    p = load_config("paper")
+    assert Sizes.of(p) == Sizes(5000, 20, 0, None)  # the oracle task: fixed length, no end token
+    monkeypatch.chdir(tmp_path)
+    a = absolute_paths(load_config("coco", ["data.train=x.txt", "data.test=t.txt"]))
+    assert a.data.train == str(tmp_path / "x.txt") and a.data.test == str(tmp_path / "t.txt")
+    assert a.generator == cfg.generator and a.discriminator == cfg.discriminator  # nothing else changes
+    assert absolute_paths(a) == a
 
 
 def test_overrides_and_roundtrip(tmp_path):
@@ -157,7 +160,7 @@ def test_every_key_is_documented():
         assert required in keys
     undocumented = [r[0] for r in rows if not r[3]]
     assert undocumented == []
-    leaves = sum(len(v) if isinstance(v, dict) else 1 for v in dataclasses.asdict(Config()).values())
+    leaves = sum(len(v) if isinstance(v, dict) else 1 for v in Config().model_dump().values())
     assert len(keys) == len(set(keys)) == leaves
 
 

@@ -164,8 +164,14 @@ def test_batch_can_scale_with_the_process_count(dist_yaml, tmp_path):
                  "--set", "adversarial.iterations=1", timeout=120)
     assert r.returncode == 0, r.stderr[-3000:]
     recs = metrics_without_timing(tmp_path / "r")
-    # each rank takes 33 of its 256 real sequences per MLE batch: 7 batches of 2 x 33
-    assert recs[-1]["phase"] == "adversarial" and recs[-1]["step"] == 0
+    assert [r["phase"] for r in recs] == ["init"] + ["mle"] * 3 + ["discriminator"] * 2 + ["adversarial"]
+    # the optimizers' step counts give the batches: each rank takes 33 of its 256 real sequences per
+    # MLE batch (256 // 33 = 7 batches, 3 epochs), and 33 of its 256 + 256 per D batch (15 batches,
+    # 2 pre-training rounds + 2 d-steps of 1 epoch); one policy-gradient step
+    t = ckpt.load(ckpt.list_checkpoints(tmp_path / "r")[-1]).tensors
+    assert float(t["optim.mle.0.step"]) == 3 * 7
+    assert float(t["optim.discriminator.0.step"]) == (2 + 2) * 15
+    assert float(t["optim.pg.0.step"]) == 1
 
 
 def test_a_run_on_your_data_under_torchrun(tmp_path):

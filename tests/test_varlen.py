@@ -9,7 +9,7 @@ import itertools
 import pytest
 import torch
 
-from seqgan.config import AdversarialConfig, DiscriminatorConfig, GeneratorConfig
+from seqgan.config import AdversarialConfig, DiscriminatorConfig, GeneratorConfig, Sizes
 from seqgan.data import BOS, EOS, PAD
 from seqgan.losses import pg_loss
 from seqgan.policies import Policy
@@ -25,9 +25,8 @@ OUTPUTS = [EOS, 3, 4, 5, 6]  # every token the generator may emit
 
 
 def make_gen(seed: int = 0, T_: int = T, V_: int = V, std: float = 0.8) -> Policy:
-    cfg = GeneratorConfig(vocab_size=V_, emb_dim=5, hidden_dim=6, seq_len=T_, init_std=std,
-                          start_token=BOS, eos_token=EOS)
-    return build_generator(cfg, torch.Generator().manual_seed(seed))
+    cfg = GeneratorConfig(vocab_size=V_, emb_dim=5, hidden_dim=6, seq_len=T_, init_std=std)
+    return build_generator(cfg, torch.Generator().manual_seed(seed), Sizes(V_, T_, BOS, EOS))
 
 
 def all_sequences(T_: int = T) -> list[list[int]]:

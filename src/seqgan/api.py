@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
@@ -18,8 +19,9 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 
 from seqgan import checkpoint as ckpt
-from seqgan.config import Config, ConfigError, load_config
+from seqgan.config import Config, ConfigError, Sizes, load_run_config, load_run_sizes
 from seqgan.data import DataError, Vocabulary, encode_file
+from seqgan.files import check_weight_sum
 from seqgan.metrics import References, text_metrics
 from seqgan.models import OracleFileError, build_generator, build_oracle
 from seqgan.policies import Policy
@@ -39,11 +41,9 @@ def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: s
     read with safetensors only, never pickle; the caller's random streams are not touched.
     """
     run_dir = Path(run_dir)
-    cfg_path = run_dir / "config.yaml"
-    if not cfg_path.is_file():
-        raise RunLoadError(f"{run_dir}: no config.yaml; not a seqgan run directory")
     try:
-        cfg = load_config(str(cfg_path))
+        cfg = load_run_config(run_dir)
+        sizes = load_run_sizes(run_dir, cfg)
     except ConfigError as e:
         raise RunLoadError(str(e)) from None
     if checkpoint is not None:
@@ -51,20 +51,26 @@ def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: s
             state = ckpt.load(Path(checkpoint)).module_state("generator")
         except ckpt.CheckpointError as e:
             raise RunLoadError(str(e)) from None
+        source = f"checkpoint {Path(checkpoint).name}"
     elif mle or (run_dir / "generator.safetensors").is_file():
         path = run_dir / ("generator_mle.safetensors" if mle else "generator.safetensors")
         if not path.is_file():
             raise RunLoadError(f"{path}: not found; the run has not finished MLE pre-training")
+        problem = check_weight_sum(path)
+        if problem:
+            raise RunLoadError(problem)
         try:
             state = load_file(str(path))
         except (SafetensorError, OSError, ValueError) as e:
             raise RunLoadError(f"{path}: not a valid safetensors file ({e})") from None
+        source = path.name
     else:
         latest = ckpt.latest_valid(run_dir)
         if latest is None:
             raise RunLoadError(f"{run_dir}: no generator.safetensors and no valid checkpoint")
         state = latest.module_state("generator")
-    gen = build_generator(cfg.generator, torch.Generator().manual_seed(0))  # an init that the weights replace
+        source = f"checkpoint {latest.path.name} (the newest; no final weights yet)"
+    gen = build_generator(cfg.generator, torch.Generator().manual_seed(0), sizes)  # an init that the weights replace
     try:
         gen.load_state_dict(state)
     except RuntimeError as e:
@@ -76,8 +82,52 @@ def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: s
         except (OSError, DataError) as e:
             raise RunLoadError(f"{run_dir / 'vocab.json'}: cannot read the run's vocabulary ({e})") from None
     setattr(gen, "config", cfg)  # the run's Config, for callers
+    setattr(gen, "sizes", sizes)  # its vocabulary size, length, start and end tokens
     setattr(gen, "vocab", vocab)  # oracle runs have no vocabulary
+    setattr(gen, "source", source)  # where the weights came from
     return gen.to(device).eval()
+
+
+@dataclass
+class RunInputs:
+    """What a run's generator is scored against: the oracle and its held-out sequences (oracle
+    task), or the encoded test and validation files and the BLEU references (task=data)."""
+
+    oracle: Any = None
+    heldout: Optional[torch.Tensor] = None
+    references: Optional[References] = None
+    test_ids: Optional[torch.Tensor] = None
+    valid_ids: Optional[torch.Tensor] = None
+    test: Optional[str] = None
+
+
+def run_inputs(run_dir: str | Path, cfg: Config, vocab: Optional[Vocabulary], test: Optional[str] = None,
+               device: str = "cpu", sizes: Optional[Sizes] = None) -> RunInputs:
+    """The run's oracle and held-out oracle sequences (the same as in training), or its test and
+    validation files encoded with its vocabulary (`test` replaces the run's test file)."""
+    if cfg.task == "oracle":
+        from seqgan.train.run import HELDOUT_SEED, STREAM_HELDOUT, make_rng
+        try:
+            oracle = build_oracle(cfg).to(device)
+        except (ConfigError, OracleFileError, OSError) as e:
+            raise RunLoadError(f"{run_dir}: cannot rebuild the run's oracle: {e}") from None
+        heldout = None
+        if cfg.oracle.test_samples > 0:
+            heldout = oracle.sample(cfg.oracle.test_samples, make_rng(HELDOUT_SEED, STREAM_HELDOUT, torch.device(device)))
+        return RunInputs(oracle=oracle, heldout=heldout)
+    assert vocab is not None
+    test = test or cfg.data.test
+    sizes = sizes or load_run_sizes(run_dir, cfg)
+    data = cfg.data.model_copy(update={"max_len": sizes.seq_len - 1})  # the length the run trained on
+    try:
+        test_set = encode_file(test, vocab, data, "--test" if test != cfg.data.test else "data.test") \
+            if test else None
+        valid_set = encode_file(cfg.data.valid, vocab, data, "data.valid") if cfg.data.valid else None
+    except DataError as e:
+        raise RunLoadError(str(e)) from None
+    return RunInputs(references=References(test_set.references, 5) if test_set is not None else None,
+                     test_ids=None if test_set is None else test_set.ids.to(device),
+                     valid_ids=None if valid_set is None else valid_set.ids.to(device), test=test)
 
 
 def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: Optional[int] = None,
@@ -88,33 +138,24 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
     task=data: nll_test on `test` (default the run's data.test), nll_valid (the run's
     data.valid, if any), BLEU-2..5 of `num_samples` samples (default eval.bleu_samples)
     against the test file, Self-BLEU-2..5, mean sample length. Oracle task: nll_oracle of
-    `num_samples` (default train.eval_samples) samples, with the run's oracle. `mle`: score
-    the generator saved at the end of MLE pre-training instead of the final one.
+    `num_samples` (default train.eval_samples) samples, with the run's oracle, and nll_test of
+    the run's held-out oracle sequences. `mle`: score the generator saved at the end of MLE
+    pre-training instead of the final one. Samples are drawn from a fresh stream seeded `seed`.
     """
     gen = load(run_dir, checkpoint, device, mle)
     cfg: Config = getattr(gen, "config")
     rng = torch.Generator(device=device).manual_seed(seed)
+    inputs = run_inputs(run_dir, cfg, getattr(gen, "vocab"), test, device, getattr(gen, "sizes"))
     if cfg.task == "oracle":
-        try:
-            oracle = build_oracle(cfg).to(device)
-        except (ConfigError, OracleFileError, OSError) as e:
-            raise RunLoadError(f"cannot rebuild the run's oracle: {e}") from None
         n = num_samples or cfg.train.eval_samples
-        return {"samples": n, "nll_oracle": oracle.nll(gen.sample(n, rng))}
+        table: dict[str, Any] = {"samples": n, "nll_oracle": inputs.oracle.nll(gen.sample(n, rng))}
+        if inputs.heldout is not None:
+            table["nll_test"] = gen.nll(inputs.heldout)
+        return table
     vocab: Vocabulary = getattr(gen, "vocab")
-    test = test or cfg.data.test
-    try:
-        test_set = encode_file(test, vocab, cfg.data, "--test" if test != cfg.data.test else "data.test") \
-            if test else None
-        valid_set = encode_file(cfg.data.valid, vocab, cfg.data, "data.valid") if cfg.data.valid else None
-    except DataError as e:
-        raise RunLoadError(str(e)) from None
     n = num_samples or cfg.eval.bleu_samples
-    refs = References(test_set.references, 5) if test_set is not None else None
-    table: dict[str, Any] = {"samples": n}
-    if test:
-        table["test"] = str(test)
-    table.update(text_metrics(gen, vocab.decode, n, rng, refs,
-                              None if test_set is None else test_set.ids.to(device),
-                              None if valid_set is None else valid_set.ids.to(device)))
+    table = {"samples": n}
+    if inputs.test:
+        table["test"] = str(inputs.test)
+    table.update(text_metrics(gen, vocab.decode, n, rng, inputs.references, inputs.test_ids, inputs.valid_ids))
     return table

@@ -3,15 +3,15 @@
 One directory per checkpoint, `<run>/checkpoints/ckpt-<serial>/`:
 
     tensors.safetensors   model weights ("generator.*", "discriminator.*", "rollout.*"),
-                          optimizer tensors ("optim.<name>.<param>.<key>"), RNG states
-                          ("rng.*"), the real data ("data.real")
+                          optimizer tensors ("optim.<name>.<param>.<key>"), the run's
+                          random streams ("rng.*"), the real data ("data.real")
     state.json            phase, step counters, optimizer scalars and hyper-parameters,
-                          python/numpy RNG states, the config, log file offsets, and the
-                          sha256 of tensors.safetensors
+                          the config, log file offsets, and the sha256 of
+                          tensors.safetensors and of state.json's own content
 
 A checkpoint is written into a temporary directory, fsynced, and renamed into place, so
 a crash leaves either no new checkpoint or a complete one. `latest_valid()` verifies the
-checksum and falls back to the previous checkpoint when the newest one is damaged.
+checksums and falls back to the previous checkpoint when the newest one is damaged.
 """
 
 from __future__ import annotations
@@ -19,17 +19,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+
+from seqgan.files import current_umask
 
 FORMAT = "seqgan-checkpoint-1"
 TENSORS, STATE = "tensors.safetensors", "state.json"
@@ -45,6 +45,12 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def _state_digest(state: dict[str, Any]) -> str:
+    """sha256 of the state's canonical JSON (sorted keys), its own checksums left out."""
+    body = {k: v for k, v in state.items() if k != "sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -90,33 +96,18 @@ def optimizer_from_flat(name: str, opt: torch.optim.Optimizer, meta: dict[str, A
 # ----------------------------------------------------------------------------- RNG
 
 def rng_to_flat(generators: dict[str, torch.Generator | torch.Tensor], tensors: dict[str, torch.Tensor]) -> dict[str, Any]:
-    """Every RNG state: the run's torch.Generators (or their states, e.g. gathered from other
-    torchrun ranks), torch's global CPU/CUDA, numpy, python."""
+    """The run's random streams (torch.Generators, or their states gathered from other torchrun
+    ranks) as tensors "rng.<name>". Every random draw of a run comes from these streams, never
+    from torch's, numpy's or python's global ones, so those are neither saved nor set."""
     for name, g in generators.items():
         tensors[f"rng.{name}"] = g.get_state() if isinstance(g, torch.Generator) else g.to("cpu")
-    tensors["rng.torch_global"] = torch.get_rng_state()
-    if torch.cuda.is_available() and torch.cuda.is_initialized():
-        for i, s in enumerate(torch.cuda.get_rng_state_all()):
-            tensors[f"rng.cuda.{i}"] = s
-    np_state: Any = np.random.get_state()
-    tensors["rng.numpy_keys"] = torch.from_numpy(np.asarray(np_state[1], dtype=np.int64))
-    py_state = random.getstate()
-    return {"numpy": [np_state[0], int(np_state[2]), int(np_state[3]), float(np_state[4])],
-            "python": [py_state[0], list(py_state[1]), py_state[2]]}
+    return {}
 
 
 def rng_from_flat(generators: dict[str, torch.Generator], meta: dict[str, Any],
                   tensors: dict[str, torch.Tensor]) -> None:
     for name, g in generators.items():
         g.set_state(tensors[f"rng.{name}"])
-    torch.set_rng_state(tensors["rng.torch_global"])
-    cuda = sorted(k for k in tensors if k.startswith("rng.cuda."))
-    if cuda and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all([tensors[k] for k in cuda])
-    n = meta["numpy"]
-    np.random.set_state((n[0], tensors["rng.numpy_keys"].numpy().astype(np.uint32), n[1], n[2], n[3]))
-    p = meta["python"]
-    random.setstate((p[0], tuple(p[1]), p[2]))
 
 
 # ----------------------------------------------------------------------------- save / load
@@ -155,12 +146,15 @@ def save(run_dir: Path, serial: int, tensors: dict[str, torch.Tensor], state: di
     try:
         save_file({k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}, str(tmp / TENSORS),
                   metadata={"format": FORMAT})
-        state = dict(state, format=FORMAT, sha256={TENSORS: _sha256(tmp / TENSORS)})
+        state = dict(state, format=FORMAT)
+        state["sha256"] = {TENSORS: _sha256(tmp / TENSORS), STATE: _state_digest(state)}
         (tmp / STATE).write_text(json.dumps(state), encoding="utf-8")
         for name in (TENSORS, STATE):
+            os.chmod(tmp / name, 0o666 & ~current_umask())  # safetensors writes 0600
             with open(tmp / name, "rb") as f:
                 os.fsync(f.fileno())
         _fsync_dir(tmp)
+        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes 0700: other users may read a run
         if final.exists():
             shutil.rmtree(final)
         os.replace(tmp, final)
@@ -181,7 +175,10 @@ def load(path: Path) -> Checkpoint:
         raise CheckpointError(f"{path / STATE}: unreadable ({e})") from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path / STATE}: not a {FORMAT} state file")
-    expected = state.get("sha256", {}).get(TENSORS)
+    sums = state.get("sha256", {})
+    if STATE in sums and sums[STATE] != _state_digest(state):
+        raise CheckpointError(f"{path / STATE}: checksum mismatch (modified)")
+    expected = sums.get(TENSORS)
     try:
         actual = _sha256(path / TENSORS)
     except OSError as e:

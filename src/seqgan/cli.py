@@ -1,7 +1,8 @@
-"""The `seqgan` command line: `seqgan train | generate | evaluate | plot | config`.
+"""The `seqgan` command line: `seqgan train | generate | evaluate | sweep | compare | reproduce | plot | config`.
 
 `main(argv) -> int` runs in-process (tests call it); errors in the user's input print
-one line `seqgan: error: ...` and return 2, before anything is written.
+one line `seqgan: error: ...` and return 2, before anything is written. torch is imported
+only by the commands that need it, so `--help` and `config` answer at once.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import textwrap
 from pathlib import Path
 from typing import Optional
 
-import torch
-
-from seqgan.config import Config, ConfigError, describe, dump_yaml, load_config, preset_names
+from seqgan.config import ConfigError, describe, dump_yaml, load_config, preset_names
 
 TRAIN_EPILOG = """\
 examples:
@@ -48,6 +47,8 @@ def _train_overrides(args: argparse.Namespace) -> list[str]:
         overrides.append(f"oracle.path={args.oracle}")
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
+    if args.method:
+        overrides.append(f"method={args.method}")
     if args.device:
         overrides.append(f"device={args.device}")
     if args.data:
@@ -56,14 +57,6 @@ def _train_overrides(args: argparse.Namespace) -> list[str]:
         if getattr(args, flag):
             overrides.append(f"{key}={getattr(args, flag)}")
     return overrides
-
-
-def _resolved_like(cfg: Config, saved: Config) -> Config:
-    """`cfg` resolved with a saved run's data-derived sizes, to compare it with the run's config."""
-    from seqgan.config import resolve
-    if cfg.task == "data" and saved.task == "data":
-        return resolve(cfg, saved.generator.vocab_size, cfg.data.max_len or saved.data.max_len)
-    return resolve(cfg) if cfg.task == "oracle" else cfg
 
 
 def cmd_train(args: argparse.Namespace) -> int:
@@ -79,13 +72,14 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume and args.out:
         raise ConfigError("give either --out (a new run) or --resume (an existing one), not both")
     if args.resume:
+        from seqgan.config import absolute_paths, load_run_config
         run_dir = Path(args.resume)
-        saved_path = run_dir / "config.yaml"
-        if not saved_path.is_file():
-            raise ConfigError(f"--resume {run_dir}: no config.yaml there; is it a seqgan run directory?")
-        saved = load_config(str(saved_path))
-        cfg = load_config(args.config or args.preset or str(saved_path), _train_overrides(args))
-        cfg = _resolved_like(cfg, saved)  # with the run's data-derived sizes, as its config.yaml has them
+        try:
+            saved = load_run_config(run_dir)
+        except ConfigError as e:
+            raise ConfigError(f"--resume {e}") from None
+        base = None if (args.config or args.preset) else saved.model_dump()
+        cfg = absolute_paths(load_config(args.config or args.preset, _train_overrides(args), base=base))
         changed = {k: v for k, v in diff(saved, cfg).items() if k not in RESUME_SAFE_KEYS}
         if changed:
             what = ", ".join(f"{k} ({a!r} -> {b!r})" for k, (a, b) in sorted(changed.items()))
@@ -98,6 +92,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise ConfigError(f"--tokenizer {args.tokenizer} applies to your data: give the training file with --data FILE")
     if cfg.oracle.path and not Path(cfg.oracle.path).is_file():
         raise ConfigError(f"oracle.path={cfg.oracle.path}: no such file")
+
+    import torch
 
     if cfg.device == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device=cuda but no CUDA GPU is visible to torch; use --set device=cpu or auto")
@@ -132,6 +128,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             train(cfg, out, quiet=args.quiet, resume=resume, world=world, device=device)
         except (OracleFileError, RunDirBusy) as e:
             raise ConfigError(str(e)) from None
+        except PermissionError as e:
+            where = e.filename or out
+            raise ConfigError(f"cannot write {where} ({e.strerror}); choose a writable --out directory") from None
         except Interrupted as e:
             if world.is_main:
                 where = f"; checkpoint {e.path}" if e.path else ""
@@ -154,38 +153,69 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def _is_collective_failure(e: BaseException) -> bool:
     """True for the errors a collective raises when a peer process is gone."""
+    import torch
     dist_error = getattr(torch.distributed, "DistError", ())
     text = str(e)
     return isinstance(e, dist_error) or any(
         s in text for s in ("Connection closed by peer", "Connection reset by peer", "Gloo", "gloo", "NCCL", "Broken pipe"))
 
 
+GENERATE_BLOCK = 10 * 2048  # rows sampled per block: a multiple of the sampler's batch, so blocks change no sample
+
+
 def cmd_generate(args: argparse.Namespace) -> int:
     from seqgan.api import RunLoadError, load
+    from seqgan.sweep import SweepError, check_temperature
     if args.mle and args.checkpoint:
         raise ConfigError("give either --checkpoint or --mle, not both")
     if args.num <= 0:
         raise ConfigError(f"-n {args.num}: must be > 0")
-    if args.temperature <= 0:
-        raise ConfigError(f"--temperature {args.temperature}: must be > 0")
+    try:
+        check_temperature(args.temperature)
+    except SweepError as e:
+        raise ConfigError(str(e)) from None
     try:
         model = load(args.run_dir, checkpoint=args.checkpoint, mle=args.mle)
     except RunLoadError as e:
         raise ConfigError(str(e)) from None
-    seqs = model.sample(args.num, temperature=args.temperature, seed=args.seed)  # (n, T)
+    source = getattr(model, "source", "")
+    if source.startswith("checkpoint"):
+        print(f"seqgan: note: {args.run_dir} has not finished; sampling its {source}", file=sys.stderr)
     vocab = getattr(model, "vocab", None)
-    if vocab is not None and not args.ids:
-        text = "".join(vocab.decode_text(row) + "\n" for row in seqs.tolist())
-    else:
-        eos = model.eos_token
-        rows = [row[: row.index(eos) + 1] if eos is not None and eos in row else row for row in seqs.tolist()]
-        text = "".join(" ".join(map(str, row)) + "\n" for row in rows)
+    eos = model.eos_token
+
+    def lines(rows: list[list[int]]) -> str:
+        if vocab is not None and not args.ids:
+            return "".join(vocab.decode_text(row) + "\n" for row in rows)
+        rows = [row[: row.index(eos) + 1] if eos is not None and eos in row else row for row in rows]
+        return "".join(" ".join(map(str, row)) + "\n" for row in rows)
+
+    import torch
+    from tqdm import tqdm
+
+    def write(f: "object") -> None:
+        rng = torch.Generator().manual_seed(args.seed)
+        with tqdm(total=args.num, desc="generate", unit="seq", disable=args.num < GENERATE_BLOCK, file=sys.stderr,
+                  dynamic_ncols=True) as bar:
+            for lo in range(0, args.num, GENERATE_BLOCK):
+                m = min(GENERATE_BLOCK, args.num - lo)
+                f.write(lines(model.sample(m, rng, temperature=args.temperature).tolist()))  # type: ignore[attr-defined]
+                bar.update(m)
+
     if args.out:
-        from seqgan.files import atomic_write_text
-        atomic_write_text(args.out, text)
+        from seqgan.files import atomic_write
+        try:
+            atomic_write(args.out, lambda p: _write_with(p, write))
+        except PermissionError as e:
+            raise ConfigError(f"--out {args.out}: cannot write there ({e.strerror}); choose a writable path") from None
     else:
-        sys.stdout.write(text)
+        write(sys.stdout)
     return 0
+
+
+def _write_with(path: Path, write: "object") -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        write(f)  # type: ignore[operator]
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -213,14 +243,102 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     from seqgan.plot import PlotError, plot_runs
     try:
-        out = plot_runs([Path(r) for r in args.run_dirs], Path(args.out) if args.out else None, labels=args.label)
+        out = plot_runs([Path(r) for r in args.run_dirs], Path(args.out) if args.out else None, labels=args.label,
+                        x=args.x)
     except PlotError as e:
         raise ConfigError(str(e)) from None
     print(out)
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import json
+
+    from seqgan.api import RunLoadError
+    from seqgan.sweep import SweepError, parse_temperatures, plot_curves, sweep_runs, to_markdown
+    if args.samples is not None and args.samples < 2:
+        raise ConfigError(f"--samples {args.samples}: must be >= 2")
+    try:
+        temps = parse_temperatures(args.temperatures)
+        curves = sweep_runs(args.run_dirs, temps, args.mle, args.samples, args.seed, quiet=args.quiet)
+    except (SweepError, RunLoadError) as e:
+        raise ConfigError(str(e)) from None
+    if len({c.task for c in curves}) > 1:
+        raise ConfigError("these runs mix the oracle task and runs on your data; sweep them separately")
+    data = [{"label": c.label, "run_dir": c.run_dir, "stage": c.stage, "task": c.task, "points": c.points}
+            for c in curves]
+    if args.out:
+        try:
+            plot_curves(curves, Path(args.out))
+        except ImportError:
+            raise ConfigError("--out needs matplotlib: pip install 'seqgan[plot]'") from None
+        except PermissionError as e:
+            raise ConfigError(f"--out {args.out}: cannot write there ({e.strerror})") from None
+        print(f"seqgan sweep: figure written to {args.out}", file=sys.stderr)
+    print(json.dumps(data, indent=1) if args.json else to_markdown(curves), end="" if not args.json else "\n")
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    import json
+
+    from seqgan.compare import CompareError, compare, to_json, to_markdown
+    try:
+        rows, metrics = compare(args.run_dirs, args.by, args.reference)
+    except CompareError as e:
+        raise ConfigError(str(e)) from None
+    reference = args.reference if any(r.name == args.reference for r in rows) else None
+    if args.reference and reference is None:
+        print(f"seqgan compare: no group is named {args.reference!r}: no t-tests", file=sys.stderr)
+    text = json.dumps(to_json(rows, metrics, reference), indent=1) + "\n" if args.json else \
+        to_markdown(rows, metrics, reference)
+    if args.out:
+        from seqgan.files import atomic_write_text
+        try:
+            atomic_write_text(args.out, text)
+        except PermissionError as e:
+            raise ConfigError(f"--out {args.out}: cannot write there ({e.strerror})") from None
+    print(text, end="")
+    return 0
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from seqgan.compare import CompareError
+    from seqgan.files import RunDirBusy
+    from seqgan.models import OracleFileError
+    from seqgan.reproduce import run_rows, table1
+    from seqgan.train.run import Interrupted
+    if args.seeds < 1:
+        raise ConfigError(f"--seeds {args.seeds}: must be >= 1")
+    if args.oracle and not Path(args.oracle).is_file():
+        raise ConfigError(f"--oracle {args.oracle}: no such file")
+    out = Path(args.out)
+    try:
+        dirs = run_rows(out, args.scale, args.seeds, args.oracle, args.set or [], args.quiet, args.device)
+        _, md = table1(out, dirs)
+    except Interrupted as e:
+        print(f"seqgan reproduce: {e}; run the same command again to continue", file=sys.stderr)
+        return 128 + e.signum
+    except (OracleFileError, RunDirBusy, CompareError) as e:
+        raise ConfigError(str(e)) from None
+    print(md, end="")
+    print(f"seqgan reproduce: {out / 'table1.md'}, {out / 'table1.json'}, {out / 'table1.png'}", file=sys.stderr)
+    return 0
+
+
+def config_table() -> str:
+    """Every key as a markdown table (the README's configuration reference)."""
+    def cell(v: object) -> str:
+        return "null" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
+    rows = ["| key | default | meaning |", "|---|---|---|"]
+    rows += [f"| `{key}` | {cell(default)} | {doc.replace('|', '/')} |" for key, _, default, doc in describe()]
+    return "\n".join(rows) + "\n"
+
+
 def cmd_config(args: argparse.Namespace) -> int:
+    if args.markdown:
+        print(config_table(), end="")
+        return 0
     if args.list:
         for key, tp, default, doc in describe():
             print(f"{key} = {default!r}  ({tp})")
@@ -257,6 +375,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--tokenizer", choices=["word", "char", "space"],
                    help="word: words and punctuation, lower-cased; char: one token per character (Chinese); "
                         "space: pre-tokenised, split on whitespace (= data.tokenizer)")
+    t.add_argument("--method", choices=["seqgan", "mle", "scheduled_sampling", "pg_bleu"],
+                   help="the algorithm (= --set method=...): seqgan (default), mle, scheduled_sampling, pg_bleu")
     t.add_argument("--seed", type=int, help="= --set seed=N")
     t.add_argument("--device", choices=["auto", "cpu", "cuda"], help="= --set device=...")
     t.add_argument("--out", metavar="DIR", help="run directory (default runs/<preset>__<seed>__<date-time>)")
@@ -308,6 +428,66 @@ def build_parser() -> argparse.ArgumentParser:
                    help="score the generator at the end of MLE pre-training (the MLE baseline) instead")
     e.set_defaults(func=cmd_evaluate)
 
+    sw = sub.add_parser(
+        "sweep", help="quality against diversity over softmax temperatures (MLE baseline included with --mle)",
+        description="For each run's generator (with --mle also its MLE baseline) and each temperature T "
+                    "(logits / T): on the oracle task NLL-oracle of samples drawn at T (quality) and the tempered "
+                    "model's NLL-test of the held-out oracle sequences (diversity); on your data BLEU-4/5 against "
+                    "the test file (quality), Self-BLEU-4/5 and NLL-test (diversity). Prints a markdown table "
+                    "(or --json); --out draws the curves. A few seconds per model and temperature on 2 CPU "
+                    "cores; not resumable. Caccia et al., ICLR 2020.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n  seqgan sweep runs/laptop__0 --mle --out sweep.png\n"
+               "  seqgan sweep runs/coco --mle --temperatures 0.7,0.8,0.9,1.0,1.1 --samples 2000 --json\n")
+    sw.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    sw.add_argument("--mle", action="store_true", help="also sweep each run's MLE baseline (generator_mle)")
+    sw.add_argument("--temperatures", default="0.5,0.6,0.7,0.8,0.9,1.0,1.1,1.2,1.3,1.4,1.5",
+                    help="comma-separated, each finite and > 0 (default 0.5 to 1.5 by 0.1)")
+    sw.add_argument("--samples", type=int, help="samples per temperature (default: the run's train.eval_samples "
+                                                 "on the oracle task, eval.bleu_samples on your data)")
+    sw.add_argument("--seed", type=int, default=0, help="sampling seed, the same at every T (default 0, as evaluate)")
+    sw.add_argument("--out", metavar="FILE.png", help="draw the curves (needs matplotlib)")
+    sw.add_argument("--json", action="store_true", help="print JSON instead of a markdown table")
+    sw.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    sw.set_defaults(func=cmd_sweep)
+
+    cp = sub.add_parser(
+        "compare", help="mean ± sd over seeds per method and Welch's t-test against a reference (Table 1 layout)",
+        description="Group finished runs (by method, by default) and report each group's final NLL-oracle and "
+                    "NLL-test (runs on your data: NLL-test, BLEU-2..5, Self-BLEU-4) as mean ± sd with n, and the "
+                    "two-sided Welch t-test p-value (scipy.stats.ttest_ind, equal_var=False) of each group against "
+                    "the reference group.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  seqgan compare runs/table1/*__* --reference seqgan --out table.md\n")
+    cp.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
+    cp.add_argument("--by", choices=["method", "parent", "name"], default="method",
+                    help="group runs by their method (default), their parent directory, or each on its own")
+    cp.add_argument("--reference", default="seqgan", help="the group the others are tested against (default seqgan)")
+    cp.add_argument("--json", action="store_true", help="print JSON instead of markdown")
+    cp.add_argument("--out", metavar="FILE", help="also write the table (or JSON) to FILE")
+    cp.set_defaults(func=cmd_compare)
+
+    from seqgan.reproduce import SCALE_TIMES
+    rp = sub.add_parser(
+        "reproduce", help="reproduce the paper's Table 1: Random, MLE, Scheduled Sampling, PG-BLEU, SeqGAN over seeds",
+        description="Train every row of the paper's Table 1 for seeds 0..N-1 on the oracle task (finished runs are "
+                    "skipped, interrupted ones resumed: stop it with Ctrl-C and run the same command again), then "
+                    "write table1.md, table1.json and table1.png (NLL-oracle curves per method, mean ± sd) into "
+                    "DIR. Time on 2 CPU cores: " + "; ".join(f"{k}: {v}" for k, v in SCALE_TIMES.items()) + ".",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example:\n  seqgan reproduce table1 --scale fast --seeds 3 "
+               "--oracle ../shared/reference/seqgan_oracle.npz --out runs/table1\n")
+    rp.add_argument("table", choices=["table1"])
+    rp.add_argument("--scale", choices=["quick", "fast", "paper"], default="quick",
+                    help="the schedules (see `seqgan/reproduce.py`): quick (default), fast, paper")
+    rp.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
+    rp.add_argument("--oracle", metavar="FILE.npz", help="the original's oracle (default: the built-in seeded one)")
+    rp.add_argument("--out", metavar="DIR", default="runs/table1", help="where the runs and tables go (default runs/table1)")
+    rp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a key in every row's config")
+    rp.add_argument("--device", choices=["auto", "cpu", "cuda"], help="= --set device=...")
+    rp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    rp.set_defaults(func=cmd_reproduce)
+
     pl = sub.add_parser(
         "plot", help="learning curves of one or more runs as a PNG",
         description="Plot NLL-oracle (MLE and adversarial phases, the boundary marked), discriminator loss and "
@@ -318,6 +498,9 @@ def build_parser() -> argparse.ArgumentParser:
     pl.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
     pl.add_argument("--out", metavar="FILE.png", help="output file (default: curves.png in the first run directory)")
     pl.add_argument("--label", action="append", help="legend label per run, in order (default: directory names)")
+    pl.add_argument("--x", choices=["step", "wall"], default="step",
+                    help="x axis: step (MLE epochs, then adversarial iterations; default) or wall (seconds of wall "
+                         "time since the run started: time to quality)")
     pl.set_defaults(func=cmd_plot)
 
     c = sub.add_parser("config", help="print a resolved config, or --list every key",
@@ -325,6 +508,7 @@ def build_parser() -> argparse.ArgumentParser:
                                    "or list every key with its type, default and meaning.")
     _config_args(c)
     c.add_argument("--list", action="store_true", help="list every key with its default and meaning")
+    c.add_argument("--markdown", action="store_true", help="the same as a markdown table (the README's)")
     c.set_defaults(func=cmd_config)
     return p
 

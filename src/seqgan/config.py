@@ -1,7 +1,14 @@
-"""Configuration: nested dataclasses loaded from YAML, changed by dotted overrides, validated.
+"""Configuration: nested pydantic models loaded from YAML, changed by dotted overrides, validated.
 
-Every field carries an attribute docstring; `describe()` turns them into the config
-reference printed by `seqgan config --list` and copied into the README.
+pydantic (strict: no string-to-number coercion, no bool for an int; unknown keys refused)
+checks every value against its annotation; the errors are turned into one line naming the
+YAML file and line (or the --set) and the key. Cross-field and range checks are `validate`,
+run as the model's validator, all reported together. Every field carries an attribute
+docstring; `describe()` turns them into the config reference printed by `seqgan config
+--list` and copied into the README.
+
+A config holds what the user chose. What a run derives from it (on your data, the
+vocabulary size and the sequence length) is a separate `Sizes`, saved as the run's sizes.json.
 
     cfg = load_config("quick", overrides=["adversarial.rollout_num=4"])
 
@@ -12,19 +19,16 @@ file, the line, the key and what to change.
 
 from __future__ import annotations
 
-import ast
-import copy
-import dataclasses
 import difflib
-import inspect
 import math
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal, Optional
 
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 PAPER_FILTER_SIZES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20]
 PAPER_NUM_FILTERS = [100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 160]
@@ -34,8 +38,13 @@ class ConfigError(ValueError):
     """A configuration problem; the message says where it is and what to change."""
 
 
-@dataclass
-class OracleConfig:
+class Section(BaseModel):
+    """A config section: strict types, no unknown keys, attribute docstrings as descriptions."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", use_attribute_docstrings=True)
+
+
+class OracleConfig(Section):
     path: Optional[str] = None
     """.npz with the original's oracle parameters (key layout of seqgan_oracle.md); null: a seeded N(0,1) oracle."""
     seed: int = 0
@@ -53,8 +62,7 @@ class OracleConfig:
     stream of their own, the same for every run seed; 0: no NLL-test."""
 
 
-@dataclass
-class DataConfig:
+class DataConfig(Section):
     train: Optional[str] = None
     """Training file, one sequence per line, UTF-8 (task=data; `seqgan train --data FILE`)."""
     valid: Optional[str] = None
@@ -82,21 +90,19 @@ class DataConfig:
     (names the line). The count is reported either way."""
 
 
-@dataclass
-class EvalConfig:
+class EvalConfig(Section):
     bleu_samples: int = 2000
     """task=data: generated sentences scored by BLEU-2..5 against the whole test file and by Self-BLEU-2..5
     against each other, every `train.eval_every` (and by `seqgan evaluate`)."""
 
 
-@dataclass
-class GeneratorConfig:
+class GeneratorConfig(Section):
     kind: Literal["lstm", "gru", "transformer"] = "lstm"
     """The policy: 'lstm' (the paper's), 'gru', or 'transformer' (decoder-only, causal, KV-cached; emb_dim is its
     width, hidden_dim its MLP width, with num_layers and num_heads)."""
     vocab_size: int = 5000
-    """Number of tokens (ids 0..vocab_size-1), shared by oracle, generator and discriminator (task=data: set
-    from the vocabulary)."""
+    """Oracle task: number of tokens (ids 0..vocab_size-1), shared by oracle, generator and discriminator
+    (task=data: ignored, the vocabulary decides; the run's sizes.json has it)."""
     emb_dim: int = 32
     """Generator embedding size."""
     hidden_dim: int = 32
@@ -106,19 +112,15 @@ class GeneratorConfig:
     num_heads: int = 2
     """Transformer attention heads; emb_dim must be a multiple (kind=transformer)."""
     seq_len: int = 20
-    """Length of every sequence (fixed in the oracle experiment; task=data: set to data.max_len + 1, the
-    longest sequence with its <eos>)."""
+    """Oracle task: length of every sequence (task=data: ignored, data.max_len + 1 positions, the longest
+    sequence with its <eos>; the run's sizes.json has it)."""
     init_std: float = 0.1
     """Std of the normal init of every generator parameter, biases and embedding too (the original: 0.1)."""
     start_token: int = 0
-    """Token whose embedding is the first input (oracle: token 0, also an ordinary token; task=data: <bos>)."""
-    eos_token: Optional[int] = None
-    """null: fixed-length sequences (the oracle task). task=data sets it to <eos>: sequences end there, and
-    <pad> and <bos> are never sampled."""
+    """Token whose embedding is the first input (oracle: token 0, also an ordinary token; task=data: always <bos>)."""
 
 
-@dataclass
-class DiscriminatorConfig:
+class DiscriminatorConfig(Section):
     emb_dim: int = 64
     """Discriminator embedding size (init U(-1, 1))."""
     filter_sizes: Optional[list[int]] = None
@@ -142,8 +144,7 @@ class DiscriminatorConfig:
     every epoch of a round samples new negatives, so no generated sequence is seen twice (a departure)."""
 
 
-@dataclass
-class PretrainConfig:
+class PretrainConfig(Section):
     generator_epochs: int = 120
     """MLE epochs over the real data (the paper: 120; the 2016 code: 240)."""
     generator_lr: float = 0.01
@@ -156,8 +157,7 @@ class PretrainConfig:
     """Real and fresh negative sequences per pre-training round (0: all the real data, as the original)."""
 
 
-@dataclass
-class AdversarialConfig:
+class AdversarialConfig(Section):
     iterations: int = 200
     """Adversarial iterations (the paper: 200; the 2016 code: 800)."""
     generator_steps: int = 1
@@ -194,8 +194,7 @@ class AdversarialConfig:
     (exact, about 4x less convolution time); false: plain convolutions."""
 
 
-@dataclass
-class ScheduledSamplingConfig:
+class ScheduledSamplingConfig(Section):
     decay: float = 0.002
     """method=scheduled_sampling (Bengio et al. 2015; reference §6): in epoch e each input token is the true
     previous token with probability p = max(min_p, 1 - decay * e), else the generator's own sample (the
@@ -204,8 +203,7 @@ class ScheduledSamplingConfig:
     """The lowest teacher-forcing probability p."""
 
 
-@dataclass
-class PGBLEUConfig:
+class PGBLEUConfig(Section):
     max_order: int = 3
     """method=pg_bleu (reference §6): the reward is sentence BLEU with weights 1/max_order each (the paper: 3)."""
     reference_share: float = 0.4
@@ -214,8 +212,7 @@ class PGBLEUConfig:
     """Monte Carlo rollouts N of PG-BLEU (the paper: 1; SeqGAN's is adversarial.rollout_num)."""
 
 
-@dataclass
-class TrainConfig:
+class TrainConfig(Section):
     batch_size: int = 64
     """Batch size of every phase (the original: 64)."""
     grad_clip: float = 5.0
@@ -255,8 +252,7 @@ class TrainConfig:
     Costs about 3 s per evaluation and a little per g-step."""
 
 
-@dataclass
-class Config:
+class Config(Section):
     method: Literal["seqgan", "mle", "scheduled_sampling", "pg_bleu"] = "seqgan"
     """The algorithm (seqgan/methods/): 'seqgan' (the paper's Algorithm 1), 'mle' (maximum likelihood only, the
     pretrain.generator_epochs), 'scheduled_sampling' (MLE with the inputs mixed with the generator's samples,
@@ -268,21 +264,23 @@ class Config:
     """'oracle': the synthetic experiment; 'data': your sequences from data.train (set by --data)."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """'auto' picks cuda when available, else cpu."""
-    oracle: OracleConfig = field(default_factory=OracleConfig)
-    data: DataConfig = field(default_factory=DataConfig)
-    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
-    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
-    pretrain: PretrainConfig = field(default_factory=PretrainConfig)
-    adversarial: AdversarialConfig = field(default_factory=AdversarialConfig)
-    scheduled_sampling: ScheduledSamplingConfig = field(default_factory=ScheduledSamplingConfig)
-    pg_bleu: PGBLEUConfig = field(default_factory=PGBLEUConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    eval: EvalConfig = field(default_factory=EvalConfig)
+    oracle: OracleConfig = Field(default_factory=OracleConfig)
+    data: DataConfig = Field(default_factory=DataConfig)
+    generator: GeneratorConfig = Field(default_factory=GeneratorConfig)
+    discriminator: DiscriminatorConfig = Field(default_factory=DiscriminatorConfig)
+    pretrain: PretrainConfig = Field(default_factory=PretrainConfig)
+    adversarial: AdversarialConfig = Field(default_factory=AdversarialConfig)
+    scheduled_sampling: ScheduledSamplingConfig = Field(default_factory=ScheduledSamplingConfig)
+    pg_bleu: PGBLEUConfig = Field(default_factory=PGBLEUConfig)
+    train: TrainConfig = Field(default_factory=TrainConfig)
+    eval: EvalConfig = Field(default_factory=EvalConfig)
 
-    def __post_init__(self) -> None:
+    @model_validator(mode="after")
+    def _check(self) -> "Config":
         errors = validate(self)
         if errors:
-            raise ConfigError("; ".join(errors))
+            raise ValueError("; ".join(errors))
+        return self
 
 
 # ----------------------------------------------------------------------------- validation
@@ -309,7 +307,7 @@ _NON_NEGATIVE = {
 def validate(cfg: Config) -> list[str]:
     """All range and cross-field problems of `cfg`, each saying what to change."""
     errs: list[str] = []
-    flat = _flatten(dataclasses.asdict(cfg))
+    flat = _flatten(to_dict(cfg))
     for key, value in flat.items():
         if isinstance(value, float) and not math.isfinite(value):
             errs.append(f"{key}={value} must be a finite number")
@@ -326,8 +324,6 @@ def validate(cfg: Config) -> list[str]:
         if not data_task and getattr(cfg.data, key):
             errs.append(f"data.{key}={getattr(cfg.data, key)} is set but task=oracle; give the training file "
                         f"with --data FILE (or --set task=data)")
-    if not data_task and g.eos_token is not None:
-        errs.append(f"generator.eos_token={g.eos_token}: fixed-length oracle sequences have no end token; leave it null")
     if 0 < cfg.data.max_vocab <= 4:
         errs.append(f"data.max_vocab={cfg.data.max_vocab} leaves no room beside the 4 special tokens; use 0 (no limit) or more")
     # the length the discriminator sees: known in the oracle task, or when data.max_len is given
@@ -404,26 +400,43 @@ def paper_filters(length: int) -> tuple[list[int], list[int]]:
     return [k for k, _ in small] + long, [n for _, n in small] + [160] * len(long)
 
 
-def resolve(cfg: Config, vocab_size: Optional[int] = None, max_len: Optional[int] = None) -> Config:
-    """The concrete config a run uses (and writes to its config.yaml): task=data takes the
-    vocabulary size and max_len from the data (generator.vocab_size, seq_len = max_len + 1,
-    start <bos>, end <eos>) and makes the data paths absolute; null discriminator filters
-    become `paper_filters(seq_len)`. Idempotent."""
-    c = copy.deepcopy(cfg)
-    if c.oracle.path:  # absolute: evaluate and resume work from any directory
+@dataclass(frozen=True)
+class Sizes:
+    """What a run derives from its config and data: the models' vocabulary and sequence length,
+    and the start and end tokens (no end token: fixed-length sequences, the oracle task)."""
+
+    vocab_size: int
+    seq_len: int
+    start_token: int = 0
+    eos_token: Optional[int] = None
+
+    @classmethod
+    def of(cls, cfg: "Config", vocab_size: Optional[int] = None, max_len: Optional[int] = None) -> "Sizes":
+        """The oracle task's sizes (the generator section's), or task=data's from the data: the
+        vocabulary's size and max_len + 1 positions, <bos> and <eos>."""
+        if cfg.task == "data":
+            if vocab_size is None or max_len is None:
+                raise ValueError("Sizes.of(task=data) needs the vocabulary size and max_len")
+            return cls(vocab_size, max_len + 1, BOS_ID, EOS_ID)
+        g = cfg.generator
+        return cls(g.vocab_size, g.seq_len, g.start_token, None)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"vocab_size": self.vocab_size, "seq_len": self.seq_len, "start_token": self.start_token,
+                "eos_token": self.eos_token}
+
+
+def absolute_paths(cfg: Config) -> Config:
+    """`cfg` with the oracle and data paths made absolute, so that `evaluate`, `generate` and
+    `--resume` work from any directory (a run's config.yaml holds them so)."""
+    c = cfg.model_copy(deep=True)
+    if c.oracle.path:
         c.oracle.path = str(Path(c.oracle.path).resolve())
-    if c.task == "data":  # absolute paths: evaluate and resume work from any directory
-        for key in ("train", "valid", "test"):
-            path = getattr(c.data, key)
-            if path:
-                setattr(c.data, key, str(Path(path).resolve()))
-        if vocab_size is None or max_len is None:
-            raise ValueError("resolve(task=data) needs the vocabulary size and max_len")
-        c.data.max_len, c.generator.vocab_size, c.generator.seq_len = max_len, vocab_size, max_len + 1
-        c.generator.start_token, c.generator.eos_token = BOS_ID, EOS_ID
-    if c.discriminator.filter_sizes is None:
-        c.discriminator.filter_sizes, c.discriminator.num_filters = paper_filters(c.generator.seq_len)
-    return config_from_dict(to_dict(c))
+    for key in ("train", "valid", "test"):
+        path = getattr(c.data, key)
+        if path:
+            setattr(c.data, key, str(Path(path).resolve()))
+    return c
 
 
 # ----------------------------------------------------------------------------- loading
@@ -438,12 +451,8 @@ def _flatten(d: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _field_types(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls)
-
-
 def _is_section(tp: Any) -> bool:
-    return dataclasses.is_dataclass(tp)
+    return isinstance(tp, type) and issubclass(tp, Section)
 
 
 def _describe_type(tp: Any) -> str:
@@ -454,61 +463,38 @@ def _describe_type(tp: Any) -> str:
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         return " or ".join(_describe_type(a) for a in args) + " or null"
     if origin is list:
-        return f"a list of {_describe_type(typing.get_args(tp)[0])}"
+        item = typing.get_args(tp)[0]
+        return "a list of " + {int: "integers", float: "numbers", str: "strings", bool: "booleans"}.get(
+            item, _describe_type(item))
     return {int: "an integer", float: "a number", str: "a string", bool: "true or false"}.get(tp, str(tp))
 
 
-def _coerce(value: Any, tp: Any, key: str) -> Any:
-    """Check `value` against the annotation `tp`; return it converted (int -> float allowed)."""
-    origin = typing.get_origin(tp)
-    bad = ConfigError(f"{key}: got {value!r}, expected {_describe_type(tp)}")
-    if origin is Literal:
-        if value not in typing.get_args(tp):
-            raise bad
-        return value
-    if origin is typing.Union:
-        if value is None and type(None) in typing.get_args(tp):
-            return None
-        for arg in typing.get_args(tp):
-            if arg is type(None):
-                continue
-            try:
-                return _coerce(value, arg, key)
-            except ConfigError:
-                pass
-        raise bad
-    if origin is list:
-        if not isinstance(value, list):
-            raise bad
-        (item,) = typing.get_args(tp)
-        return [_coerce(v, item, key) for v in value]
-    if tp is bool:
-        if not isinstance(value, bool):
-            raise bad
-        return value
-    if tp is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise bad
-        return value
-    if tp is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise bad
-        return float(value)
-    if tp is str:
-        if not isinstance(value, str):
-            raise bad
-        return value
-    raise bad
+def _fields(cls: type) -> dict[str, Any]:
+    return cls.model_fields  # type: ignore[attr-defined, no-any-return]
 
 
 def _all_keys(cls: type = Config, prefix: str = "") -> list[str]:
     keys = []
-    for name, tp in _field_types(cls).items():
-        if _is_section(tp):
-            keys += _all_keys(tp, f"{prefix}{name}.")
+    for name, f in _fields(cls).items():
+        if _is_section(f.annotation):
+            keys += _all_keys(f.annotation, f"{prefix}{name}.")
         else:
             keys.append(f"{prefix}{name}")
     return keys
+
+
+def _annotation(key: str) -> Any:
+    """The type annotation of a dotted key (None for a section or an unknown key)."""
+    cls: Any = Config
+    parts = key.split(".")
+    for i, part in enumerate(parts):
+        f = _fields(cls).get(part)
+        if f is None:
+            return None
+        if i == len(parts) - 1:
+            return f.annotation
+        cls = f.annotation
+    return None
 
 
 def _unknown(key: str) -> ConfigError:
@@ -517,25 +503,23 @@ def _unknown(key: str) -> ConfigError:
     return ConfigError(f"unknown config key '{key}'{hint}")
 
 
-def _build(cls: type, data: dict[str, Any], prefix: str, where: "_Where") -> Any:
-    types = _field_types(cls)
-    kwargs: dict[str, Any] = {}
-    for name, value in data.items():
-        key = f"{prefix}{name}"
-        if name not in types:
-            raise where.wrap(_unknown(key), key)
-        tp = types[name]
-        if _is_section(tp):
-            if not isinstance(value, dict):
-                raise where.wrap(ConfigError(f"{key}: expected a mapping of {tp.__name__} keys, got {value!r}"), key)
-            kwargs[name] = _build(tp, value, f"{key}.", where)
-        else:
-            try:
-                kwargs[name] = _coerce(value, tp, key)
-            except ConfigError as e:
-                raise where.wrap(e, key) from None
-    # sections are built first, so Config.__post_init__ validates the whole tree at once
-    return cls(**kwargs)
+def _error(e: ValidationError, where: "_Where") -> ConfigError:
+    """The first of pydantic's errors as one line naming the file and line (or --set) and the key."""
+    err = e.errors(include_url=False)[0]
+    loc = [str(p) for p in err["loc"] if not isinstance(p, int)]  # list positions belong to their key
+    key = ".".join(loc)
+    if err["type"] == "extra_forbidden":
+        return where.wrap(_unknown(key), key)
+    if err["type"] == "value_error":  # `validate`: the cross-field and range checks, all of them
+        return ConfigError(str(err["ctx"]["error"]) if "ctx" in err else err["msg"])
+    tp = _annotation(key)
+    if _is_section(tp):
+        return where.wrap(ConfigError(f"{key}: expected a mapping of {tp.__name__} keys, got {err['input']!r}"), key)
+    if tp is None:
+        return where.wrap(ConfigError(f"{key}: {err['msg']}"), key)
+    items = [p for p in err["loc"] if isinstance(p, int)]
+    got = f"item {items[0]} = {err['input']!r}" if items else repr(err["input"])
+    return where.wrap(ConfigError(f"{key}: got {got}, expected {_describe_type(tp)}"), key)
 
 
 class _Where:
@@ -545,8 +529,11 @@ class _Where:
         self.lines: dict[str, str] = {}
 
     def add_yaml(self, text: str, name: str) -> None:
+        seen: set[int] = set()  # an alias is the node it names: walk each node once (no alias bombs)
+
         def walk(node: Any, prefix: str) -> None:
-            if isinstance(node, yaml.MappingNode):
+            if isinstance(node, yaml.MappingNode) and id(node) not in seen:
+                seen.add(id(node))
                 for k, v in node.value:
                     key = f"{prefix}{k.value}"
                     self.lines[key] = f"{name}:{k.start_mark.line + 1}"
@@ -593,7 +580,8 @@ def _read_source(source: str) -> tuple[str, str]:
 
 
 def parse_override(item: str) -> tuple[str, Any]:
-    """'section.key=value' -> (key, YAML-parsed value)."""
+    """'section.key=value' -> (key, YAML-parsed value). Numbers YAML reads as strings
+    (1e-3: YAML 1.1 wants a dot) become numbers."""
     if "=" not in item:
         raise ConfigError(f"--set {item!r}: expected section.key=value, e.g. --set adversarial.rollout_num=8")
     key, raw = item.split("=", 1)
@@ -602,6 +590,11 @@ def parse_override(item: str) -> tuple[str, Any]:
         value = yaml.safe_load(raw) if raw.strip() else None
     except yaml.YAMLError:
         value = raw
+    if isinstance(value, str):
+        try:
+            value = float(value) if any(c in value.lower() for c in ".e") and value.strip() else value
+        except ValueError:
+            pass
     return key, value
 
 
@@ -613,7 +606,10 @@ def _nest(key: str, value: Any) -> dict[str, Any]:
 
 
 def config_from_dict(data: dict[str, Any], where: Optional[_Where] = None) -> Config:
-    return _build(Config, data, "", where or _Where())
+    try:
+        return Config.model_validate(data)
+    except ValidationError as e:
+        raise _error(e, where or _Where()) from None
 
 
 def load_config(source: Optional[str] = "quick", overrides: Optional[list[str]] = None,
@@ -621,7 +617,7 @@ def load_config(source: Optional[str] = "quick", overrides: Optional[list[str]] 
     """Load a preset or YAML file, apply `--set key=value` overrides, validate.
 
     Args:
-        source: preset name or YAML path (None: the dataclass defaults, i.e. `paper`).
+        source: preset name or YAML path (None: the model defaults, i.e. `paper`).
         overrides: ["section.key=value", ...], applied in order.
         base: a plain dict applied before `source` (used by `--resume`).
     """
@@ -653,8 +649,45 @@ def load_config(source: Optional[str] = "quick", overrides: Optional[list[str]] 
     return config_from_dict(data, where)
 
 
+def load_run_config(run_dir: str | Path) -> Config:
+    """A run directory's config.yaml (runs of seqgan 0.1 also wrote the derived
+    generator.eos_token there: it is dropped; the sizes are in sizes.json now)."""
+    path = Path(run_dir) / "config.yaml"
+    if not path.is_file():
+        raise ConfigError(f"{run_dir}: no config.yaml there; not a seqgan run directory")
+    text, name = _read_source(str(path))
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{name}: invalid YAML ({getattr(e, 'problem', e)})") from None
+    if isinstance(loaded, dict) and isinstance(loaded.get("generator"), dict):
+        loaded["generator"].pop("eos_token", None)
+    where = _Where()
+    where.add_yaml(text, name)
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{name}: expected a mapping of config sections at the top level")
+    return config_from_dict(loaded, where)
+
+
+def load_run_sizes(run_dir: str | Path, cfg: Config) -> Sizes:
+    """A run directory's sizes.json; for runs of seqgan 0.1 (none there), their config's
+    generator section, which held the derived sizes."""
+    import json
+    path = Path(run_dir) / "sizes.json"
+    if path.is_file():
+        try:
+            d = json.loads(path.read_text(encoding="utf-8"))
+            return Sizes(int(d["vocab_size"]), int(d["seq_len"]), int(d["start_token"]),
+                         None if d["eos_token"] is None else int(d["eos_token"]))
+        except (ValueError, KeyError, TypeError) as e:
+            raise ConfigError(f"{path}: not a sizes file ({e})") from None
+    g = cfg.generator
+    return Sizes(g.vocab_size, g.seq_len, BOS_ID if cfg.task == "data" else g.start_token,
+                 EOS_ID if cfg.task == "data" else None)
+
+
 def to_dict(cfg: Config) -> dict[str, Any]:
-    return dataclasses.asdict(cfg)
+    return cfg.model_dump()
 
 
 def dump_yaml(cfg: Config) -> str:
@@ -677,27 +710,14 @@ def diff(a: Config, b: Config) -> dict[str, tuple[Any, Any]]:
 
 # ----------------------------------------------------------------------------- docs
 
-def _field_docs(cls: type) -> dict[str, str]:
-    """Attribute docstrings of a dataclass (the string literal right after each field)."""
-    tree = ast.parse(inspect.getsource(cls))
-    body = tree.body[0].body  # type: ignore[attr-defined]
-    docs: dict[str, str] = {}
-    for node, nxt in zip(body, body[1:]):
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            if isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant) and isinstance(nxt.value.value, str):
-                docs[node.target.id] = " ".join(nxt.value.value.split())
-    return docs
-
-
 def describe(cls: type = Config, prefix: str = "", defaults: Any = None) -> list[tuple[str, str, Any, str]]:
     """(key, type, default, doc) for every leaf key, in declaration order."""
     defaults = defaults if defaults is not None else cls()
-    docs = _field_docs(cls)
     rows = []
-    for name, tp in _field_types(cls).items():
+    for name, f in _fields(cls).items():
         value = getattr(defaults, name)
-        if _is_section(tp):
-            rows += describe(tp, f"{prefix}{name}.", value)
+        if _is_section(f.annotation):
+            rows += describe(f.annotation, f"{prefix}{name}.", value)
         else:
-            rows.append((f"{prefix}{name}", _describe_type(tp), value, docs.get(name, "")))
+            rows.append((f"{prefix}{name}", _describe_type(f.annotation), value, " ".join((f.description or "").split())))
     return rows

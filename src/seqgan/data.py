@@ -23,11 +23,12 @@ Every problem raises `DataError`, whose message names the file and line and says
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Callable, Optional, Sequence
 
 import torch
 from torch import Tensor
@@ -68,7 +69,39 @@ class Tokenizer:
         return _WORD.findall(line) if self.split_punctuation else line.split()
 
     def detokenize(self, tokens: Sequence[str]) -> str:
-        return "".join(tokens) if self.kind == "char" else " ".join(tokens)
+        """Text from tokens: characters joined without spaces; word tokens (punctuation split off)
+        joined with spaces except where the tokenizer split a word ('nation ' s' -> "nation's",
+        'wheel .' -> 'wheel.'); space tokens with spaces. Tokenising the text gives the tokens back."""
+        if self.kind == "char":
+            return "".join(tokens)
+        if self.kind == "space" or not self.split_punctuation:
+            return " ".join(tokens)
+        return _join_words(tokens)
+
+
+_CLOSING = set(".,!?;:%)]}")
+_OPENING = set("([{$#")
+_JOINING = set("'-/@&")  # inside a word: "nation's", "well-known", "and/or"
+
+
+def _join_words(tokens: Sequence[str]) -> str:
+    """Word tokens to text: no space before closing punctuation, after opening punctuation, or
+    around a joining mark between two word tokens."""
+    out: list[str] = []
+    for i, tok in enumerate(tokens):
+        if not out:
+            out.append(tok)
+            continue
+        prev = tokens[i - 1]
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else ""
+        word = lambda t: bool(t) and (t[0].isalnum() or t[0] == "_")  # noqa: E731
+        before = tokens[i - 2] if i >= 2 else ""
+        glue = (tok in _CLOSING or prev in _OPENING
+                or (tok in _JOINING and word(prev) and word(nxt))
+                or (prev in _JOINING and word(tok) and word(before))
+                or (prev in ".,:" and tok.isdigit() and before.isdigit()))  # 3.5, 10,000, 12:30
+        out.append(tok if glue else " " + tok)
+    return "".join(out)
 
 
 # ============================================================================ reading files
@@ -269,11 +302,46 @@ class Dataset:
     """Human-readable lines: sizes, truncations, <unk> rates."""
 
 
-def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None, read_train: bool = True) -> Dataset:
+def memory_budget() -> int:
+    """Bytes a run may plan to use: half of the physical memory, or of the address-space limit
+    (`ulimit -v`) when that is lower."""
+    try:
+        phys = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        phys = 1 << 34
+    try:
+        import resource
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            phys = min(phys, soft)
+    except (ImportError, ValueError, OSError):
+        pass
+    return phys // 2
+
+
+def check_length_cost(f: TextFile, max_len: int, cfg: DataConfig, cost: Callable[[int, int], int]) -> None:
+    """Refuse (DataError) a max_len whose run would not fit in memory, before anything is built:
+    `cost(max_len, lines)` estimates the bytes of the padded data and the models."""
+    need, budget = cost(max_len, len(f.lines)), memory_budget()
+    if need <= budget:
+        return
+    lengths = sorted(len(ln) for ln in f.lines)
+    p99 = lengths[min(len(lengths) - 1, int(0.99 * len(lengths)))]
+    longest = max(range(len(f.lines)), key=lambda i: len(f.lines[i]))
+    why = (f"the longest training line, {f.path}:{f.line_numbers[longest]}, has {max_len} tokens"
+           if not cfg.max_len else f"data.max_len={max_len}")
+    raise DataError(f"{why}: sequences that long need about {need / 2**30:.1f} GiB for the data and the "
+                    f"discriminator, and {budget / 2**30:.1f} GiB is the budget here (half the memory); set "
+                    f"data.max_len (99% of the lines have at most {p99} tokens) with data.overlong=drop or truncate")
+
+
+def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None, read_train: bool = True,
+                 cost: Optional[Callable[[int, int], int]] = None) -> Dataset:
     """Read `cfg.train` (and valid/test), build the vocabulary from the training lines as they
     are kept (after `data.overlong`), encode everything. max_len: cfg.max_len, or the longest
     training line. With `vocab` (a resumed run's) and `read_train=False`, the training file is
-    not read (a checkpoint holds the training data) and `train` is None."""
+    not read (a checkpoint holds the training data) and `train` is None. `cost(max_len, lines)`:
+    the run's memory estimate, checked against `memory_budget()` before anything is encoded."""
     if not cfg.train:
         raise DataError("task=data needs a training file: give --data FILE (or data.train)")
     tok = Tokenizer.from_config(cfg)
@@ -283,6 +351,8 @@ def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None, read_train
     report = []
     if read_train:
         max_len = cfg.max_len or max(len(ln) for ln in files["data.train"].lines)
+        if cost is not None:
+            check_length_cost(files["data.train"], max_len, cfg, cost)
     else:
         max_len = cfg.max_len
         if vocab is None or not max_len:
@@ -309,6 +379,11 @@ def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None, read_train
             parts.append(f"{e.truncated} longer than {max_len} tokens truncated")
         if e.dropped:
             parts.append(f"{e.dropped} longer than {max_len} tokens dropped")
+            share = e.dropped / (e.dropped + e.ids.shape[0])
+            if share >= 0.1:
+                report.append(f"seqgan: warning: {what}: {100 * share:.0f}% of the lines are longer than data.max_len="
+                              f"{max_len} and were dropped; keep them with data.overlong=truncate, or raise "
+                              f"data.max_len")
         if e.unknown:
             parts.append(f"{100 * e.unknown / max(e.total_tokens, 1):.2f}% <unk>")
         report.append(", ".join(parts))

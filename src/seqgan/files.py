@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -29,20 +30,62 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> None:
         write(tmp)
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes 0600; give the file its usual mode
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
+def current_umask() -> int:
+    """The process's umask (read by setting it and putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def sha256_file(path: str | Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
-def save_weights(path: str | Path, module: torch.nn.Module, metadata: dict[str, str] | None = None) -> None:
-    """A module's parameters as safetensors (contiguous CPU copies), atomically."""
+def save_weights(path: str | Path, module: torch.nn.Module, metadata: dict[str, Any] | None = None) -> None:
+    """A module's parameters as safetensors (contiguous CPU copies), atomically. The metadata go
+    in as one JSON string with sorted keys (safetensors writes several keys in a random order),
+    so equal tensors and metadata give byte-identical files."""
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
-    atomic_write(path, lambda p: save_file(tensors, str(p), metadata=metadata))
+    meta = {"seqgan": json.dumps(metadata, sort_keys=True)} if metadata else None
+    atomic_write(path, lambda p: save_file(tensors, str(p), metadata=meta))
+
+
+WEIGHT_SUMS = "weights.sha256"
+
+
+def write_weight_sums(run_dir: str | Path, names: list[str]) -> None:
+    """`<run>/weights.sha256` in `sha256sum` format for the named files that exist (`sha256sum -c`
+    checks them; `seqgan.load` does too)."""
+    run_dir = Path(run_dir)
+    lines = [f"{sha256_file(run_dir / n)}  {n}\n" for n in names if (run_dir / n).is_file()]
+    atomic_write_text(run_dir / WEIGHT_SUMS, "".join(lines))
+
+
+def check_weight_sum(path: Path) -> Optional[str]:
+    """None when `path` matches its line in weights.sha256 beside it (or has none), else what is wrong."""
+    sums = path.parent / WEIGHT_SUMS
+    if not sums.is_file():
+        return None
+    for line in sums.read_text(encoding="utf-8").splitlines():
+        digest, _, name = line.partition("  ")
+        if name == path.name:
+            return None if sha256_file(path) == digest else f"{path}: checksum mismatch with {sums} (modified or damaged)"
+    return None
 
 
 def write_tokens(path: str | Path, seqs: torch.Tensor) -> None:

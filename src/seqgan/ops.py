@@ -75,3 +75,79 @@ def linear_cross_entropy(h: Tensor, W: Tensor, b: Tensor, y: Tensor, weights: Te
         a scalar; its gradient reaches h, W and b.
     """
     return _LinearCrossEntropy.apply(h, W, b, y, weights.detach(), bias_mask)
+
+
+# ============================================================================ convolution + max-pool
+
+class _ConvMaxPool(torch.autograd.Function):
+    """relu(max_s conv_k(emb)[s] + b_k) for every filter width k, with a backward pass through the
+    max-pool's sparsity: only the arg-max window of each (sequence, filter) receives a gradient,
+    so both gradients are sums over B x F windows instead of B x F x (T - k + 1):
+
+        dW_k[f] = sum_b g[b, f] * window(b, s*(b, f))          (embedding_bag over the windows)
+        dwindow(b, s) = sum_{f: s*(b, f) = s} g[b, f] * W_k[f]   (embedding_bag over W_k's rows)
+
+    and the window gradients are folded back onto the T positions. Shapes: emb (B, T, E),
+    weights [(n_k, E, k)], biases [(n_k,)] -> (B, sum n_k)."""
+
+    @staticmethod
+    def forward(ctx: Any, emb: Tensor, *params: Tensor) -> Tensor:  # type: ignore[override]
+        K = len(params) // 2
+        weights, biases = params[:K], params[K:]
+        x = emb.transpose(1, 2)  # (B, E, T)
+        pooled, argmax = [], []
+        for w, b in zip(weights, biases):
+            conv = torch.nn.functional.conv1d(x, w.to(x.dtype))  # (B, n_k, S); bf16 under autocast
+            m, idx = conv.max(dim=2)  # (B, n_k)
+            pooled.append((m.float() + b).relu_())
+            argmax.append(idx)
+        out = torch.cat(pooled, 1)  # (B, F)
+        ctx.save_for_backward(emb, out, *argmax, *weights)
+        ctx.K = K
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Optional[Tensor], ...]:  # type: ignore[override]
+        emb, out, *rest = ctx.saved_tensors
+        K = ctx.K
+        argmax, weights = rest[:K], rest[K:]
+        B, T, E = emb.shape
+        dev = emb.device
+        rows_of_emb = emb.float().reshape(B * T, E)  # (B*T, E): row b*T + t
+        g_all = grad * (out > 0)  # (B, F): through the ReLU
+        d_emb = torch.zeros(B * T, E, dtype=torch.float32, device=dev)
+        d_w, d_b = [], []
+        lo = 0
+        base = torch.arange(B, device=dev)[:, None]  # (B, 1)
+        for w, idx in zip(weights, argmax):
+            n, _, k = w.shape
+            S = T - k + 1
+            g = g_all[:, lo:lo + n]  # (B, n)
+            lo += n
+            d_b.append(g.sum(0))
+            offs = torch.arange(k, device=dev)
+            # dW_k[f, :, j] = sum_b g[b, f] emb[b, s*(b, f) + j]: bag (f, j) holds B rows of emb
+            pos = (base * T + idx).t()[:, None, :] + offs[None, :, None]  # (n, k, B) rows of emb
+            wts = g.t()[:, None, :].expand(n, k, B)
+            dw = torch.nn.functional.embedding_bag(pos.reshape(n * k, B), rows_of_emb, mode="sum",
+                                                   per_sample_weights=wts.reshape(n * k, B))  # (n*k, E)
+            d_w.append(dw.view(n, k, E).transpose(1, 2).contiguous())
+            # window gradients: bag (b, s) sums g[b, f] W_k[f] over the filters f whose arg-max is s
+            key = (base * S + idx).reshape(-1)  # (B*n,)
+            order = torch.argsort(key, stable=True)
+            filt = torch.arange(n, device=dev).repeat(B)[order]
+            offsets = torch.zeros(B * S, dtype=torch.long, device=dev)
+            offsets[1:] = torch.bincount(key, minlength=B * S).cumsum(0)[:-1]
+            w_rows = w.float().permute(0, 2, 1).reshape(n, k * E)  # (n, k*E): [f, j*E + e]
+            d_win = torch.nn.functional.embedding_bag(filt, w_rows, offsets, mode="sum",
+                                                      per_sample_weights=g.reshape(-1)[order])  # (B*S, k*E)
+            # window (b, s), offset j lands on emb row b*T + s + j
+            target = ((base * T + torch.arange(S, device=dev))[:, :, None] + offs).reshape(-1)  # (B*S*k,)
+            d_emb.index_add_(0, target, d_win.view(B * S * k, E))
+        return (d_emb.view(B, T, E), *d_w, *d_b)
+
+
+def conv_maxpool(emb: Tensor, weights: list[Tensor], biases: list[Tensor]) -> Tensor:
+    """Kim-style convolution features with a sparse backward (see `_ConvMaxPool`):
+    cat_k relu(max_s conv1d(emb, W_k)[s] + b_k). emb (B, T, E) -> (B, sum n_k)."""
+    return _ConvMaxPool.apply(emb, *weights, *biases)

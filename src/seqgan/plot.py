@@ -1,8 +1,11 @@
-"""Learning curves from metrics.jsonl: `seqgan plot RUN_DIR [RUN_DIR ...]`.
+"""Learning curves from metrics.jsonl: `seqgan plot RUN_DIR [RUN_DIR ...] [--x step|wall]`.
 
-Three panels, runs overlaid: NLL-oracle (NLL-test for runs on your data) against generator training steps (MLE epochs,
-then adversarial iterations, with the boundary marked), the discriminator's loss and
-accuracy on real and generated data, and the mean reward of the adversarial phase.
+Runs overlaid, one colour per run. The first panel is the main metric (NLL-oracle; NLL-test
+for runs on your data, else NLL-valid) against generator training steps (MLE epochs, then
+adversarial iterations, the boundary marked) or against wall-clock seconds (`--x wall`: time to
+quality). Runs with a discriminator get a panel of its loss and one of its accuracy on real
+(solid) and generated (dashed) sequences; runs with an adversarial phase a panel of the mean
+reward. Panels nothing would be drawn in are left out.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from typing import Any, Optional
 
 #: the curve of the first panel: the first of these a run has logged
 MAIN_METRICS = {"nll_oracle": "NLL-oracle", "nll_test": "NLL-test", "nll_valid": "NLL-valid"}
+#: phases of generator training, in order, on the step axis
+GENERATOR_PHASES = ("mle", "scheduled_sampling", "adversarial")
 
 
 class PlotError(RuntimeError):
@@ -35,7 +40,27 @@ def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
     return records
 
 
-def plot_runs(run_dirs: list[Path], out: Optional[Path] = None, labels: Optional[list[str]] = None) -> Path:
+def main_curve(recs: list[dict[str, Any]], x: str = "step") -> tuple[str, list[float], list[float], Optional[float]]:
+    """(metric, xs, ys, x of the MLE -> adversarial boundary) of one run's main metric."""
+    key = next((k for k in MAIN_METRICS if any(r.get(k) is not None for r in recs)), "nll_oracle")
+    xs: list[float] = []
+    ys: list[float] = []
+    offset, boundary = 0, None
+    for phase in ("init",) + GENERATOR_PHASES:
+        rs = [r for r in recs if r["phase"] == phase]
+        if phase == "adversarial" and rs and xs:
+            boundary = offset if x == "step" else rs[0]["wall_time_s"]
+        for r in rs:
+            if r.get(key) is not None:
+                xs.append(r["wall_time_s"] if x == "wall" else (0 if phase == "init" else offset + r["step"]))
+                ys.append(r[key])
+        if phase != "init" and rs:
+            offset += max(r["step"] for r in rs) + 1
+    return key, xs, ys, boundary
+
+
+def plot_runs(run_dirs: list[Path], out: Optional[Path] = None, labels: Optional[list[str]] = None,
+              x: str = "step") -> Path:
     """Write the curves of `run_dirs` to `out` (PNG); returns the path written."""
     try:
         import matplotlib
@@ -47,41 +72,50 @@ def plot_runs(run_dirs: list[Path], out: Optional[Path] = None, labels: Optional
         raise PlotError(f"{len(labels)} --label values for {len(run_dirs)} runs; give one per run or none")
     labels = labels or [d.name for d in run_dirs]
     out = out or run_dirs[0] / "curves.png"
-    fig, (ax_nll, ax_d, ax_r) = plt.subplots(1, 3, figsize=(16, 4.5))
-    boundaries = set()
-    names = set()
-    for run_dir, label in zip(run_dirs, labels):
-        recs = read_metrics(run_dir)
-        mle = [r for r in recs if r["phase"] == "mle"]
-        adv = [r for r in recs if r["phase"] == "adversarial"]
-        n_mle = max((r["step"] for r in mle), default=-1) + 1
-        key = next((k for k in MAIN_METRICS if any(k in r for r in recs)), "nll_oracle")
+    runs = [read_metrics(d) for d in run_dirs]
+    has_d = any(r.get("d_loss") is not None for recs in runs for r in recs)
+    has_reward = any(r.get("reward_mean") is not None for recs in runs for r in recs)
+    n_panels = 1 + 2 * has_d + has_reward
+    fig, axes = plt.subplots(1, n_panels, figsize=(5.5 * n_panels, 4.5), squeeze=False)
+    ax_nll = axes[0][0]
+    ax_loss, ax_acc = (axes[0][1], axes[0][2]) if has_d else (None, None)
+    ax_r = axes[0][-1] if has_reward else None
+    names, drawn = set(), 0
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (recs, label) in enumerate(zip(runs, labels)):
+        colour = colours[i % len(colours)]
+        key, xs, ys, boundary = main_curve(recs, x)
         names.add(MAIN_METRICS[key])
-        xs = [r["step"] for r in mle if r.get(key) is not None] + \
-             [n_mle + r["step"] for r in adv if r.get(key) is not None]
-        ys = [r[key] for r in mle if r.get(key) is not None] + \
-             [r[key] for r in adv if r.get(key) is not None]
-        (line,) = ax_nll.plot(xs, ys, marker=".", label=label)
-        if adv:
-            boundaries.add((n_mle, line.get_color()))
+        if xs:
+            ax_nll.plot(xs, ys, marker=".", color=colour, label=label)
+            drawn += 1
+            if boundary is not None:
+                ax_nll.axvline(boundary, color=colour, linestyle=":", alpha=0.6)
         d = [r for r in recs if r["phase"] in ("discriminator", "adversarial") and r.get("d_loss") is not None]
-        dx = list(range(len(d)))
-        ax_d.plot(dx, [r["d_loss"] for r in d], color=line.get_color(), label=f"{label} loss")
-        ax_d.plot(dx, [r["d_acc_real"] for r in d], color=line.get_color(), linestyle="--", label=f"{label} acc real")
-        ax_d.plot(dx, [r["d_acc_fake"] for r in d], color=line.get_color(), linestyle=":", label=f"{label} acc fake")
-        ax_r.plot([r["step"] for r in adv], [r["reward_mean"] for r in adv], color=line.get_color(), label=label)
-    for x, color in boundaries:
-        ax_nll.axvline(x, color=color, linestyle=":", alpha=0.6)
-    if not any(len(ln.get_xdata()) for ax in (ax_nll, ax_d, ax_r) for ln in ax.lines):
+        if ax_loss is not None and ax_acc is not None and d:
+            dx = list(range(len(d)))
+            ax_loss.plot(dx, [r["d_loss"] for r in d], color=colour, label=label)
+            ax_acc.plot(dx, [r["d_acc_real"] for r in d], color=colour, linestyle="-", label=f"{label}: real")
+            ax_acc.plot(dx, [r["d_acc_fake"] for r in d], color=colour, linestyle="--", label=f"{label}: generated")
+            drawn += 1
+        adv = [r for r in recs if r["phase"] == "adversarial" and r.get("reward_mean") is not None]
+        if ax_r is not None and adv:
+            ax_r.plot([r["step"] for r in adv], [r["reward_mean"] for r in adv], color=colour, label=label)
+    if not drawn:
         raise PlotError("nothing to plot: these runs' metrics.jsonl has no evaluations and no discriminator rounds")
-    ax_nll.set(title=f"{' / '.join(sorted(names))} (dotted line: MLE -> adversarial)",
-               xlabel="MLE epoch, then adversarial iteration",
-               ylabel="nats / token")
-    ax_d.set(title="discriminator (pre-training rounds, then d-steps)", xlabel="round", ylabel="loss / accuracy")
-    ax_r.set(title="mean reward Q", xlabel="adversarial iteration", ylabel="reward")
-    for ax in (ax_nll, ax_d, ax_r):
+    ax_nll.set(title=f"{' / '.join(sorted(names))}" + (" (dotted: MLE -> adversarial)" if x == "step" else ""),
+               xlabel="MLE epoch, then adversarial iteration" if x == "step" else "wall time (s)",
+               ylabel="nats / token (lower is better)")
+    if ax_loss is not None and ax_acc is not None:
+        ax_loss.set(title="discriminator loss", xlabel="round (pre-training, then d-steps)", ylabel="loss")
+        ax_acc.set(title="discriminator accuracy (solid: real, dashed: generated)",
+                   xlabel="round (pre-training, then d-steps)", ylabel="accuracy", ylim=(0, 1.02))
+    if ax_r is not None:
+        ax_r.set(title="mean reward Q", xlabel="adversarial iteration", ylabel="reward")
+    for ax in axes[0]:
         ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=7)
     fig.tight_layout()
     from seqgan.files import atomic_write
     atomic_write(out, lambda p: fig.savefig(p, dpi=110, format="png"))

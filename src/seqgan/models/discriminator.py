@@ -22,6 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from seqgan.config import DiscriminatorConfig, paper_filters
+from seqgan.ops import conv_maxpool
 
 
 #: from this many sequences on, `prob_real` scores through the shared convolution tables
@@ -117,6 +118,8 @@ class Discriminator(nn.Module):
         With `tables` (from `conv_tables()`, no autograd) the convolutions are table sums."""
         if tables is not None:
             z = self._pooled_from_tables(x, tables)
+        elif torch.is_grad_enabled():  # training: the max-pool's sparse backward (exact, seqgan.ops)
+            z = conv_maxpool(F.embedding(x, self.embedding), list(self.conv_w), list(self.conv_b))  # (B, F)
         else:
             emb = F.embedding(x, self.embedding).transpose(1, 2)  # (B, E, T)
             pooled = [F.conv1d(emb, w, b).relu_().amax(dim=2)  # (B, n_k, T-k+1) -> (B, n_k)

@@ -6,19 +6,22 @@ from typing import Optional
 
 import torch
 
-from seqgan.config import GeneratorConfig
+from seqgan.config import GeneratorConfig, Sizes
 from seqgan.policies import KINDS, Policy, TransformerPolicy
 
 
-def build_generator(cfg: GeneratorConfig, generator: Optional[torch.Generator] = None) -> Policy:
+def build_generator(cfg: GeneratorConfig, generator: Optional[torch.Generator] = None,
+                    sizes: Optional[Sizes] = None) -> Policy:
     """A generator of `cfg.kind`: the LSTM of the paper (every parameter, biases and embedding
     too, ~ N(0, init_std)), a GRU initialised alike, or a Transformer (matrices and embeddings
-    ~ N(0, init_std), biases 0, LayerNorm gains 1)."""
-    common = dict(start_token=cfg.start_token, eos_token=cfg.eos_token)
+    ~ N(0, init_std), biases 0, LayerNorm gains 1). `sizes`: the vocabulary, length and start /
+    end tokens (default: the section's own, fixed length: the oracle task)."""
+    s = sizes or Sizes(cfg.vocab_size, cfg.seq_len, cfg.start_token, None)
+    common = dict(start_token=s.start_token, eos_token=s.eos_token)
     if cfg.kind == "transformer":
-        policy: Policy = TransformerPolicy(cfg.vocab_size, cfg.emb_dim, cfg.hidden_dim, cfg.seq_len, cfg.num_layers,
+        policy: Policy = TransformerPolicy(s.vocab_size, cfg.emb_dim, cfg.hidden_dim, s.seq_len, cfg.num_layers,
                                            cfg.num_heads, **common)  # type: ignore[arg-type]
     else:
-        policy = KINDS[cfg.kind](cfg.vocab_size, cfg.emb_dim, cfg.hidden_dim, cfg.seq_len, **common)
+        policy = KINDS[cfg.kind](s.vocab_size, cfg.emb_dim, cfg.hidden_dim, s.seq_len, **common)
     policy.init_normal(cfg.init_std, generator)  # type: ignore[operator]
     return policy

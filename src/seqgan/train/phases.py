@@ -12,7 +12,6 @@ metrics. The computations themselves are the pure functions of `train/mle.py`,
 
 from __future__ import annotations
 
-import json
 import time
 from typing import Any, Callable, Optional
 
@@ -72,7 +71,7 @@ def save_mle_baseline(run: Run) -> None:
     """generator_mle.safetensors: the generator at the end of MLE pre-training (rank 0)."""
     if run.world.is_main:
         save_weights(run.run_dir / "generator_mle.safetensors", run.gen,
-                     {"format": "seqgan", "config": json.dumps(to_dict(run.cfg)), "stage": "mle"})
+                     {"format": "seqgan", "config": to_dict(run.cfg), "stage": "mle"})
 
 
 def mle_phase(run: Run) -> Phase:

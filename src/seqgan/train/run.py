@@ -25,8 +25,8 @@ import copy
 import json
 import platform
 import signal
+import sys
 import threading
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Optional, Union
@@ -35,12 +35,12 @@ import numpy as np
 import torch
 
 from seqgan import checkpoint as ckpt
-from seqgan.config import Config, ConfigError, dump_yaml, resolve, to_dict
+from seqgan.config import Config, ConfigError, Sizes, absolute_paths, dump_yaml, to_dict
 from seqgan.data import Dataset, Vocabulary, load_dataset
 from seqgan.diagnostics import discriminator_probe
 from seqgan.distributed import (SINGLE, World, all_gather_object, all_gather_rows, all_reduce_max, all_reduce_sum,
                                 barrier, shard_size)
-from seqgan.files import RunLock, atomic_write_text, json_safe, save_weights, write_tokens
+from seqgan.files import RunLock, atomic_write_text, json_safe, save_weights, write_tokens, write_weight_sums
 from seqgan.logging import MetricLogger
 from seqgan.metrics import References, text_metrics
 from seqgan.models import Discriminator, Oracle, build_generator, build_oracle
@@ -102,6 +102,8 @@ class TrainState:
     """Checkpoints written."""
     curves: Curves = field(default_factory=dict)
     """Evaluation curves of the main metric (and NLL-test on the oracle task)."""
+    evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """'init': every metric of the untrained generator's evaluation; 'final': of the latest one."""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainState":
@@ -167,6 +169,8 @@ class Run:
     """Everything a method's steps need: config, models, optimizers, random streams, logger, state."""
 
     cfg: Config
+    sizes: Sizes
+    """The vocabulary, length and start / end tokens of the run's models."""
     run_dir: Path
     device: torch.device
     oracle: Optional[Oracle]
@@ -310,6 +314,7 @@ class Run:
         for key in tracked:
             if key is not None:
                 self.state.curves.setdefault(key, {}).setdefault(phase, []).append([step, metrics[key]])
+        self.state.evaluations["init" if phase == "init" else "final"] = {"phase": phase, "step": step, **metrics}
         if main is not None and phase != "init":
             self.log.nll_line(step, metrics[main])
         for row in samples[:2].tolist():
@@ -367,6 +372,8 @@ def _run_phase(run: Run, ph: Phase, offset: int) -> None:
             log.experiment_log(ph.log_line)
         if ph.on_start is not None:
             ph.on_start()
+    if ph.units == 0:
+        return
     with log.bar(ph.units, ph.desc or ph.name, st.step) as bar:
         while st.step < ph.units:
             parts = ph.parts(st.step)
@@ -395,16 +402,18 @@ def _run_phase(run: Run, ph: Phase, offset: int) -> None:
 
 # ============================================================================ setup and the whole run
 
-def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Optional[Oracle], dataset: Optional[Dataset],
-           log: MetricLogger, resume: Optional[ckpt.Checkpoint], world: World, needs: "MethodNeeds") -> Run:
+def _setup(cfg: Config, sizes: Sizes, run_dir: Path, device: torch.device, oracle: Optional[Oracle],
+           dataset: Optional[Dataset], log: MetricLogger, resume: Optional[ckpt.Checkpoint], world: World,
+           needs: "MethodNeeds") -> Run:
     rngs = {"train": make_rng(cfg.seed, STREAM_TRAIN, device, world),
             "eval": make_rng(cfg.seed, STREAM_EVAL, device, world)}
     # inits depend on the seed alone, so every torchrun rank starts from the same weights
-    gen = build_generator(cfg.generator, torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_GENERATOR_INIT)))
+    gen = build_generator(cfg.generator, torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_GENERATOR_INIT)),
+                          sizes)
     gen = gen.to(device)
     disc = None
     if needs.discriminator:
-        disc = Discriminator(cfg.discriminator, cfg.generator.vocab_size, cfg.generator.seq_len,
+        disc = Discriminator(cfg.discriminator, sizes.vocab_size, sizes.seq_len,
                              torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_DISCRIMINATOR_INIT))).to(device)
     policy: Policy = gen
     if needs.policy_gradient and cfg.adversarial.rollout_update_rate is not None:
@@ -469,8 +478,8 @@ def _setup(cfg: Config, run_dir: Path, device: torch.device, oracle: Optional[Or
         n_test = shard_size(cfg.oracle.test_samples, world, "oracle.test_samples")
         heldout = oracle.sample(cfg.oracle.test_samples, make_rng(HELDOUT_SEED, STREAM_HELDOUT, device))
         heldout = heldout[world.rank * n_test:(world.rank + 1) * n_test]
-    return Run(cfg, run_dir, device, oracle, dataset, references, real, all_real, gen, disc, policy, optimizers, rngs,
-               state, log, world, heldout, gen_model, disc_model)
+    return Run(cfg, sizes, run_dir, device, oracle, dataset, references, real, all_real, gen, disc, policy,
+               optimizers, rngs, state, log, world, heldout, gen_model, disc_model)
 
 
 @dataclass(frozen=True)
@@ -518,30 +527,56 @@ def check_world(cfg: Config, world: World) -> None:
             raise ConfigError(str(e)) from None
 
 
+def run_memory(cfg: Config, max_len: int, lines: int) -> int:
+    """Bytes a data run with sequences of `max_len` tokens would need, roughly: the padded data
+    (training, and as much again for held-out files), and the discriminator (weights, gradients
+    and Adam's two moments; a training batch's convolution activations, three times for the
+    backward pass). Dominated by the discriminator, whose widths grow with the length."""
+    from seqgan.config import paper_filters
+    T = max_len + 1
+    d = cfg.discriminator
+    sizes, nums = paper_filters(T) if d.filter_sizes is None else (d.filter_sizes, d.num_filters or [])
+    nums = [max(1, round(n * d.filter_scale)) for n in nums]
+    F = sum(nums)
+    params = sum(n * k * d.emb_dim for k, n in zip(sizes, nums)) + 2 * F * F
+    activations = cfg.train.batch_size * sum((T - k + 1) * n for k, n in zip(sizes, nums)) * 3
+    return 2 * lines * T * 8 + 16 * params + 4 * activations
+
+
 def prepare(cfg: Config, run_dir: Path, resume: Optional[ckpt.Checkpoint], world: World,
-            device: torch.device) -> tuple[Config, Optional[Oracle], Optional[Dataset]]:
-    """Checks and inputs before anything is written: the resolved config, the oracle or the data.
-    Raises ConfigError (or OracleFileError / DataError) naming what to change."""
+            device: torch.device) -> tuple[Config, Sizes, Optional[Oracle], Optional[Dataset]]:
+    """Checks and inputs before anything is written: the config with absolute paths, the sizes,
+    the oracle or the data. Raises ConfigError (or OracleFileError / DataError) naming what to change."""
     check_world(cfg, world)
     if resume is not None:
         check_resume(resume, world, device)  # before anything in the run directory changes
     problem = check_precision(cfg.train.precision, device)
     if problem:
         raise ConfigError(problem)
+    cfg = absolute_paths(cfg)
     oracle: Optional[Oracle] = None
     dataset: Optional[Dataset] = None
     if cfg.task == "data":
         vocab = Vocabulary.load(run_dir / "vocab.json") if resume is not None else None
-        dataset = load_dataset(cfg.data, vocab, read_train=resume is None)  # resumed: the checkpoint has the data
-        cfg = resolve(cfg, len(dataset.vocab), dataset.max_len)
+        max_len = cfg.data.max_len
+        if resume is not None and not max_len:  # the length the run found in its training file
+            max_len = int(json.loads((run_dir / SIZES).read_text(encoding="utf-8"))["seq_len"]) - 1
+        data_cfg = cfg.data.model_copy(update={"max_len": max_len})
+        dataset = load_dataset(data_cfg, vocab, read_train=resume is None,  # resumed: the checkpoint has the data
+                               cost=lambda max_len, lines: run_memory(cfg, max_len, lines))
+        sizes = Sizes.of(cfg, len(dataset.vocab), dataset.max_len)
         if dataset.train is not None and dataset.train.ids.shape[0] // world.size < run_batch(cfg, world):
             raise ConfigError(f"data.train={cfg.data.train}: {dataset.train.ids.shape[0]} sequences make no full batch "
                               f"of train.batch_size={cfg.train.batch_size}; give more data or a smaller batch")
     else:
-        cfg = resolve(cfg)
+        sizes = Sizes.of(cfg)
         oracle = build_oracle(cfg).to(device)
         oracle.set_compile(cfg.train.compile)
-    return cfg, oracle, dataset
+    return cfg, sizes, oracle, dataset
+
+
+#: the run's derived sizes (vocabulary, sequence length, start and end tokens), beside config.yaml
+SIZES = "sizes.json"
 
 
 def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
@@ -560,25 +595,26 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
     run_dir = Path(run_dir)
     device = device or resolve_device(cfg.device)
     method = get_method(cfg.method)
-    cfg, oracle, dataset = prepare(cfg, run_dir, resume, world, device)
+    cfg, sizes, oracle, dataset = prepare(cfg, run_dir, resume, world, device)
     with cpu_settings(cfg.train.threads, cfg.train.tune_allocator, announce=not quiet and world.is_main), \
             RunLock(run_dir, enabled=world.is_main):
         if world.is_main:
             if dataset is not None and resume is None:
                 atomic_write_text(run_dir / "vocab.json", dataset.vocab.to_json())
             atomic_write_text(run_dir / "config.yaml", dump_yaml(cfg))
+            atomic_write_text(run_dir / SIZES, json.dumps(sizes.to_dict()))
         barrier(world)
-        return _train(cfg, run_dir, quiet, resume, world, device, method, oracle, dataset)
+        return _train(cfg, sizes, run_dir, quiet, resume, world, device, method, oracle, dataset)
 
 
-def _train(cfg: Config, run_dir: Path, quiet: bool, resume: Optional[ckpt.Checkpoint], world: World,
+def _train(cfg: Config, sizes: Sizes, run_dir: Path, quiet: bool, resume: Optional[ckpt.Checkpoint], world: World,
            device: torch.device, method: Any, oracle: Optional[Oracle], dataset: Optional[Dataset]) -> RunResult:
     elapsed, offsets, purge = 0.0, None, None
     if resume is not None:
         elapsed, offsets = float(resume.state["elapsed_s"]), resume.state["log_offsets"]
         purge = int(resume.state.get("global_step", 0)) or None
     with MetricLogger(run_dir, quiet, elapsed, offsets, cfg.train.tensorboard, purge, enabled=world.is_main) as log:
-        run = _setup(cfg, run_dir, device, oracle, dataset, log, resume, world, method.needs)
+        run = _setup(cfg, sizes, run_dir, device, oracle, dataset, log, resume, world, method.needs)
         phases = method.plan(run)
         if resume is None:
             log.print(f"seqgan: run directory {run_dir}  method {cfg.method}  device {device}  "
@@ -590,9 +626,12 @@ def _train(cfg: Config, run_dir: Path, quiet: bool, resume: Optional[ckpt.Checkp
                           f"{oracle.nll(run.real):.4f}")
             if dataset is not None:
                 for line in dataset.report:
-                    log.print(line)
+                    if line.startswith("seqgan: warning") and world.is_main:
+                        print(line, file=sys.stderr)  # shown with -q too
+                    else:
+                        log.print(line)
                 log.print(f"sequences of at most {dataset.max_len} tokens + <eos> ({cfg.data.tokenizer} tokenizer)"
-                          + (f"; discriminator filters {cfg.discriminator.filter_sizes}" if run.disc is not None else ""))
+                          + (f"; discriminator filters {run.disc.filter_sizes}" if run.disc is not None else ""))
                 if run.main_metric is None:
                     log.print("seqgan: warning: no --test or --valid file: no held-out NLL or BLEU will be reported")
             log.print(f"generator: {cfg.generator.kind}, {run.gen.num_parameters():,} parameters")
@@ -619,10 +658,11 @@ def _train(cfg: Config, run_dir: Path, quiet: bool, resume: Optional[ckpt.Checkp
 
 
 def _write_outputs(run: Run) -> None:
-    meta = {"format": "seqgan", "config": json.dumps(to_dict(run.cfg))}
+    meta = {"format": "seqgan", "config": to_dict(run.cfg)}
     save_weights(run.run_dir / "generator.safetensors", run.gen, meta)
     if run.disc is not None:
         save_weights(run.run_dir / "discriminator.safetensors", run.disc, meta)
+    write_weight_sums(run.run_dir, ["generator.safetensors", "generator_mle.safetensors", "discriminator.safetensors"])
     samples = run.gen.sample(1000, torch.Generator(device=run.device).manual_seed(stream_seed(run.cfg.seed, 99)))
     if run.dataset is not None:
         atomic_write_text(run.run_dir / "generator_samples.txt", "".join(run.decode(r) + "\n" for r in samples.tolist()))
@@ -630,6 +670,7 @@ def _write_outputs(run: Run) -> None:
         write_tokens(run.run_dir / "generator_samples.txt", samples)
     summary: dict[str, Any] = {"method": run.cfg.method, "seed": run.cfg.seed, "wall_time_s": round(run.log.elapsed(), 1)}
     summary.update(run.state.curves)
+    summary["evaluations"] = run.state.evaluations
     summary.update({"torch": torch.__version__, "device": str(run.device), "threads": torch.get_num_threads(),
                     "precision": run.cfg.train.precision, "machine": platform.processor() or platform.machine()})
     atomic_write_text(run.run_dir / "summary.json", json.dumps(json_safe(summary), indent=1))

@@ -1,0 +1,164 @@
+"""Compare finished runs, grouped: mean ± sd over seeds and Welch's t-test against a reference
+group, in the layout of the paper's Table 1 (`seqgan compare`, `seqgan reproduce table1`).
+
+Each run contributes one value per metric: its last evaluation (`final`) or its evaluation
+of the untrained generator (`init`, the "Random" row), read from `summary.json`. The
+p-value of a group is `scipy.stats.ttest_ind(group, reference, equal_var=False)` (Welch),
+two-sided; with one run in either group there is no test.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+#: the metrics a comparison reports, by task; lower is better for the NLLs, higher for BLEU
+ORACLE_METRICS = ("nll_oracle", "nll_test")
+DATA_METRICS = ("nll_test", "bleu2", "bleu3", "bleu4", "bleu5", "self_bleu4")
+LABELS = {"nll_oracle": "NLL-oracle", "nll_test": "NLL-test", "self_bleu4": "Self-BLEU-4",
+          **{f"bleu{n}": f"BLEU-{n}" for n in range(2, 6)}}
+METHOD_NAMES = {"seqgan": "SeqGAN", "mle": "MLE", "scheduled_sampling": "Scheduled Sampling", "pg_bleu": "PG-BLEU",
+                "random": "Random"}
+
+
+class CompareError(RuntimeError):
+    """A run directory that cannot be compared (unfinished, unreadable)."""
+
+
+@dataclass
+class RunValues:
+    run_dir: Path
+    method: str
+    seed: int
+    task: str
+    values: dict[str, float]
+    wall_time_s: Optional[float] = None
+
+
+def read_run(run_dir: str | Path, stage: str = "final") -> RunValues:
+    """The values of one finished run at `stage` ('final': its last evaluation; 'init': the
+    untrained generator's)."""
+    run_dir = Path(run_dir)
+    path = run_dir / "summary.json"
+    if not path.is_file():
+        raise CompareError(f"{path}: not found; is {run_dir} a finished seqgan run? (resume it to finish it)")
+    try:
+        s = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        raise CompareError(f"{path}: unreadable ({e})") from None
+    evals = s.get("evaluations", {})
+    if stage not in evals:
+        raise CompareError(f"{path}: no '{stage}' evaluation (a run of seqgan >= 0.2 has 'init' and 'final')")
+    values = {k: float(v) for k, v in evals[stage].items()
+              if k not in ("phase", "step") and isinstance(v, (int, float)) and not isinstance(v, bool)}
+    task = "oracle" if "nll_oracle" in values else "data"
+    return RunValues(run_dir, str(s.get("method", "seqgan")), int(s.get("seed", 0)), task, values,
+                     s.get("wall_time_s"))
+
+
+@dataclass
+class Row:
+    name: str
+    n: int
+    stats: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """metric -> (mean, sd); sd is the sample standard deviation (n - 1), nan for n = 1."""
+    p_values: dict[str, float] = field(default_factory=dict)
+    """metric -> Welch's two-sided p-value against the reference group (absent for it, or n < 2)."""
+    values: dict[str, list[float]] = field(default_factory=dict)
+    wall_time_s: Optional[float] = None
+    """Mean wall time of the group's runs."""
+
+
+def summarise(groups: dict[str, list[RunValues]], metrics: Sequence[str], reference: Optional[str]) -> list[Row]:
+    """Mean ± sd per group and metric, and Welch's t-test of each group against `reference`."""
+    from scipy import stats as sps
+
+    rows = []
+    for name, runs in groups.items():
+        row = Row(name, len(runs))
+        for m in metrics:
+            vals = [r.values[m] for r in runs if m in r.values]
+            if not vals:
+                continue
+            mean = math.fsum(vals) / len(vals)
+            sd = math.sqrt(math.fsum((v - mean) ** 2 for v in vals) / (len(vals) - 1)) if len(vals) > 1 else math.nan
+            row.stats[m], row.values[m] = (mean, sd), vals
+        times = [r.wall_time_s for r in runs if r.wall_time_s is not None]
+        row.wall_time_s = sum(times) / len(times) if times else None
+        rows.append(row)
+    ref = next((r for r in rows if r.name == reference), None)
+    if ref is not None:
+        for row in rows:
+            if row is ref:
+                continue
+            for m, vals in row.values.items():
+                other = ref.values.get(m, [])
+                if len(vals) >= 2 and len(other) >= 2:
+                    row.p_values[m] = float(sps.ttest_ind(vals, other, equal_var=False).pvalue)
+    return rows
+
+
+def group_runs(runs: list[RunValues], by: str = "method") -> dict[str, list[RunValues]]:
+    groups: dict[str, list[RunValues]] = {}
+    for r in runs:
+        key = r.method if by == "method" else str(r.run_dir.parent if by == "parent" else r.run_dir.name)
+        groups.setdefault(key, []).append(r)
+    return groups
+
+
+def compare(run_dirs: Sequence[str | Path], by: str = "method", reference: Optional[str] = "seqgan",
+            metrics: Optional[Sequence[str]] = None) -> tuple[list[Row], list[str]]:
+    """Read, group and summarise `run_dirs`; returns the rows and the metrics reported."""
+    runs = [read_run(d) for d in run_dirs]
+    if not runs:
+        raise CompareError("no runs to compare")
+    tasks = {r.task for r in runs}
+    if len(tasks) > 1:
+        raise CompareError("these runs mix the oracle task and runs on your data; compare them separately")
+    metrics = list(metrics or (ORACLE_METRICS if tasks == {"oracle"} else DATA_METRICS))
+    groups = group_runs(runs, by)
+    return summarise(groups, metrics, reference if reference in groups else None), metrics
+
+
+def _fmt(mean: float, sd: float) -> str:
+    return f"{mean:.3f}" if math.isnan(sd) else f"{mean:.3f} ± {sd:.3f}"
+
+
+def _fmt_p(p: Optional[float]) -> str:
+    if p is None:
+        return ""
+    return f"{p:.1e}" if p < 1e-3 else f"{p:.3f}"
+
+
+def to_markdown(rows: list[Row], metrics: Sequence[str], reference: Optional[str],
+                paper: Optional[dict[str, float]] = None) -> str:
+    """The table: one row per group, mean ± sd (n) per metric, and p against the reference."""
+    head = ["method", "n"]
+    for m in metrics:
+        head.append(LABELS.get(m, m))
+        if reference:
+            head.append(f"p vs {METHOD_NAMES.get(reference, reference)}")
+    if paper:
+        head.append("the paper")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for row in rows:
+        cells = [METHOD_NAMES.get(row.name, row.name), str(row.n)]
+        for m in metrics:
+            cells.append(_fmt(*row.stats[m]) if m in row.stats else "")
+            if reference:
+                cells.append(_fmt_p(row.p_values.get(m)))
+        if paper:
+            cells.append(f"{paper[row.name]:.3f}" if row.name in paper else "")
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def to_json(rows: list[Row], metrics: Sequence[str], reference: Optional[str]) -> dict[str, Any]:
+    return {"reference": reference, "metrics": list(metrics), "groups": [
+        {"name": r.name, "n": r.n, "wall_time_s": r.wall_time_s,
+         "mean": {m: s[0] for m, s in r.stats.items()},
+         "sd": {m: (None if math.isnan(s[1]) else s[1]) for m, s in r.stats.items()},
+         "values": r.values, "p_value": r.p_values} for r in rows]}

@@ -1,0 +1,150 @@
+"""`seqgan reproduce table1`: the paper's Table 1 (NLL-oracle of Random, MLE, Scheduled Sampling,
+PG-BLEU and SeqGAN on the synthetic oracle task) over several seeds, with Welch's t-tests.
+
+Every row is trained for each seed in its own run directory under DIR (`<method>__<seed>`);
+a finished run is skipped, an interrupted one resumed, so the command can be stopped (Ctrl-C)
+and run again. Then DIR gets `table1.md`, `table1.json` and `table1.png` (the NLL-oracle curves
+of each method, mean ± sd over the seeds). The Random row is the untrained generator's
+NLL-oracle, evaluated at the start of every run (here: of the MLE runs).
+
+Scales (the schedules; model sizes and learning rates are the paper's at every scale):
+
+- quick: MLE 30 epochs; SeqGAN the `quick` preset; Scheduled Sampling 30 epochs;
+  PG-BLEU 30 MLE epochs + 25 iterations.
+- fast: the `laptop` preset's schedule for SeqGAN; MLE and PG-BLEU with its MLE length;
+  Scheduled Sampling as long as that MLE; PG-BLEU 150 iterations.
+- paper: the original's schedule: MLE 120 epochs, SeqGAN the `paper` preset, Scheduled
+  Sampling 300 epochs, PG-BLEU 120 MLE epochs + 200 iterations with N = 1.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from seqgan.compare import METHOD_NAMES, Row, read_run, summarise, to_json, to_markdown
+from seqgan.config import Config, ConfigError, load_config
+
+#: the paper's Table 1 (NLL-oracle, 100,000 samples)
+PAPER_TABLE1 = {"random": 10.310, "mle": 9.038, "scheduled_sampling": 8.985, "pg_bleu": 8.946, "seqgan": 8.736}
+ROWS = ("mle", "scheduled_sampling", "pg_bleu", "seqgan")
+
+#: scale -> method -> (preset, overrides)
+SCALES: dict[str, dict[str, tuple[str, list[str]]]] = {
+    "quick": {
+        "mle": ("quick", ["method=mle"]),
+        "scheduled_sampling": ("quick", ["method=scheduled_sampling"]),
+        "pg_bleu": ("quick", ["method=pg_bleu"]),
+        "seqgan": ("quick", []),
+    },
+    "fast": {
+        "mle": ("laptop", ["method=mle"]),
+        "scheduled_sampling": ("laptop", ["method=scheduled_sampling"]),
+        "pg_bleu": ("laptop", ["method=pg_bleu", "adversarial.iterations=150"]),
+        "seqgan": ("laptop", []),
+    },
+    "paper": {
+        "mle": ("paper", ["method=mle"]),
+        "scheduled_sampling": ("paper", ["method=scheduled_sampling", "pretrain.generator_epochs=300"]),
+        "pg_bleu": ("paper", ["method=pg_bleu"]),
+        "seqgan": ("paper", []),
+    },
+}
+
+#: measured wall time of one seed of every row on 2 CPU cores, for --help
+SCALE_TIMES = {"quick": "about 25 minutes per seed", "fast": "about 1.5 hours per seed",
+               "paper": "about 20 hours per seed (the SeqGAN row; a GPU is the place for it)"}
+
+
+def row_config(scale: str, method: str, seed: int, oracle: Optional[str], extra: Sequence[str]) -> Config:
+    preset, overrides = SCALES[scale][method]
+    sets = list(overrides) + [f"seed={seed}"] + ([f"oracle.path={oracle}"] if oracle else []) + list(extra)
+    return load_config(preset, sets)
+
+
+def run_rows(out: Path, scale: str, seeds: int, oracle: Optional[str], extra: Sequence[str], quiet: bool,
+             device: Optional[str] = None) -> list[Path]:
+    """Train (or resume, or skip) every row for seeds 0..seeds-1; returns the run directories."""
+    from seqgan import checkpoint as ckpt
+    from seqgan.train.run import train
+
+    dirs = []
+    for seed in range(seeds):
+        for method in ROWS:
+            cfg = row_config(scale, method, seed, oracle, list(extra) + ([f"device={device}"] if device else []))
+            run_dir = out / f"{method}__{seed}"
+            dirs.append(run_dir)
+            if (run_dir / "summary.json").is_file():
+                print(f"seqgan reproduce: {run_dir} is finished", file=sys.stderr)
+                continue
+            resume = ckpt.latest_valid(run_dir) if run_dir.is_dir() else None
+            if resume is None and run_dir.is_dir() and any(p.name != ".lock" for p in run_dir.iterdir()):
+                raise ConfigError(f"{run_dir}: exists without a valid checkpoint; remove it to start the row again")
+            print(f"seqgan reproduce: {'resuming' if resume else 'training'} {METHOD_NAMES[method]}, seed {seed} "
+                  f"-> {run_dir}", file=sys.stderr)
+            train(cfg, run_dir, quiet=quiet, resume=resume)
+    return dirs
+
+
+def table1(out: Path, run_dirs: Sequence[Path]) -> tuple[list[Row], str]:
+    """Write table1.md, table1.json and table1.png into `out` from the finished runs."""
+    finals = [read_run(d) for d in run_dirs]
+    groups: dict[str, list[Any]] = {"random": [read_run(d, "init") for d in run_dirs if d.name.startswith("mle__")]}
+    for method in ROWS:
+        groups[method] = [r for r in finals if r.method == method]
+    groups = {k: v for k, v in groups.items() if v}
+    metrics = ["nll_oracle", "nll_test"]
+    rows = summarise(groups, metrics, "seqgan")
+    md = ("NLL-oracle and NLL-test (nats per token; mean ± sd over seeds, n runs), Welch's t-test p-value of "
+          "each row against SeqGAN, and the paper's Table 1 (NLL-oracle).\n\n"
+          + to_markdown(rows, metrics, "seqgan", PAPER_TABLE1))
+    (out / "table1.md").write_text(md, encoding="utf-8")
+    (out / "table1.json").write_text(json.dumps({"paper": PAPER_TABLE1, **to_json(rows, metrics, "seqgan")},
+                                                indent=1), encoding="utf-8")
+    plot_methods(run_dirs, out / "table1.png")
+    return rows, md
+
+
+def plot_methods(run_dirs: Sequence[Path], out: Path) -> Optional[Path]:
+    """NLL-oracle against generator training units (MLE epochs, then adversarial iterations), mean
+    ± sd over each method's runs. Skipped (None) without matplotlib."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    curves: dict[str, list[dict[float, float]]] = {}
+    for d in run_dirs:
+        s = json.loads((d / "summary.json").read_text(encoding="utf-8"))
+        phases = s.get("nll_oracle", {})
+        points: dict[float, float] = {}
+        offset = 0
+        for phase in ("mle", "scheduled_sampling", "adversarial"):
+            pts = phases.get(phase, [])
+            for step, v in pts:
+                points[offset + step] = v
+            if pts:
+                offset += int(pts[-1][0]) + 1
+        curves.setdefault(s.get("method", "seqgan"), []).append(points)
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for method, runs in curves.items():
+        xs = sorted(set().union(*[set(r) for r in runs]))
+        xs = [x for x in xs if all(x in r for r in runs)]
+        means = [sum(r[x] for r in runs) / len(runs) for x in xs]
+        sds = [math.sqrt(sum((r[x] - m) ** 2 for r in runs) / max(len(runs) - 1, 1)) for x, m in zip(xs, means)]
+        (line,) = ax.plot(xs, means, label=f"{METHOD_NAMES.get(method, method)} (n={len(runs)})")
+        ax.fill_between(xs, [m - s for m, s in zip(means, sds)], [m + s for m, s in zip(means, sds)],
+                        color=line.get_color(), alpha=0.2)
+    ax.set(xlabel="generator training: MLE epochs, then adversarial iterations", ylabel="NLL-oracle (nats / token)",
+           title="NLL-oracle by method (mean ± sd over seeds; lower is better)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    from seqgan.files import atomic_write
+    atomic_write(out, lambda p: fig.savefig(p, dpi=110, format="png"))
+    plt.close(fig)
+    return out

@@ -1,0 +1,254 @@
+"""Hostile inputs and faults a careful user may cause (issue 17): each gets one line naming the
+file or key and the fix, exit code 2 and nothing half-written, or the correct behaviour."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import seqgan
+from seqgan import checkpoint as ckpt
+from seqgan.cli import main
+from seqgan.files import RunLock
+
+from runs import write_corpus
+
+ORACLE_KEYS = ["embedding", "W_out", "b_out"] + [f"{m}_{g}" for g in "ifoc" for m in ("W", "U", "b")]
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err.strip().splitlines()
+    errors = [ln for ln in err if ln.startswith("seqgan: error:")]
+    assert len(errors) == 1 and "Traceback" not in "\n".join(err), err
+    return errors[0]
+
+
+@pytest.fixture
+def tiny_run(tiny_yaml, tmp_path) -> Path:
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q"]) == 0
+    return out
+
+
+# 1 ------------------------------------------------------------------ a lock on run directories
+
+def test_a_run_directory_in_use_is_refused_naming_the_holder(tiny_run, capsys):
+    before = (tiny_run / "metrics.jsonl").read_text()
+    with RunLock(tiny_run):
+        assert main(["train", "--resume", str(tiny_run), "--set", "adversarial.iterations=5", "-q"]) == 2
+    line = one_line_error(capsys)
+    assert f"is in use by process {os.getpid()}" in line and "wait for it to finish" in line
+    assert (tiny_run / "metrics.jsonl").read_text() == before  # nothing was touched
+    # the lock goes with its holder: now the resume runs
+    assert main(["train", "--resume", str(tiny_run), "--set", "adversarial.iterations=5", "-q"]) == 0
+
+
+# 2 ------------------------------------------------------------------ one very long line
+
+def test_one_very_long_line_is_refused_before_anything_is_written(tmp_path, capsys):
+    write_corpus(tmp_path, {"train.txt": 200}, max_words=8)
+    with open(tmp_path / "train.txt", "a") as f:
+        f.write(" ".join(["word"] * 300_000) + "\n")
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "train.txt"), "--out", str(out), "-q"]) == 2
+    line = one_line_error(capsys)
+    assert f"{tmp_path / 'train.txt'}:201" in line and "300000 tokens" in line
+    assert "set data.max_len (99% of the lines have at most" in line and "data.overlong=drop or truncate" in line
+    assert not out.exists()
+
+
+def test_dropping_many_lines_is_a_warning_with_the_fix(tmp_path, capsys):
+    write_corpus(tmp_path, {"train.txt": 200}, max_words=12)
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "train.txt"), "--out", str(out), "-q", "--set", "data.max_len=4",
+                 "--set", "pretrain.generator_epochs=1", "--set", "pretrain.discriminator_rounds=0",
+                 "--set", "adversarial.iterations=0", "--set", "train.batch_size=16",
+                 "--set", "generator.vocab_size=50"]) == 0
+    err = capsys.readouterr().err
+    assert "seqgan: warning: data.train:" in err and "were dropped; keep them with data.overlong=truncate" in err
+
+
+# 3 ------------------------------------------------------------------ a YAML alias bomb
+
+def test_a_yaml_alias_bomb_is_answered_at_once(tmp_path, capsys):
+    lines = ["a0: &a0 {x: 1}"] + [f"a{i}: &a{i} {{p: *a{i - 1}, q: *a{i - 1}}}" for i in range(1, 25)]
+    bomb = tmp_path / "b.yaml"
+    bomb.write_text("\n".join(lines) + "\n")
+    t0 = time.perf_counter()
+    assert main(["config", "--config", str(bomb)]) == 2
+    assert time.perf_counter() - t0 < 10
+    assert "unknown config key 'a0'" in one_line_error(capsys)
+
+
+# 4 ------------------------------------------------------------------ unwritable paths
+
+UNWRITABLE = Path("/sys/seqgan-test")
+
+
+@pytest.mark.skipif(not Path("/sys").is_dir(), reason="needs /sys, which refuses new files even to root")
+def test_unwritable_output_paths_exit_2(tiny_yaml, tiny_run, capsys):
+    try:
+        (UNWRITABLE).mkdir()
+        pytest.skip("/sys accepts new directories here")
+    except OSError:
+        pass
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(UNWRITABLE / "run"), "-q"]) == 2
+    assert "choose a writable --out directory" in one_line_error(capsys)
+    assert main(["generate", str(tiny_run), "-n", "2", "--out", "/sys/seqgan-samples.txt"]) == 2
+    assert "--out /sys/seqgan-samples.txt: cannot write there" in one_line_error(capsys)
+
+
+# 5 ------------------------------------------------------------------ temperatures
+
+@pytest.mark.parametrize("t", ["nan", "inf", "-inf", "0", "-1"])
+def test_non_finite_or_non_positive_temperatures_exit_2(tiny_run, capsys, t):
+    assert main(["generate", str(tiny_run), "-n", "2", f"--temperature={t}"]) == 2
+    assert "a temperature must be a finite number > 0" in one_line_error(capsys)
+    assert main(["sweep", str(tiny_run), "--temperatures", f"1.0,{t}", "-q"]) == 2
+    assert "a temperature must be a finite number > 0" in one_line_error(capsys)
+
+
+# 6 ------------------------------------------------------------------ an oracle with NaN weights
+
+def test_an_oracle_with_nan_weights_is_refused(tiny_yaml, tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    V, E, H = 40, 8, 8
+    shapes = {"embedding": (V, E), "W_out": (H, V), "b_out": (V,)}
+    shapes.update({f"{m}_{g}": s for g in "ifoc" for m, s in (("W", (E, H)), ("U", (H, H)), ("b", (H,)))})
+    arrays = {k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()}
+    arrays["U_f"][1, 2] = np.nan
+    np.savez(tmp_path / "nan.npz", **arrays)
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_yaml), "--oracle", str(tmp_path / "nan.npz"), "--out", str(out),
+                 "-q"]) == 2
+    line = one_line_error(capsys)
+    assert "non-finite values (NaN or inf) in U_f" in line
+    assert not out.exists()
+
+
+def test_summary_json_is_strict_json(tiny_run):
+    text = (tiny_run / "summary.json").read_text()
+    json.loads(text, parse_constant=lambda c: pytest.fail(f"bare {c} in summary.json"))
+
+
+# 7 ------------------------------------------------------------------ file modes follow the umask
+
+def test_run_files_follow_the_umask(tiny_yaml, tmp_path):
+    old = os.umask(0o022)
+    try:
+        out = tmp_path / "run"
+        assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q"]) == 0
+    finally:
+        os.umask(old)
+    for name in ("config.yaml", "generator.safetensors", "generator_mle.safetensors", "discriminator.safetensors",
+                 "summary.json", "generator_samples.txt", "real_data.txt", "metrics.jsonl", "weights.sha256"):
+        assert stat.S_IMODE((out / name).stat().st_mode) == 0o644, name
+    for c in ckpt.list_checkpoints(out):
+        assert stat.S_IMODE(c.stat().st_mode) == 0o755
+        assert stat.S_IMODE((c / ckpt.TENSORS).stat().st_mode) == 0o644
+
+
+# 8 ------------------------------------------------------------------ checksums
+
+def test_an_edited_state_json_is_detected_and_the_previous_checkpoint_used(tiny_run, capsys):
+    newest = ckpt.list_checkpoints(tiny_run)[-1]
+    state = json.loads((newest / ckpt.STATE).read_text())
+    state["train_state"]["step"] -= 1
+    (newest / ckpt.STATE).write_text(json.dumps(state))
+    with pytest.raises(ckpt.CheckpointError, match="state.json: checksum mismatch"):
+        ckpt.load(newest)
+    assert ckpt.latest_valid(tiny_run).path != newest
+
+
+def test_final_weights_have_checksums_and_identical_runs_write_identical_files(tiny_yaml, tmp_path, capsys):
+    runs = []
+    for name in ("a", "b"):
+        out = tmp_path / name
+        assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q"]) == 0
+        runs.append(out)
+    for f in ("generator.safetensors", "generator_mle.safetensors", "discriminator.safetensors"):
+        assert hashlib.sha256((runs[0] / f).read_bytes()).hexdigest() == \
+            hashlib.sha256((runs[1] / f).read_bytes()).hexdigest(), f
+    sums = (runs[0] / "weights.sha256").read_text()
+    assert hashlib.sha256((runs[0] / "generator.safetensors").read_bytes()).hexdigest() in sums
+    # a modified final generator is refused by load / generate
+    path = runs[0] / "generator.safetensors"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0xFF
+    path.write_bytes(bytes(data))
+    assert main(["generate", str(runs[0]), "-n", "1"]) == 2
+    assert "generator.safetensors: checksum mismatch" in one_line_error(capsys)
+
+
+# 9 ------------------------------------------------------------------ a relative oracle path
+
+def test_a_relative_oracle_path_works_from_another_directory(tiny_yaml, tmp_path, monkeypatch, capsys):
+    rng = np.random.default_rng(1)
+    V, E, H = 40, 8, 8
+    shapes = {"embedding": (V, E), "W_out": (H, V), "b_out": (V,)}
+    shapes.update({f"{m}_{g}": s for g in "ifoc" for m, s in (("W", (E, H)), ("U", (H, H)), ("b", (H,)))})
+    (tmp_path / "here").mkdir()
+    np.savez(tmp_path / "here" / "o.npz", **{k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()})
+    monkeypatch.chdir(tmp_path / "here")
+    assert main(["train", "--config", str(tiny_yaml), "--oracle", "o.npz", "--out", "run", "-q",
+                 "--set", "adversarial.iterations=1"]) == 0
+    assert f"path: {tmp_path / 'here' / 'o.npz'}" in (tmp_path / "here" / "run" / "config.yaml").read_text()
+    monkeypatch.chdir(tmp_path)
+    capsys.readouterr()
+    assert main(["evaluate", "here/run", "--json", "-n", "64"]) == 0
+    assert "nll_oracle" in json.loads(capsys.readouterr().out)
+    assert main(["train", "--resume", "here/run", "--set", "adversarial.iterations=2", "-q"]) == 0
+
+
+def test_a_missing_oracle_file_at_evaluation_is_one_line(tiny_run, tmp_path, capsys):
+    cfg = tiny_run / "config.yaml"
+    cfg.write_text(cfg.read_text().replace("path: null", f"path: {tmp_path / 'gone.npz'}"))
+    assert main(["evaluate", str(tiny_run)]) == 2
+    assert "cannot rebuild the run's oracle" in one_line_error(capsys)
+
+
+# 10 ----------------------------------------------------------------- hidden global state
+
+def test_load_and_train_leave_the_process_as_they_found_it(tiny_yaml, tiny_run, tmp_path):
+    torch.manual_seed(1234)
+    threads = torch.get_num_threads()
+    state = torch.random.get_rng_state()
+    seqgan.load(tiny_run)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(tmp_path / "r2"), "-q",
+                 "--set", "train.threads=1"]) == 0
+    assert torch.equal(torch.random.get_rng_state(), state)
+    assert torch.get_num_threads() == threads
+    # and a resume too (it used to restore torch's global stream from the checkpoint)
+    assert main(["train", "--resume", str(tmp_path / "r2"), "--set", "adversarial.iterations=4", "-q"]) == 0
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
+# 12 ----------------------------------------------------------------- the device on resume
+
+def test_resume_with_device_cpu_of_an_auto_run(tiny_yaml, tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q", "--set", "device=auto"]) == 0
+    assert main(["train", "--resume", str(out), "--device", "cpu", "--set", "adversarial.iterations=4", "-q"]) == 0
+
+
+# 13 ----------------------------------------------------------------- progress for long generations
+
+def test_a_long_generation_shows_progress_and_blocks_change_no_sample(tiny_run, tmp_path, capsys):
+    from seqgan.cli import GENERATE_BLOCK
+    n = GENERATE_BLOCK + 100
+    assert main(["generate", str(tiny_run), "-n", str(n), "--ids", "--out", str(tmp_path / "s.txt")]) == 0
+    assert "generate" in capsys.readouterr().err  # the progress bar
+    rows = (tmp_path / "s.txt").read_text().splitlines()
+    assert len(rows) == n
+    gen = seqgan.load(tiny_run)
+    whole = gen.sample(n, seed=0)
+    assert rows[-1] == " ".join(map(str, whole[-1].tolist())) and rows[0] == " ".join(map(str, whole[0].tolist()))
