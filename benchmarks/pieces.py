@@ -31,7 +31,7 @@ CPU (shared/docs/performance-notes.md). On cuda, the peak GPU memory of each pie
 
 Run from the repository root:
 
-    python benchmarks/pieces.py [--device cpu|cuda] [--threads N] [--quick]
+    python benchmarks/pieces.py [--device cpu|cuda] [--precision fp32|bf16] [--threads N] [--quick]
 
 A full run repeats each piece 3 times (median reported); on a 2-core CPU it takes about 10
 minutes (the discriminator dominates), on a GPU about a minute. --quick is a smoke test:
@@ -57,6 +57,7 @@ from seqgan.config import AdversarialConfig
 
 from seqgan.metrics import nll_oracle
 from seqgan.models import Discriminator, build_generator
+from seqgan.perf import autocast_for
 from seqgan.rewards import DiscriminatorReward
 from seqgan.rollout import rollout_rewards
 from seqgan.train.adversarial import pg_step
@@ -83,8 +84,11 @@ QUICK_ROUND_REAL = 128  # real sequences (+ as many negatives) of the small disc
 # ----------------------------------------------------------------------------- command line and device
 
 def parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
-    """common.py's command line (--threads, --quick) plus --device."""
-    return make_parser((__doc__ or "").split("\n\n")[0], device=True).parse_args(argv)
+    """common.py's command line (--threads, --quick) plus --device and --precision."""
+    p = make_parser((__doc__ or "").split("\n\n")[0], device=True)
+    p.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                   help="bf16: the training forwards and D's scoring under bfloat16 autocast (train.precision)")
+    return p.parse_args(argv)
 
 
 class Stopwatch:
@@ -206,7 +210,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               f"cuBLAS fp32 TF32 {'ON' if torch.backends.cuda.matmul.allow_tf32 else 'off'}, "
               f"cuDNN conv TF32 {'ON' if torch.backends.cudnn.allow_tf32 else 'off'} (the defaults, untouched)")
     else:
-        print("device cpu, fp32")
+        print(f"device cpu, {args.precision}")
+    ac = autocast_for(args.precision, device)  # train.precision: bf16 autocast of training forwards and scoring
 
     cfg = paper_config()
     g, dcfg, p, a = cfg.generator, cfg.discriminator, cfg.pretrain, cfg.adversarial
@@ -243,8 +248,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # 1. MLE epoch ---------------------------------------------------------------------------
     n_mle = QUICK_MLE_BATCHES if quick else mle_batches
     sw.reset_peak()
-    mle_epoch(gen, opt_mle, real[: 2 * B], B, clip)  # burn-in: allocator, Adam state, kernels
-    t_mle = sw.time(lambda: mle_epoch(gen, opt_mle, real[: n_mle * B], B, clip), repeats)
+    mle_epoch(gen, opt_mle, real[: 2 * B], B, clip, autocast=ac)  # burn-in: allocator, Adam state, kernels
+    t_mle = sw.time(lambda: mle_epoch(gen, opt_mle, real[: n_mle * B], B, clip, autocast=ac), repeats)
     mle_scale = mle_batches / n_mle
     peak_mle = sw.peak_mib()
 
@@ -267,17 +272,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     perm = torch.randperm(x.shape[0], generator=rng, device=device)
     x, y = x[perm], y[perm]
     sw.reset_peak()
-    discriminator_epoch(disc, disc, opt_d, x[: 2 * B], y[: 2 * B], B, dcfg.l2, rng)  # burn-in: Adam state, kernels
-    t_d = sw.time(lambda: discriminator_epoch(disc, disc, opt_d, x, y, B, dcfg.l2, rng), repeats)
+    discriminator_epoch(disc, disc, opt_d, x[: 2 * B], y[: 2 * B], B, dcfg.l2, rng, ac)  # burn-in: Adam state, kernels
+    t_d = sw.time(lambda: discriminator_epoch(disc, disc, opt_d, x, y, B, dcfg.l2, rng, ac), repeats)
     d_scale = d_batches / n_d
     peak_d = sw.peak_mib()
 
     # 4. discriminator round (samples its 9,984 negatives, then 3 epochs) ------------------------
     sw.reset_peak()
     t_round_small = sw.time(lambda: discriminator_round(disc, opt_d, gen, real, ROUND_EPOCHS, B, dcfg.l2, rng,
-                                                        num_samples=QUICK_ROUND_REAL), 1)  # burn-in / code path
+                                                        num_samples=QUICK_ROUND_REAL, autocast=ac), 1)  # burn-in / code path
     t_round = None if quick else sw.time(
-        lambda: discriminator_round(disc, opt_d, gen, real, ROUND_EPOCHS, B, dcfg.l2, rng), repeats)
+        lambda: discriminator_round(disc, opt_d, gen, real, ROUND_EPOCHS, B, dcfg.l2, rng, autocast=ac), repeats)
     peak_round = sw.peak_mib()
 
     # 5. rollout rewards and the adversarial generator step --------------------------------------
@@ -285,11 +290,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     roll_scale = N / n_roll
     sw.reset_peak()
     Y = gen.sample(B, rng)  # (B, T)
-    rollout_rewards(gen, DiscriminatorReward(disc, acfg.score_chunk), Y, 2, rng)  # burn-in at small N
-    t_roll = sw.time(lambda: rollout_rewards(gen, DiscriminatorReward(disc, acfg.score_chunk), Y, n_roll, rng), repeats)
+    rollout_rewards(gen, DiscriminatorReward(disc, acfg.score_chunk, autocast=ac), Y, 2, rng)  # burn-in at small N
+    t_roll = sw.time(lambda: rollout_rewards(gen, DiscriminatorReward(disc, acfg.score_chunk, autocast=ac), Y, n_roll, rng), repeats)
     pg_cfg = AdversarialConfig(rollout_num=n_roll)
-    pg_step(gen, gen, DiscriminatorReward(disc), opt_pg, AdversarialConfig(rollout_num=2), B, clip, rng)  # burn-in: Adam state
-    t_pg = sw.time(lambda: pg_step(gen, gen, DiscriminatorReward(disc), opt_pg, pg_cfg, B, clip, rng), repeats)
+    pg_step(gen, gen, DiscriminatorReward(disc, autocast=ac), opt_pg, AdversarialConfig(rollout_num=2), B, clip, rng, autocast=ac)  # burn-in: Adam state
+    t_pg = sw.time(lambda: pg_step(gen, gen, DiscriminatorReward(disc, autocast=ac), opt_pg, pg_cfg, B, clip, rng, autocast=ac), repeats)
     peak_adv = sw.peak_mib()
 
     rate_end = measure_rates(sw, quick)

@@ -85,6 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     if (src / "generator_mle.safetensors").exists():
         shutil.copy(src / "generator_mle.safetensors", out / "generator_mle.safetensors")
     resume.state["config"] = to_dict(cfg)
+    # the optimizers' saved learning rates give way to the new config's
+    lrs = {"mle": cfg.pretrain.generator_lr, "discriminator": cfg.discriminator.lr, "pg": cfg.adversarial.generator_lr}
+    for name, lr in lrs.items():
+        for group in resume.state["optimizers"].get(name, {}).get("param_groups", []):
+            group["lr"] = lr
     print(f"branch of {resume.path} (phase {st['phase']}, step {st['step']}, "
           f"{resume.state['elapsed_s']:.0f} s) -> {out}", file=sys.stderr)
     try:
