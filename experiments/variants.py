@@ -1,16 +1,18 @@
-"""The `laptop` preset's comparison table and time-to-quality figure, rerun from scratch.
+"""The `laptop` preset's exploration: every variant's table and the time-to-quality figure, rerun.
 
-Every variant is a whole `seqgan train` run (MLE, discriminator pre-training, adversarial) on
-the original's oracle with one seed, run one after another (never two at once: the wall times
-are the point), then tabulated: final NLL-oracle, NLL-test, the best NLL-oracle on the way, and
-the wall time, and drawn with `seqgan plot --x wall` (NLL-oracle against seconds). A finished
-run is skipped and an interrupted one resumed, so the script can be stopped and run again.
+Every variant continues one pre-trained state: a `fast` run (MLE 50 epochs, discriminator
+pre-training 20 rounds of 1 epoch on 5,000 + 5,000) on the original's oracle with the
+development seed, stopped before the adversarial phase. Each variant is branched from its
+checkpoint with `experiments/branch.py` (every model, optimizer and random stream as saved,
+the wall time so far carried over) and runs the adversarial phase of its config, with
+`train.diagnostics` on. Variants run one after another, never two at once: the wall times are
+part of the result. A finished run is skipped and an interrupted one resumed, so the script
+can be stopped and run again. Then it prints the table (NLL-oracle after MLE, at the end and
+the best on the way, NLL-test at the end, wall time of the whole run) and, with --figure,
+draws NLL-oracle against wall-clock seconds (`seqgan plot --x wall`).
 
     python experiments/variants.py [--seed 100] [--only laptop,fast] [--out runs/variants] \
         [--oracle ../shared/reference/seqgan_oracle.npz] [--figure docs/time_to_quality.png]
-
-The variants are the presets and the named departures explored for the README (Results:
-"SeqGAN's number on a laptop"); each is a preset plus `--set` overrides.
 """
 
 from __future__ import annotations
@@ -23,36 +25,70 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 ORACLE = REPO.parent / "shared" / "reference" / "seqgan_oracle.npz"
+BRANCH = REPO / "experiments" / "branch.py"
+ALL_REALS = ["adversarial.discriminator_samples=0"]
 
-#: name -> (preset, overrides, what it tests)
-VARIANTS: dict[str, tuple[str, list[str], str]] = {
-    "laptop": ("laptop", [], "the laptop preset"),
-    "fast": ("fast", [], "the fast preset: 1 g-step + 1 d-step of 1 epoch on 5,000 + 5,000 per iteration"),
-    "fast-2g": ("fast", ["adversarial.generator_steps=2"], "fast with 2 g-steps per iteration"),
-    "fast-mean-baseline": ("fast", ["adversarial.reward_baseline=mean"],
-                           "fast with the mean reward baseline (the rewards' constant removed)"),
+#: name -> (branched from: "base" or (variant, checkpoint), preset, overrides, what it tests)
+VARIANTS: dict[str, tuple[object, str, list[str], str]] = {
+    "laptop": ("base", "laptop", [], "the laptop preset: PG batch 16, 4 g-steps + 1 d-step, 10 iterations"),
+    "fast-40": ("base", "fast", ["adversarial.iterations=40"], "fast: 1 g-step (batch 64) + 1 d-step of 1 epoch on 5,000 + 5,000"),
+    "mean-baseline": ("base", "fast", ["adversarial.iterations=40", "adversarial.reward_baseline=mean"],
+                      "fast with the batch-mean reward baseline"),
+    "2g": ("base", "fast", ["adversarial.iterations=40", "adversarial.generator_steps=2"], "fast with 2 g-steps"),
+    "b16-2g": ("base", "fast", ["adversarial.iterations=40", "adversarial.batch_size=16",
+                                "adversarial.generator_steps=2"], "PG batch 16, 2 g-steps"),
+    "b16-4g-40": ("base", "fast", ["adversarial.iterations=40", "adversarial.batch_size=16",
+                                   "adversarial.generator_steps=4"], "the laptop schedule run on to 40 iterations"),
+    "paper-slice": ("base", "fast", ["adversarial.iterations=8", "adversarial.discriminator_rounds=5",
+                                     "adversarial.discriminator_epochs=3", "train.eval_every=2", *ALL_REALS],
+                    "the paper's d-steps: 5 rounds x 3 epochs on all 9,984 + 9,984, 1 g-step"),
+    "slice-then-3g": (("paper-slice", "ckpt-00000019"), "fast",
+                      ["adversarial.iterations=45", "adversarial.generator_steps=3", *ALL_REALS],
+                      "after 4 paper-slice iterations: 3 g-steps + 1 d-step of 1 epoch on all reals"),
+    "slice-then-3d": (("paper-slice", "ckpt-00000019"), "fast",
+                      ["adversarial.iterations=25", "adversarial.discriminator_epochs=3", *ALL_REALS],
+                      "after 4 paper-slice iterations: 1 g-step + 1 d-step of 3 epochs on all reals"),
 }
 
 
+def sh(cmd: list[str]) -> None:
+    print("variants: " + " ".join(cmd), file=sys.stderr, flush=True)
+    subprocess.run(cmd, check=True)
+
+
+def base(out: Path, seed: int, oracle: Path) -> Path:
+    run_dir = out / f"base__{seed}"
+    if not (run_dir / "summary.json").is_file():
+        if (run_dir / "checkpoints").is_dir():
+            sh([sys.executable, "-m", "seqgan", "train", "--resume", str(run_dir), "-q"])
+        else:
+            sh([sys.executable, "-m", "seqgan", "train", "--preset", "fast", "--oracle", str(oracle), "--seed", str(seed),
+                "--set", "adversarial.iterations=0", "--out", str(run_dir), "-q"])
+    return run_dir
+
+
 def run(name: str, out: Path, seed: int, oracle: Path) -> Path:
-    preset, overrides, _ = VARIANTS[name]
+    src, preset, overrides, _ = VARIANTS[name]
     run_dir = out / f"{name}__{seed}"
     if (run_dir / "summary.json").is_file():
         return run_dir
     if (run_dir / "checkpoints").is_dir():
-        cmd = [sys.executable, "-m", "seqgan", "train", "--resume", str(run_dir), "-q"]
+        sh([sys.executable, "-m", "seqgan", "train", "--resume", str(run_dir), "-q"])
+        return run_dir
+    if src == "base":
+        origin, checkpoint = base(out, seed, oracle), []
     else:
-        cmd = [sys.executable, "-m", "seqgan", "train", "--preset", preset, "--oracle", str(oracle), "--seed", str(seed),
-               "--out", str(run_dir), "-q"] + [a for o in overrides for a in ("--set", o)]
-    print(f"variants: {name} (seed {seed}) -> {run_dir}", file=sys.stderr, flush=True)
-    subprocess.run(cmd, check=True)
+        parent, ck = src  # type: ignore[misc]
+        origin, checkpoint = run(parent, out, seed, oracle), ["--checkpoint", ck]
+    sh([sys.executable, str(BRANCH), "--from", str(origin), *checkpoint, "--out", str(run_dir), "--preset", preset,
+        "--set", "train.diagnostics=true", *[a for o in overrides for a in ("--set", o)], "-q"])
     return run_dir
 
 
 def row(name: str, run_dir: Path) -> list[str]:
     s = json.loads((run_dir / "summary.json").read_text())
     final = s["evaluations"]["final"]
-    curve = [v for phase in ("adversarial",) for _, v in s["nll_oracle"].get(phase, [])]
+    curve = [v for _, v in s["nll_oracle"].get("adversarial", [])]
     mle_end = s["nll_oracle"]["mle"][-1][1]
     return [name, f"{mle_end:.3f}", f"{final['nll_oracle']:.3f}", f"{min(curve):.3f}" if curve else "",
             f"{final['nll_test']:.3f}", f"{s['wall_time_s'] / 60:.1f}"]
@@ -60,8 +96,8 @@ def row(name: str, run_dir: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    p.add_argument("--seed", type=int, default=100)
-    p.add_argument("--only", help="comma-separated variant names (default: all)")
+    p.add_argument("--seed", type=int, default=100, help="the development seed (default 100)")
+    p.add_argument("--only", help="comma-separated variant names (default: all): " + ", ".join(VARIANTS))
     p.add_argument("--out", default="runs/variants")
     p.add_argument("--oracle", default=str(ORACLE))
     p.add_argument("--figure", help="write the time-to-quality figure here (seqgan plot --x wall)")
@@ -78,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     for n, d in dirs.items():
         print("| " + " | ".join(row(n, d)) + " |")
     if args.figure:
-        subprocess.run([sys.executable, "-m", "seqgan", "plot", *map(str, dirs.values()), "--x", "wall",
-                        *[a for n in dirs for a in ("--label", n)], "--out", args.figure], check=True)
+        sh([sys.executable, "-m", "seqgan", "plot", *map(str, dirs.values()), "--x", "wall",
+            *[a for n in dirs for a in ("--label", n)], "--out", args.figure])
     return 0
 
 

@@ -120,3 +120,35 @@ def test_out_and_resume_misuse(tiny_yaml, tmp_path, capsys):
     assert "exists and is not a directory" in capsys.readouterr().err
     assert main(["train", "--resume", str(tmp_path), "--out", str(tmp_path / "x")]) == 2
     assert "not both" in capsys.readouterr().err
+
+
+def test_help_and_config_do_not_import_torch():
+    """`seqgan --help` and `seqgan config` answer at once: torch is imported by the commands that train."""
+    code = ("import sys\nfrom seqgan.cli import main\n"
+            "for argv in (['--help'], ['train', '--help'], ['config', '--preset', 'laptop']):\n"
+            "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+            "print('torch' in sys.modules)")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip().splitlines()[-1] == "False", r.stderr
+
+
+def test_no_progress_bar_for_a_phase_with_nothing_to_do(tiny_yaml, tmp_path, capsys):
+    """With adversarial.iterations=0 no empty `adversarial: 0it` bar follows the run's end."""
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "--set", "adversarial.iterations=0"]) == 0
+    err = capsys.readouterr().err
+    bars = re.split(r"[\r\n]", err)
+    assert any(b.startswith("D pre-train: 100%") for b in bars)  # the phases that ran show their bars (not -q)
+    assert not any(b.lower().startswith("adversarial") for b in bars) and "0it" not in err, err[-2000:]
+
+
+def test_generate_says_when_it_samples_a_checkpoint(tiny_yaml, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q"]) == 0
+    capsys.readouterr()
+    assert main(["generate", str(out), "-n", "2", "--ids"]) == 0
+    assert "has not finished" not in capsys.readouterr().err
+    (out / "generator.safetensors").unlink()  # as if the run had been stopped before its end
+    (out / "summary.json").unlink()
+    assert main(["generate", str(out), "-n", "2", "--ids"]) == 0
+    assert f"{out} has not finished; sampling its checkpoint" in capsys.readouterr().err

@@ -92,6 +92,8 @@ def test_data_run_directory(data_run, capsys):
     assert len(samples) == 1000 and all(w in WORDS for s in samples for w in words_of(s))
     summary = json.loads((data_run / "summary.json").read_text())
     assert summary["nll_test"]["adversarial"][-1][1] == evals[-1]["nll_test"]
+    final = summary["evaluations"]["final"]  # every metric of the last evaluation, BLEU and Self-BLEU too
+    assert all(final[f"{m}{n}"] == evals[-1][f"{m}{n}"] for m in ("bleu", "self_bleu") for n in (2, 3, 4, 5))
 
     assert main(["generate", str(data_run), "-n", "4", "--seed", "3"]) == 0
     text = capsys.readouterr().out.splitlines()

@@ -38,6 +38,24 @@ def test_presets_load_and_paper_is_the_original():
     assert set(diff(load_config("fast"), p)) <= schedule
 
 
+def test_laptop_departs_from_the_paper_only_where_its_header_says():
+    """`laptop` = the paper's models, learning rates, rollouts and discriminator; the fast schedule,
+    and two policy-gradient departures (batch 16, 4 g-steps), each named in the preset's comments."""
+    from importlib import resources
+    changed = diff(load_config("laptop"), load_config("paper"))
+    assert set(changed) == {"pretrain.generator_epochs", "pretrain.discriminator_rounds", "pretrain.discriminator_epochs",
+                            "pretrain.discriminator_samples", "adversarial.iterations", "adversarial.generator_steps",
+                            "adversarial.batch_size", "adversarial.discriminator_rounds",
+                            "adversarial.discriminator_epochs", "adversarial.discriminator_samples",
+                            "train.diagnostics"}
+    laptop = load_config("laptop")
+    assert (laptop.adversarial.batch_size, laptop.adversarial.generator_steps, laptop.adversarial.iterations) == (16, 4, 10)
+    header = resources.files("seqgan.presets").joinpath("laptop.yaml").read_text(encoding="utf-8")
+    comments = "\n".join(line for line in header.splitlines() if line.startswith("#"))
+    for key in ("adversarial.batch_size", "adversarial.generator_steps", "adversarial.iterations"):
+        assert key in comments, key  # each departure is named where a user reads the preset
+
+
 def test_paper_filter_rule():
     """Length 20 gives the paper's 12 widths and 1,720 filters; length 32 swaps 15, 20 for 16, 24, 32."""
     assert paper_filters(20) == (PAPER_FILTER_SIZES, PAPER_NUM_FILTERS)

@@ -29,6 +29,16 @@ def test_tokenizer_round_trips(kind):
             assert all(t and not any(ch.isspace() for ch in t) for t in tokens)
 
 
+def test_detokenized_words_read_as_text():
+    """Generated word tokens read as text: no space before closing punctuation or around a
+    word-joining mark (a plain space join, 'nation \' s wheel .', would still round-trip)."""
+    t = Tokenizer("word")
+    assert t.detokenize(["the", "nation", "'", "s", "wheel", "."]) == "the nation's wheel."
+    assert t.detokenize(["a", "man", "(", "riding", ")", "a", "bike", ",", "near", "a", "car", "!"]) == \
+        "a man (riding) a bike, near a car!"
+    assert Tokenizer("space").detokenize(["60", "62"]) == "60 62"
+
+
 def test_tokenizer_kinds():
     assert Tokenizer("word")("A man riding a Wheel.  ") == ["a", "man", "riding", "a", "wheel", "."]
     assert Tokenizer("word", lowercase=False, split_punctuation=False)("A wheel.") == ["A", "wheel."]

@@ -86,6 +86,14 @@ def test_a_yaml_alias_bomb_is_answered_at_once(tmp_path, capsys):
     assert main(["config", "--config", str(bomb)]) == 2
     assert time.perf_counter() - t0 < 10
     assert "unknown config key 'a0'" in one_line_error(capsys)
+    # the same bomb as the value of a known key: the error line shows a bounded part of it
+    items = ["&a0 {x: 1}"] + [f"&a{i} {{p: *a{i - 1}, q: *a{i - 1}}}" for i in range(1, 25)]
+    bomb.write_text("seed: [" + ", ".join(items) + "]\n")
+    t0 = time.perf_counter()
+    assert main(["config", "--config", str(bomb)]) == 2
+    assert time.perf_counter() - t0 < 10
+    line = one_line_error(capsys)
+    assert "seed" in line and len(line) < 1000
 
 
 # 4 ------------------------------------------------------------------ unwritable paths
@@ -104,6 +112,18 @@ def test_unwritable_output_paths_exit_2(tiny_yaml, tiny_run, capsys):
     assert "choose a writable --out directory" in one_line_error(capsys)
     assert main(["generate", str(tiny_run), "-n", "2", "--out", "/sys/seqgan-samples.txt"]) == 2
     assert "--out /sys/seqgan-samples.txt: cannot write there" in one_line_error(capsys)
+
+
+def test_out_paths_through_a_file_or_onto_a_directory_exit_2(tiny_yaml, tiny_run, tmp_path, capsys):
+    """Not only permissions: a path through a regular file (ENOTDIR) or onto a directory (EISDIR)."""
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(a_file / "run"), "-q"]) == 2
+    assert "choose a writable --out directory" in one_line_error(capsys)
+    assert main(["generate", str(tiny_run), "-n", "2", "--out", str(a_file / "s.txt")]) == 2
+    assert "cannot write there" in one_line_error(capsys)
+    assert main(["generate", str(tiny_run), "-n", "2", "--out", str(tmp_path)]) == 2
+    assert "cannot write there" in one_line_error(capsys)
 
 
 # 5 ------------------------------------------------------------------ temperatures
@@ -134,9 +154,17 @@ def test_an_oracle_with_nan_weights_is_refused(tiny_yaml, tmp_path, capsys):
     assert not out.exists()
 
 
-def test_summary_json_is_strict_json(tiny_run):
+def test_summary_json_is_strict_json(tiny_run, tiny_yaml, tmp_path, monkeypatch):
     text = (tiny_run / "summary.json").read_text()
     json.loads(text, parse_constant=lambda c: pytest.fail(f"bare {c} in summary.json"))
+    # a run whose evaluations are not finite (a diverged generator): null in summary.json, not NaN
+    from seqgan.models import Oracle
+    monkeypatch.setattr(Oracle, "nll", lambda self, x, *a, **k: float("nan"))
+    out = tmp_path / "nan_run"
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q"]) == 0
+    summary = json.loads((out / "summary.json").read_text(),
+                         parse_constant=lambda c: pytest.fail(f"bare {c} in summary.json"))
+    assert summary["evaluations"]["final"]["nll_oracle"] is None
 
 
 # 7 ------------------------------------------------------------------ file modes follow the umask

@@ -128,9 +128,10 @@ def cmd_train(args: argparse.Namespace) -> int:
             train(cfg, out, quiet=args.quiet, resume=resume, world=world, device=device)
         except (OracleFileError, RunDirBusy) as e:
             raise ConfigError(str(e)) from None
-        except PermissionError as e:
-            where = e.filename or out
-            raise ConfigError(f"cannot write {where} ({e.strerror}); choose a writable --out directory") from None
+        except OSError as e:  # unwritable, read-only, not a directory, disk full: file-system errors name a file
+            if e.filename is None:
+                raise
+            raise ConfigError(f"cannot write {e.filename} ({e.strerror}); choose a writable --out directory") from None
         except Interrupted as e:
             if world.is_main:
                 where = f"; checkpoint {e.path}" if e.path else ""
@@ -206,7 +207,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         from seqgan.files import atomic_write
         try:
             atomic_write(args.out, lambda p: _write_with(p, write))
-        except PermissionError as e:
+        except OSError as e:
             raise ConfigError(f"--out {args.out}: cannot write there ({e.strerror}); choose a writable path") from None
     else:
         write(sys.stdout)
@@ -272,7 +273,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             plot_curves(curves, Path(args.out))
         except ImportError:
             raise ConfigError("--out needs matplotlib: pip install 'seqgan[plot]'") from None
-        except PermissionError as e:
+        except OSError as e:
             raise ConfigError(f"--out {args.out}: cannot write there ({e.strerror})") from None
         print(f"seqgan sweep: figure written to {args.out}", file=sys.stderr)
     print(json.dumps(data, indent=1) if args.json else to_markdown(curves), end="" if not args.json else "\n")
@@ -296,7 +297,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         from seqgan.files import atomic_write_text
         try:
             atomic_write_text(args.out, text)
-        except PermissionError as e:
+        except OSError as e:
             raise ConfigError(f"--out {args.out}: cannot write there ({e.strerror})") from None
     print(text, end="")
     return 0

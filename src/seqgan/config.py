@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import reprlib
 import typing
 from dataclasses import dataclass
 from importlib import resources
@@ -503,6 +504,14 @@ def _unknown(key: str) -> ConfigError:
     return ConfigError(f"unknown config key '{key}'{hint}")
 
 
+def _short(value: Any) -> str:
+    """A bounded repr of a bad value for an error line: YAML aliases can make a small file's
+    value exponentially large when printed in full."""
+    r = reprlib.Repr()
+    r.maxlevel, r.maxlist, r.maxdict, r.maxtuple, r.maxset, r.maxstring, r.maxother = 3, 6, 6, 6, 6, 60, 60
+    return r.repr(value)
+
+
 def _error(e: ValidationError, where: "_Where") -> ConfigError:
     """The first of pydantic's errors as one line naming the file and line (or --set) and the key."""
     err = e.errors(include_url=False)[0]
@@ -514,11 +523,11 @@ def _error(e: ValidationError, where: "_Where") -> ConfigError:
         return ConfigError(str(err["ctx"]["error"]) if "ctx" in err else err["msg"])
     tp = _annotation(key)
     if _is_section(tp):
-        return where.wrap(ConfigError(f"{key}: expected a mapping of {tp.__name__} keys, got {err['input']!r}"), key)
+        return where.wrap(ConfigError(f"{key}: expected a mapping of {tp.__name__} keys, got {_short(err['input'])}"), key)
     if tp is None:
         return where.wrap(ConfigError(f"{key}: {err['msg']}"), key)
     items = [p for p in err["loc"] if isinstance(p, int)]
-    got = f"item {items[0]} = {err['input']!r}" if items else repr(err["input"])
+    got = f"item {items[0]} = {_short(err['input'])}" if items else _short(err["input"])
     return where.wrap(ConfigError(f"{key}: got {got}, expected {_describe_type(tp)}"), key)
 
 

@@ -62,6 +62,28 @@ def main_curve(recs: list[dict[str, Any]], x: str = "step") -> tuple[str, list[f
 def plot_runs(run_dirs: list[Path], out: Optional[Path] = None, labels: Optional[list[str]] = None,
               x: str = "step") -> Path:
     """Write the curves of `run_dirs` to `out` (PNG); returns the path written."""
+    fig = figure(run_dirs, labels, x)
+    out = out or run_dirs[0] / "curves.png"
+    from seqgan.files import atomic_write
+    import matplotlib.pyplot as plt
+    try:
+        atomic_write(out, lambda p: fig.savefig(p, dpi=110, format="png"))
+    finally:
+        plt.close(fig)
+    return out
+
+
+def _lighter(colour: str) -> tuple[float, float, float]:
+    """`colour` mixed half-way to white: the generated-sequence line beside the real one."""
+    from matplotlib.colors import to_rgb
+    r, g, b = to_rgb(colour)
+    return (r + 1) / 2, (g + 1) / 2, (b + 1) / 2
+
+
+def figure(run_dirs: list[Path], labels: Optional[list[str]] = None, x: str = "step") -> Any:
+    """The matplotlib figure of `run_dirs`' curves: the main metric; with discriminator rounds, D's
+    loss and its accuracy (real: the run's colour, solid; generated: lighter, dashed); with an
+    adversarial phase, the mean reward. Panels with nothing to draw are left out."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -71,7 +93,6 @@ def plot_runs(run_dirs: list[Path], out: Optional[Path] = None, labels: Optional
     if labels and len(labels) != len(run_dirs):
         raise PlotError(f"{len(labels)} --label values for {len(run_dirs)} runs; give one per run or none")
     labels = labels or [d.name for d in run_dirs]
-    out = out or run_dirs[0] / "curves.png"
     runs = [read_metrics(d) for d in run_dirs]
     has_d = any(r.get("d_loss") is not None for recs in runs for r in recs)
     has_reward = any(r.get("reward_mean") is not None for recs in runs for r in recs)
@@ -96,19 +117,21 @@ def plot_runs(run_dirs: list[Path], out: Optional[Path] = None, labels: Optional
             dx = list(range(len(d)))
             ax_loss.plot(dx, [r["d_loss"] for r in d], color=colour, label=label)
             ax_acc.plot(dx, [r["d_acc_real"] for r in d], color=colour, linestyle="-", label=f"{label}: real")
-            ax_acc.plot(dx, [r["d_acc_fake"] for r in d], color=colour, linestyle="--", label=f"{label}: generated")
+            ax_acc.plot(dx, [r["d_acc_fake"] for r in d], color=_lighter(colour), linestyle="--",
+                        label=f"{label}: generated")
             drawn += 1
         adv = [r for r in recs if r["phase"] == "adversarial" and r.get("reward_mean") is not None]
         if ax_r is not None and adv:
             ax_r.plot([r["step"] for r in adv], [r["reward_mean"] for r in adv], color=colour, label=label)
     if not drawn:
+        plt.close(fig)
         raise PlotError("nothing to plot: these runs' metrics.jsonl has no evaluations and no discriminator rounds")
     ax_nll.set(title=f"{' / '.join(sorted(names))}" + (" (dotted: MLE -> adversarial)" if x == "step" else ""),
                xlabel="MLE epoch, then adversarial iteration" if x == "step" else "wall time (s)",
                ylabel="nats / token (lower is better)")
     if ax_loss is not None and ax_acc is not None:
         ax_loss.set(title="discriminator loss", xlabel="round (pre-training, then d-steps)", ylabel="loss")
-        ax_acc.set(title="discriminator accuracy (solid: real, dashed: generated)",
+        ax_acc.set(title="discriminator accuracy (solid: real, light dashed: generated)",
                    xlabel="round (pre-training, then d-steps)", ylabel="accuracy", ylim=(0, 1.02))
     if ax_r is not None:
         ax_r.set(title="mean reward Q", xlabel="adversarial iteration", ylabel="reward")
@@ -117,7 +140,4 @@ def plot_runs(run_dirs: list[Path], out: Optional[Path] = None, labels: Optional
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=7)
     fig.tight_layout()
-    from seqgan.files import atomic_write
-    atomic_write(out, lambda p: fig.savefig(p, dpi=110, format="png"))
-    plt.close(fig)
-    return out
+    return fig

@@ -59,6 +59,10 @@ class Prefixes(Protocol):
 COMPILE_MODES = ("none", "default", "reduce-overhead")
 
 
+#: torch.OutOfMemoryError is torch >= 2.5; before it, CUDA's (a subclass of RuntimeError) is the one
+_OOM: type = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
+
+
 class _CompiledOrEager:
     """`fn` through torch.compile, falling back to `fn` itself (once, with a warning) when the
     compiler is unavailable or fails to build the kernel. Errors of the computation itself
@@ -75,7 +79,7 @@ class _CompiledOrEager:
             try:
                 out = self.compiled(*args)
                 return out.clone() if self.mode == "reduce-overhead" else out
-            except torch.OutOfMemoryError:
+            except _OOM:
                 raise
             except Exception as e:  # noqa: BLE001 - a compiler failure (checked below): run eagerly
                 if not _is_compiler_failure(e):
