@@ -54,7 +54,7 @@ SCALES: dict[str, dict[str, tuple[str, list[str]]]] = {
     },
 }
 
-#: measured wall time of one seed of every row on 2 CPU cores, for --help
+#: wall time of one seed of every row on 2 CPU cores, for --help (estimated from the rows' pieces, not timed end to end)
 SCALE_TIMES = {"quick": "about 25 minutes per seed", "fast": "about 1.5 hours per seed",
                "paper": "about 20 hours per seed (the SeqGAN row; a GPU is the place for it)"}
 

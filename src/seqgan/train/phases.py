@@ -57,7 +57,8 @@ def g_step(run: Run, reward: Reward, rollout_num: Optional[int] = None) -> dict[
                            "g_step_s": round(time.perf_counter() - t0, 3)}
     if run.cfg.train.diagnostics and run.oracle is not None:  # this rank's batch
         assert s.Y is not None and s.q is not None
-        out.update(reward_stats(s.q, run.oracle.log_probs(s.Y)))
+        stats = reward_stats(s.q, run.oracle.log_probs(s.Y))
+        out.update({k: v for k, v in stats.items() if k != "reward_mean"})  # the step's own mean stays
     return out
 
 
