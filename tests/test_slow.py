@@ -17,13 +17,13 @@ def curves(out):
 
 def test_quick_preset_learns_and_seqgan_beats_mle(tmp_path):
     """`seqgan train` (quick, built-in oracle): MLE lowers NLL-oracle by >= 1.0; the adversarial
-    phase ends lower than MLE ended. About 12 minutes on 2 cores."""
+    phase ends lower than MLE ended. 12-15 minutes on 2 cores."""
     out = tmp_path / "quick"
     assert main(["train", "--out", str(out), "-q"]) == 0
     c = curves(out)
     assert c["mle"][0][1] - c["mle"][-1][1] >= 1.0
     assert c["adversarial"][-1][1] < c["mle"][-1][1]
-    assert json.loads((out / "summary.json").read_text())["wall_time_s"] < 15 * 60
+    assert json.loads((out / "summary.json").read_text())["wall_time_s"] < 20 * 60
 
 
 def test_paper_mle_reproduction(oracle_npz, tmp_path):
