@@ -31,11 +31,12 @@ ALL_REALS = ["adversarial.discriminator_samples=0"]
 #: name -> (branched from: "base" or (variant, checkpoint), preset, overrides, what it tests)
 VARIANTS: dict[str, tuple[object, str, list[str], str]] = {
     "laptop": ("base", "laptop", [], "the laptop preset: PG batch 16, 4 g-steps + 1 d-step, 10 iterations"),
+    "fast": ("base", "fast", [], "the fast preset: 30 iterations"),
     "fast-40": ("base", "fast", ["adversarial.iterations=40"], "fast: 1 g-step (batch 64) + 1 d-step of 1 epoch on 5,000 + 5,000"),
     "mean-baseline": ("base", "fast", ["adversarial.iterations=40", "adversarial.reward_baseline=mean"],
                       "fast with the batch-mean reward baseline"),
     "2g": ("base", "fast", ["adversarial.iterations=40", "adversarial.generator_steps=2"], "fast with 2 g-steps"),
-    "b16-2g": ("base", "fast", ["adversarial.iterations=40", "adversarial.batch_size=16",
+    "b16-2g": ("base", "fast", ["adversarial.iterations=15", "adversarial.batch_size=16",
                                 "adversarial.generator_steps=2"], "PG batch 16, 2 g-steps"),
     "b16-4g-40": ("base", "fast", ["adversarial.iterations=40", "adversarial.batch_size=16",
                                    "adversarial.generator_steps=4"], "the laptop schedule run on to 40 iterations"),
