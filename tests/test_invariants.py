@@ -13,6 +13,7 @@ from seqgan.cli import main
 from seqgan.config import DiscriminatorConfig, GeneratorConfig
 from seqgan.models import Discriminator, build_generator
 from seqgan.train.adversarial import update_rollout_policy
+import seqgan.train.discriminator as dmod
 from seqgan.train.discriminator import discriminator_round
 from seqgan.train.run import make_adam
 
@@ -44,7 +45,7 @@ def test_the_discriminator_learns_real_as_real_not_the_other_way():
 
 
 @pytest.mark.parametrize("negatives, draws", [("round", 1), ("fresh", 3)])
-def test_every_round_draws_fresh_negatives(negatives, draws):
+def test_every_round_draws_fresh_negatives(negatives, draws, monkeypatch):
     """Each round samples its own negatives from the generator as it is now (and with
     negatives='fresh' each epoch does): never a cached set from an earlier round."""
     disc = Discriminator(DiscriminatorConfig(emb_dim=8, filter_sizes=[1, 2], num_filters=[4, 4]), V, T,
@@ -61,16 +62,30 @@ def test_every_round_draws_fresh_negatives(negatives, draws):
         return x
 
     gen.sample = recording_sample  # type: ignore[method-assign]
+    trained_on = []  # the negatives each epoch actually trains on, not only what was drawn
+    epoch = dmod.discriminator_epoch
+
+    def recording_epoch(model, disc_, opt_, x, y, *args, **kw):
+        trained_on.append(x[y == 0])
+        return epoch(model, disc_, opt_, x, y, *args, **kw)
+
+    monkeypatch.setattr(dmod, "discriminator_epoch", recording_epoch)
+
+    def rows(x):
+        return sorted(map(tuple, x.tolist()))
+
     rng = torch.Generator().manual_seed(1)
     real = torch.randint(0, V, (64, T), generator=rng)
     for r in range(2):
         discriminator_round(disc, opt, gen, real, 3, 32, 0.0, rng, negatives=negatives)
         assert len(drawn) == draws * (r + 1)
+        for e in range(3):  # each epoch trains on the draw of its round (or, 'fresh', of its own epoch)
+            assert rows(trained_on[3 * r + e]) == rows(drawn[draws * r + (e if negatives == "fresh" else 0)])
     assert not torch.equal(drawn[0], drawn[-1])
     # the negatives come from the generator as it is at the round: change it, the next round's change
     gen.load_state_dict(constant_generator(5).state_dict())
     discriminator_round(disc, opt, gen, real, 3, 32, 0.0, rng, negatives=negatives)
-    assert bool((drawn[-1] == 5).all())
+    assert bool((drawn[-1] == 5).all()) and all(bool((x == 5).all()) for x in trained_on[-3:])
 
 
 def test_the_moving_average_update_is_the_formula():

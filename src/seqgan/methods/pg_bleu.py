@@ -27,8 +27,8 @@ def plan(run: Run) -> list[Phase]:
     reward = BLEUReward(run.all_real[chosen.to(run.all_real.device)], c.max_order, run.gen.eos_token)
 
     def iteration(i: int) -> list[Part]:
-        return [lambda: g_step(run, reward, c.rollout_num)] * a.generator_steps + [
-            EVALUATE, lambda: follow_generator(run)]
+        g: list[Part] = [lambda: g_step(run, reward, c.rollout_num)] * a.generator_steps
+        return g + [EVALUATE, lambda: follow_generator(run)]
 
     return [mle_phase(run),
             Phase("adversarial", a.iterations, iteration, desc="PG-BLEU", log_line="adversarial training...",

@@ -27,10 +27,9 @@ def plan(run: Run) -> list[Phase]:
     reward = DiscriminatorReward(run.disc, a.score_chunk, a.score_tables, run.autocast)
 
     def iteration(i: int) -> list[Part]:
-        return ([lambda: g_step(run, reward)] * a.generator_steps  # 7-13
-                + [EVALUATE, lambda: follow_generator(run)]  # 18
-                + [lambda: discriminator_round(run, a.discriminator_epochs, a.discriminator_samples)]
-                * a.discriminator_rounds)  # 14-17
+        g: list[Part] = [lambda: g_step(run, reward)] * a.generator_steps  # 7-13
+        d: list[Part] = [lambda: discriminator_round(run, a.discriminator_epochs, a.discriminator_samples)]
+        return g + [EVALUATE, lambda: follow_generator(run)] + d * a.discriminator_rounds  # 18, then 14-17
 
     return [mle_phase(run),  # 2
             discriminator_phase(run),  # 4-5

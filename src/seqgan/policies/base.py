@@ -60,7 +60,7 @@ COMPILE_MODES = ("none", "default", "reduce-overhead")
 
 
 #: torch.OutOfMemoryError is torch >= 2.5; before it, CUDA's (a subclass of RuntimeError) is the one
-_OOM: type = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
+_OOM: type[BaseException] = getattr(torch, "OutOfMemoryError", torch.cuda.OutOfMemoryError)
 
 
 class _CompiledOrEager:
@@ -243,7 +243,8 @@ class Policy(nn.Module):
         M, T = tokens.shape
         h = self.features(self.inputs(tokens))  # (M, T, H)
         h, y = h.reshape(M * T, -1), self.targets(tokens).reshape(M * T, 1)
-        W, b = self.W_out, self.output_bias()
+        W: Tensor = self.W_out
+        b = self.output_bias()
         if temperature != 1.0:  # logits / T = h @ (W / T) + b / T
             W, b = W / temperature, b / temperature
         out = torch.empty(M * T, device=h.device)

@@ -159,6 +159,7 @@ def generate(policy: "Policy", out: Tensor, joins: Joins, last_join: int, genera
         tok = policy.draw(state[0], generator, temperature)  # (M,)
         if compact:
             out[live, s] = tok
+            assert eos is not None  # compaction is for sequences that end
             keep = tok.ne(eos).nonzero().squeeze(1)  # a host sync, to shrink the batch
             if keep.numel() < tok.numel():  # finished rows leave the batch
                 live, tok, state = live[keep], tok[keep], select_rows(state, keep)

@@ -130,7 +130,7 @@ class _TransformerDecoder:
         x = self.model._embed(tokens[:, None], K.shape[3])  # (M, 1, D) at position t
         ks, vs = [], []
         for layer, block in enumerate(self.model.blocks):
-            x, k, v = block.step(x, K[:, layer], V[:, layer])
+            x, k, v = block.step(x, K[:, layer], V[:, layer])  # type: ignore[operator]
             ks.append(k)
             vs.append(v)
         return self.model.ln_f(x)[:, 0], torch.stack(ks, 1), torch.stack(vs, 1)
