@@ -8,6 +8,28 @@ import subprocess
 import time
 from pathlib import Path
 
+import torch
+
+
+def config_file(tmp_path_factory, name: str, text: str) -> Path:
+    """Write a YAML config `text` to a fresh folder as `name` (for module-scoped fixtures)."""
+    p = tmp_path_factory.mktemp("cfg") / name
+    p.write_text(text)
+    return p
+
+
+def lstm_cell(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, W: torch.Tensor, U: torch.Tensor,
+              b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """One LSTM step written out from its equations (gates i, f, o, g in that order, the
+    original's layout): x (.., E), h and c (.., H), W (E, 4H), U (H, 4H), b (4H) -> (h, c)."""
+    H = h.shape[-1]
+    i = torch.sigmoid(x @ W[:, :H] + h @ U[:, :H] + b[:H])
+    f = torch.sigmoid(x @ W[:, H:2 * H] + h @ U[:, H:2 * H] + b[H:2 * H])
+    o = torch.sigmoid(x @ W[:, 2 * H:3 * H] + h @ U[:, 2 * H:3 * H] + b[2 * H:3 * H])
+    g = torch.tanh(x @ W[:, 3 * H:] + h @ U[:, 3 * H:] + b[3 * H:])
+    c = f * c + i * g
+    return o * torch.tanh(c), c
+
 
 def metrics_without_timing(run: Path) -> list[dict]:
     """metrics.jsonl records without the wall-clock keys (*_s), which differ between runs."""

@@ -21,7 +21,7 @@ import seqgan
 from seqgan import checkpoint as ckpt
 from seqgan.api import RunLoadError
 from seqgan.cli import main
-from runs import metrics_without_timing, wait_for_phase
+from runs import config_file, metrics_without_timing, wait_for_phase
 
 # big enough that an adversarial iteration takes a fraction of a second, small enough for CI
 RESUME_YAML = """\
@@ -40,9 +40,7 @@ train: {batch_size: 32, eval_every: 2, eval_samples: 256, checkpoint_every: 1, k
 
 @pytest.fixture(scope="module")
 def resume_yaml(tmp_path_factory) -> Path:
-    p = tmp_path_factory.mktemp("cfg") / "resume.yaml"
-    p.write_text(RESUME_YAML)
-    return p
+    return config_file(tmp_path_factory, "resume.yaml", RESUME_YAML)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 
 from seqgan import checkpoint as ckpt
 from seqgan import distributed
-from runs import metrics_without_timing, wait_for_phase, write_corpus
+from runs import config_file, metrics_without_timing, wait_for_phase, write_corpus
 
 HERE = Path(__file__).resolve().parent
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
@@ -66,9 +66,7 @@ train: {batch_size: 32, eval_every: 2, eval_samples: 256, checkpoint_every: 1, k
 
 @pytest.fixture(scope="module")
 def dist_yaml(tmp_path_factory) -> Path:
-    p = tmp_path_factory.mktemp("dcfg") / "dist.yaml"
-    p.write_text(DIST_YAML)
-    return p
+    return config_file(tmp_path_factory, "dist.yaml", DIST_YAML)
 
 
 @pytest.fixture(scope="module")

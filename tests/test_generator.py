@@ -13,6 +13,7 @@ from seqgan.policies import Policy
 from seqgan.models import build_generator
 from seqgan.policies.sampler import _block_size, sample_categorical
 from seqgan.train.mle import mle_epoch
+from runs import lstm_cell
 
 
 def loop_log_probs(gen: Policy, tokens: torch.Tensor) -> torch.Tensor:
@@ -24,13 +25,7 @@ def loop_log_probs(gen: Policy, tokens: torch.Tensor) -> torch.Tensor:
         c = torch.zeros(H, dtype=torch.float64)
         x = gen.embedding[gen.start_token].double()
         for t in range(tokens.shape[1]):
-            W, U, bias = gen.W.double(), gen.U.double(), gen.b.double()
-            i = torch.sigmoid(x @ W[:, :H] + h @ U[:, :H] + bias[:H])
-            f = torch.sigmoid(x @ W[:, H:2 * H] + h @ U[:, H:2 * H] + bias[H:2 * H])
-            o = torch.sigmoid(x @ W[:, 2 * H:3 * H] + h @ U[:, 2 * H:3 * H] + bias[2 * H:3 * H])
-            g = torch.tanh(x @ W[:, 3 * H:] + h @ U[:, 3 * H:] + bias[3 * H:])
-            c = f * c + i * g
-            h = o * torch.tanh(c)
+            h, c = lstm_cell(x, h, c, gen.W.double(), gen.U.double(), gen.b.double())
             logits = h @ gen.W_out.double() + gen.b_out.double()
             out[b, t] = torch.log_softmax(logits, 0)[tokens[b, t]]
             x = gen.embedding[tokens[b, t]].double()

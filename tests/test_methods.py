@@ -22,7 +22,7 @@ from seqgan.config import GeneratorConfig
 from seqgan.methods.scheduled_sampling import scheduled_inputs
 from seqgan.models import build_generator
 from seqgan.rewards import BLEUReward
-from runs import metrics_without_timing, wait_for_phase
+from runs import config_file, metrics_without_timing, wait_for_phase
 
 SMALL_YAML = """\
 seed: 5
@@ -40,9 +40,7 @@ train: {batch_size: 32, eval_every: 2, eval_samples: 256, checkpoint_every: 1, k
 
 @pytest.fixture(scope="module")
 def small_yaml(tmp_path_factory) -> Path:
-    p = tmp_path_factory.mktemp("cfg") / "small.yaml"
-    p.write_text(SMALL_YAML)
-    return p
+    return config_file(tmp_path_factory, "small.yaml", SMALL_YAML)
 
 
 def train(cfg: Path, out: Path, *sets: str) -> int:

@@ -23,6 +23,7 @@ from seqgan.train.adversarial import pg_update
 sys.path.insert(0, str(Path(__file__).parent))
 from legacy.lstm_round1 import LSTMLM  # noqa: E402
 from legacy.rollout_round1 import sample_completions, sample_completions_until_eos  # noqa: E402
+from runs import lstm_cell  # noqa: E402
 
 KINDS = ["lstm", "gru", "transformer"]
 
@@ -136,12 +137,7 @@ def written_out_log_probs(gen: Policy, Y: torch.Tensor) -> torch.Tensor:
     for t in range(T):
         W, U, b = gen.W, gen.U, gen.b
         if gen.kind == "lstm":
-            i = torch.sigmoid(x @ W[:, :H] + h @ U[:, :H] + b[:H])
-            f = torch.sigmoid(x @ W[:, H:2 * H] + h @ U[:, H:2 * H] + b[H:2 * H])
-            o = torch.sigmoid(x @ W[:, 2 * H:3 * H] + h @ U[:, 2 * H:3 * H] + b[2 * H:3 * H])
-            g = torch.tanh(x @ W[:, 3 * H:] + h @ U[:, 3 * H:] + b[3 * H:])
-            c = f * c + i * g
-            h = o * torch.tanh(c)
+            h, c = lstm_cell(x, h, c, W, U, b)
         else:  # GRU, Cho et al. 2014
             r = torch.sigmoid(x @ W[:, :H] + h @ U[:, :H] + b[:H])
             z = torch.sigmoid(x @ W[:, H:2 * H] + h @ U[:, H:2 * H] + b[H:2 * H])

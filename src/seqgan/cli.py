@@ -8,11 +8,12 @@ only by the commands that need it, so `--help` and `config` answer at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as _dt
 import sys
 import textwrap
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 from seqgan.config import ConfigError, describe, dump_yaml, load_config, preset_names
 
@@ -29,6 +30,16 @@ examples:
   seqgan config --list                           # every config key with its default and meaning
   torchrun --nproc_per_node=2 -m seqgan train --preset paper   # data-parallel over 2 processes (GPUs or CPUs)
 """
+
+
+@contextlib.contextmanager
+def _writing_out(path: str) -> Iterator[None]:
+    """Turn any file-system error while writing `--out PATH` (permission, read-only, not a
+    directory, disk full) into the one-line error of bad input (exit 2)."""
+    try:
+        yield
+    except OSError as e:
+        raise ConfigError(f"--out {path}: cannot write there ({e.strerror}); choose a writable path") from None
 
 
 def _default_out(preset: str, seed: int) -> Path:
@@ -205,10 +216,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     if args.out:
         from seqgan.files import atomic_write
-        try:
+        with _writing_out(args.out):
             atomic_write(args.out, lambda p: _write_with(p, write))
-        except OSError as e:
-            raise ConfigError(f"--out {args.out}: cannot write there ({e.strerror}); choose a writable path") from None
     else:
         write(sys.stdout)
     return 0
@@ -270,11 +279,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             for c in curves]
     if args.out:
         try:
-            plot_curves(curves, Path(args.out))
+            with _writing_out(args.out):
+                plot_curves(curves, Path(args.out))
         except ImportError:
             raise ConfigError("--out needs matplotlib: pip install 'seqgan[plot]'") from None
-        except OSError as e:
-            raise ConfigError(f"--out {args.out}: cannot write there ({e.strerror})") from None
         print(f"seqgan sweep: figure written to {args.out}", file=sys.stderr)
     print(json.dumps(data, indent=1) if args.json else to_markdown(curves), end="" if not args.json else "\n")
     return 0
@@ -295,10 +303,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         to_markdown(rows, metrics, reference)
     if args.out:
         from seqgan.files import atomic_write_text
-        try:
+        with _writing_out(args.out):
             atomic_write_text(args.out, text)
-        except OSError as e:
-            raise ConfigError(f"--out {args.out}: cannot write there ({e.strerror})") from None
     print(text, end="")
     return 0
 
