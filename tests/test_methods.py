@@ -214,6 +214,24 @@ def test_compare_refuses_an_unfinished_run(tmp_path, capsys):
     assert "summary.json: not found" in capsys.readouterr().err
 
 
+def test_the_pretrained_stage_is_the_last_mle_evaluation(tmp_path):
+    from seqgan.compare import CompareError, read_run
+    run = tmp_path / "r"
+    run.mkdir()
+    (run / "summary.json").write_text(json.dumps({"method": "seqgan", "seed": 4, "evaluations": {}}))
+    recs = [{"phase": "init", "step": 0, "nll_oracle": 11.0},
+            {"phase": "mle", "step": 0, "g_loss": 7.0, "nll_oracle": 10.0, "nll_test": 8.0, "wall_time_s": 1.0},
+            {"phase": "mle", "step": 1, "g_loss": 6.9, "samples_per_s": 900.0},
+            {"phase": "mle", "step": 2, "g_loss": 6.8, "nll_oracle": 9.5, "nll_test": 7.5, "wall_time_s": 2.0},
+            {"phase": "adversarial", "step": 0, "nll_oracle": 9.0}]
+    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    v = read_run(run, "pretrained")
+    assert v.values == {"nll_oracle": 9.5, "nll_test": 7.5} and v.seed == 4 and v.task == "oracle"
+    (run / "metrics.jsonl").write_text(json.dumps(recs[0]) + "\n")
+    with pytest.raises(CompareError, match="no evaluation of MLE pre-training"):
+        read_run(run, "pretrained")
+
+
 # ----------------------------------------------------------------------------- reproduce table1
 
 TINY_SETS = ["oracle.num_samples=128", "oracle.emb_dim=8", "oracle.hidden_dim=8", "oracle.test_samples=128",
@@ -241,9 +259,19 @@ def test_reproduce_table1_end_to_end_and_resumable(tmp_path, capsys):
     # Random is the untrained generator: above every trained row
     means = {g["name"]: g["mean"]["nll_oracle"] for g in table["groups"]}
     assert means["random"] > means["mle"]
+    assert sorted(p.name for p in out.glob("*__*")) == [f"{m}__{s}" for m in ("pg_bleu", "scheduled_sampling", "seqgan")
+                                                        for s in (0, 1)]
+    # the MLE row is the SeqGAN runs' pre-training: the same numbers as a method=mle run of that seed
+    mle = tmp_path / "mle__1"
+    sets = [f"--set={s}" for s in TINY_SETS]
+    assert main(["train", "--preset", "quick", "--method", "mle", "--seed", "1", "--out", str(mle), "-q", *sets]) == 0
+    final = json.loads((mle / "summary.json").read_text())["evaluations"]["final"]
+    mle_group = next(g for g in table["groups"] if g["name"] == "mle")
+    assert final["nll_oracle"] in mle_group["values"]["nll_oracle"]
+    assert final["nll_oracle"] != means["random"]
     # run again: every row is finished and skipped, the table is the same
     before = {p.name: p.stat().st_mtime_ns for p in out.glob("*__*/summary.json")}
     capsys.readouterr()
     assert main(args) == 0
-    assert capsys.readouterr().err.count("is finished") == 8
+    assert capsys.readouterr().err.count("is finished") == 6
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*__*/summary.json")} == before

@@ -477,8 +477,10 @@ def build_parser() -> argparse.ArgumentParser:
     from seqgan.reproduce import SCALE_TIMES
     rp = sub.add_parser(
         "reproduce", help="reproduce the paper's Table 1: Random, MLE, Scheduled Sampling, PG-BLEU, SeqGAN over seeds",
-        description="Train every row of the paper's Table 1 for seeds 0..N-1 on the oracle task (finished runs are "
-                    "skipped, interrupted ones resumed: stop it with Ctrl-C and run the same command again), then "
+        description="Train the rows of the paper's Table 1 for seeds 0..N-1 on the oracle task: Scheduled Sampling, "
+                    "PG-BLEU and SeqGAN, whose runs also give the Random row (the untrained generator) and the MLE "
+                    "row (the end of its pre-training). Finished runs are "
+                    "skipped, interrupted ones resumed: stop it with Ctrl-C and run the same command again; then "
                     "write table1.md, table1.json and table1.png (NLL-oracle curves per method, mean ± sd) into "
                     "DIR. Time on 2 CPU cores: " + "; ".join(f"{k}: {v}" for k, v in SCALE_TIMES.items()) + ".",
         formatter_class=argparse.RawDescriptionHelpFormatter,

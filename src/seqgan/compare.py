@@ -1,8 +1,9 @@
 """Compare finished runs, grouped: mean ± sd over seeds and Welch's t-test against a reference
 group, in the layout of the paper's Table 1 (`seqgan compare`, `seqgan reproduce table1`).
 
-Each run contributes one value per metric: its last evaluation (`final`) or its evaluation
-of the untrained generator (`init`, the "Random" row), read from `summary.json`. The
+Each run contributes one value per metric: its last evaluation (`final`), its evaluation
+of the untrained generator (`init`, the "Random" row), both from `summary.json`, or the last
+evaluation of its MLE pre-training (`pretrained`, the "MLE" row, from `metrics.jsonl`). The
 p-value of a group is `scipy.stats.ttest_ind(group, reference, equal_var=False)` (Welch),
 two-sided; with one run in either group there is no test.
 """
@@ -20,6 +21,9 @@ ORACLE_METRICS = ("nll_oracle", "nll_test")
 DATA_METRICS = ("nll_test", "bleu2", "bleu3", "bleu4", "bleu5", "self_bleu4")
 LABELS = {"nll_oracle": "NLL-oracle", "nll_test": "NLL-test", "self_bleu4": "Self-BLEU-4",
           **{f"bleu{n}": f"BLEU-{n}" for n in range(2, 6)}}
+#: the evaluation metrics of a metrics.jsonl record (read_run's 'pretrained' stage keeps these)
+EVAL_METRICS = ("nll_oracle", "nll_test", "nll_valid", *(f"bleu{n}" for n in range(2, 6)),
+                *(f"self_bleu{n}" for n in range(2, 6)), "mean_len")
 METHOD_NAMES = {"seqgan": "SeqGAN", "mle": "MLE", "scheduled_sampling": "Scheduled Sampling", "pg_bleu": "PG-BLEU",
                 "random": "Random"}
 
@@ -39,8 +43,9 @@ class RunValues:
 
 
 def read_run(run_dir: str | Path, stage: str = "final") -> RunValues:
-    """The values of one finished run at `stage` ('final': its last evaluation; 'init': the
-    untrained generator's)."""
+    """The values of one finished run at `stage`: 'final' (its last evaluation), 'init' (the
+    untrained generator's) or 'pretrained' (the last evaluation of MLE pre-training, read from
+    metrics.jsonl: the generator of `generator_mle.safetensors`, the paper's MLE row)."""
     run_dir = Path(run_dir)
     path = run_dir / "summary.json"
     if not path.is_file():
@@ -49,14 +54,40 @@ def read_run(run_dir: str | Path, stage: str = "final") -> RunValues:
         s = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise CompareError(f"{path}: unreadable ({e})") from None
-    evals = s.get("evaluations", {})
-    if stage not in evals:
-        raise CompareError(f"{path}: no '{stage}' evaluation (a run of seqgan >= 0.2 has 'init' and 'final')")
-    values = {k: float(v) for k, v in evals[stage].items()
+    if stage == "pretrained":  # a metrics.jsonl record: keep its evaluation, not its training statistics
+        record = _last_mle_evaluation(run_dir / "metrics.jsonl")
+        record = {k: v for k, v in record.items() if k in EVAL_METRICS}
+    else:
+        evals = s.get("evaluations", {})
+        if stage not in evals:
+            raise CompareError(f"{path}: no '{stage}' evaluation (a run of seqgan >= 0.2 has 'init' and 'final')")
+        record = evals[stage]
+    values = {k: float(v) for k, v in record.items()
               if k not in ("phase", "step") and isinstance(v, (int, float)) and not isinstance(v, bool)}
     task = "oracle" if "nll_oracle" in values else "data"
     return RunValues(run_dir, str(s.get("method", "seqgan")), int(s.get("seed", 0)), task, values,
                      s.get("wall_time_s"))
+
+
+def _last_mle_evaluation(path: Path) -> dict[str, Any]:
+    """The last record of phase 'mle' in metrics.jsonl that carries an evaluation."""
+    last: Optional[dict[str, Any]] = None
+    try:
+        with open(path, encoding="utf-8") as f:
+            for n, line in enumerate(f, 1):
+                if '"mle"' not in line:
+                    continue
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    raise CompareError(f"{path}, line {n}: not JSON") from None
+                if rec.get("phase") == "mle" and ("nll_oracle" in rec or "nll_test" in rec):
+                    last = rec
+    except OSError as e:
+        raise CompareError(f"{path}: unreadable ({e.strerror})") from None
+    if last is None:
+        raise CompareError(f"{path}: no evaluation of MLE pre-training (pretrain.generator_epochs = 0?)")
+    return last
 
 
 @dataclass
