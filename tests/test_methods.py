@@ -243,6 +243,16 @@ TINY_SETS = ["oracle.num_samples=128", "oracle.emb_dim=8", "oracle.hidden_dim=8"
              "train.threads=1", "device=cpu"]
 
 
+@pytest.mark.parametrize("scale", ["quick", "fast", "paper"])
+def test_pg_bleu_rows_run_seqgan_s_loop_and_ss_seqgan_s_mle_length_or_the_paper_s(scale):
+    from seqgan.reproduce import row_config
+    seqgan, pg, ss = (row_config(scale, m, 0, None, []) for m in ("seqgan", "pg_bleu", "scheduled_sampling"))
+    assert pg.method == "pg_bleu" and ss.method == "scheduled_sampling"
+    assert pg.pretrain.generator_epochs == seqgan.pretrain.generator_epochs
+    assert pg.adversarial.model_dump() == seqgan.adversarial.model_dump()
+    assert ss.pretrain.generator_epochs == (300 if scale == "paper" else seqgan.pretrain.generator_epochs)
+
+
 def test_reproduce_table1_end_to_end_and_resumable(tmp_path, capsys):
     out = tmp_path / "t1"
     args = ["reproduce", "table1", "--scale", "quick", "--seeds", "2", "--out", str(out), "-q"]

@@ -16,9 +16,12 @@ Scales (the schedules; model sizes and learning rates are the paper's at every s
 - quick: SeqGAN the `quick` preset (MLE 30 epochs); Scheduled Sampling 30 epochs;
   PG-BLEU 30 MLE epochs + 25 iterations.
 - fast: SeqGAN the `laptop` preset (MLE 50 epochs); Scheduled Sampling as long as that MLE;
-  PG-BLEU its MLE + 150 iterations.
+  PG-BLEU the same loop (MLE 50 epochs, 10 iterations of 4 g-steps at batch 16).
 - paper: the original's schedule: MLE 120 epochs, SeqGAN the `paper` preset, Scheduled
   Sampling 300 epochs, PG-BLEU 120 MLE epochs + 200 iterations with N = 1.
+
+PG-BLEU is "the SeqGAN loop with D replaced by BLEU": at every scale it has SeqGAN's MLE
+epochs, iterations, g-steps and batch size (tested).
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ SCALES: dict[str, dict[str, tuple[str, list[str]]]] = {
     },
     "fast": {
         "scheduled_sampling": ("laptop", ["method=scheduled_sampling"]),
-        "pg_bleu": ("laptop", ["method=pg_bleu", "adversarial.iterations=150"]),
+        "pg_bleu": ("laptop", ["method=pg_bleu"]),
         "seqgan": ("laptop", []),
     },
     "paper": {
