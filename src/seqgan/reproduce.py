@@ -59,8 +59,9 @@ SCALES: dict[str, dict[str, tuple[str, list[str]]]] = {
     },
 }
 
-#: wall time of one seed of every row on 2 CPU cores, for --help (estimated from the rows' pieces, not timed end to end)
-SCALE_TIMES = {"quick": "about 25 minutes per seed", "fast": "about 1.5 hours per seed",
+#: wall time of one seed of every row on 2 CPU cores, for --help (fast: measured, seeds 0-2 on
+#: 2026-12-02; quick: the sum of its rows' measured pieces, not timed end to end)
+SCALE_TIMES = {"quick": "about 20-25 minutes per seed", "fast": "about 30 minutes per seed",
                "paper": "about 20 hours per seed (the SeqGAN row; a GPU is the place for it)"}
 
 
