@@ -3,7 +3,6 @@ against a hand computation, and the sweep's T = 1 point against `seqgan evaluate
 
 from __future__ import annotations
 
-
 import pytest
 import torch
 from scipy import stats

@@ -55,7 +55,7 @@ def read_run(run_dir: str | Path, stage: str = "final") -> RunValues:
     except (OSError, ValueError) as e:
         raise CompareError(f"{path}: unreadable ({e})") from None
     if stage == "pretrained":  # a metrics.jsonl record: keep its evaluation, not its training statistics
-        record = _last_mle_evaluation(run_dir / "metrics.jsonl")
+        record = _last_mle_evaluation(run_dir)
         record = {k: v for k, v in record.items() if k in EVAL_METRICS}
     else:
         evals = s.get("evaluations", {})
@@ -69,25 +69,18 @@ def read_run(run_dir: str | Path, stage: str = "final") -> RunValues:
                      s.get("wall_time_s"))
 
 
-def _last_mle_evaluation(path: Path) -> dict[str, Any]:
-    """The last record of phase 'mle' in metrics.jsonl that carries an evaluation."""
-    last: Optional[dict[str, Any]] = None
+def _last_mle_evaluation(run_dir: Path) -> dict[str, Any]:
+    """The last record of phase 'mle' in the run's metrics.jsonl that carries an evaluation."""
+    from seqgan.plot import PlotError, read_metrics
     try:
-        with open(path, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if '"mle"' not in line:
-                    continue
-                try:
-                    rec = json.loads(line)
-                except ValueError:
-                    raise CompareError(f"{path}, line {n}: not JSON") from None
-                if rec.get("phase") == "mle" and ("nll_oracle" in rec or "nll_test" in rec):
-                    last = rec
-    except OSError as e:
-        raise CompareError(f"{path}: unreadable ({e.strerror})") from None
-    if last is None:
-        raise CompareError(f"{path}: no evaluation of MLE pre-training (pretrain.generator_epochs = 0?)")
-    return last
+        records = read_metrics(run_dir)
+    except PlotError as e:
+        raise CompareError(str(e)) from None
+    evals = [r for r in records if r.get("phase") == "mle" and ("nll_oracle" in r or "nll_test" in r)]
+    if not evals:
+        raise CompareError(f"{run_dir / 'metrics.jsonl'}: no evaluation of MLE pre-training "
+                           "(pretrain.generator_epochs = 0?)")
+    return evals[-1]
 
 
 @dataclass
