@@ -59,9 +59,9 @@ SCALES: dict[str, dict[str, tuple[str, list[str]]]] = {
     },
 }
 
-#: wall time of one seed of every row on 2 CPU cores, for --help (fast: measured, seeds 0-2 on
-#: 2026-12-02; quick: the sum of its rows' measured pieces, not timed end to end)
-SCALE_TIMES = {"quick": "about 20-25 minutes per seed", "fast": "about 30 minutes per seed",
+#: wall time of one seed of every row on 2 CPU cores, for --help (measured end to end, seeds
+#: 0-2, idle machine, 2026-12-02: quick 36 min for 3 seeds, fast 28-31 min per seed)
+SCALE_TIMES = {"quick": "about 12 minutes per seed", "fast": "about 30 minutes per seed",
                "paper": "about 20 hours per seed (the SeqGAN row; a GPU is the place for it)"}
 
 
