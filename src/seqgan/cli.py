@@ -482,7 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "row (the end of its pre-training). Finished runs are "
                     "skipped, interrupted ones resumed: stop it with Ctrl-C and run the same command again; then "
                     "write table1.md, table1.json and table1.png (NLL-oracle curves per method, mean ± sd) into "
-                    "DIR. Time on 2 CPU cores: " + "; ".join(f"{k}: {v}" for k, v in SCALE_TIMES.items()) + ".",
+                    "DIR. Time on 2 CPU cores (two machines measured, one about 2x faster): " + "; ".join(f"{k}: {v}" for k, v in SCALE_TIMES.items()) + ".",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  seqgan reproduce table1 --scale fast --seeds 3 "
                "--oracle ../shared/reference/seqgan_oracle.npz --out runs/table1\n")

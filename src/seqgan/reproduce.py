@@ -59,10 +59,13 @@ SCALES: dict[str, dict[str, tuple[str, list[str]]]] = {
     },
 }
 
-#: wall time of one seed of every row on 2 CPU cores, for --help (measured end to end, seeds
-#: 0-2, idle machine, 2026-12-02: quick 36 min for 3 seeds, fast 28-31 min per seed)
-SCALE_TIMES = {"quick": "about 12 minutes per seed", "fast": "about 30 minutes per seed",
-               "paper": "about 20 hours per seed (the SeqGAN row; a GPU is the place for it)"}
+#: wall time of one seed of every row on 2 CPU cores, for --help. Measured end to end, seeds
+#: 0-2, idle machine, 2026-12-02, on two 2-core machines, the second 1.7-2.0x faster (the same
+#: `laptop` GRU run: MLE epoch 5.35 s against 2.62 s, whole run 12.9 min against 7.6 min):
+#: fast 28-31 min per seed on the first, quick 36 min for 3 seeds on the second; each range
+#: is the measurement and its scaling to the other machine (paper: estimated from its pieces).
+SCALE_TIMES = {"quick": "12-24 minutes per seed", "fast": "15-30 minutes per seed",
+               "paper": "10-20 hours per seed (the SeqGAN row; a GPU is the place for it)"}
 
 
 def row_config(scale: str, method: str, seed: int, oracle: Optional[str], extra: Sequence[str]) -> Config:
