@@ -474,7 +474,7 @@ def build_parser() -> argparse.ArgumentParser:
     cp.add_argument("--out", metavar="FILE", help="also write the table (or JSON) to FILE")
     cp.set_defaults(func=cmd_compare)
 
-    from seqgan.reproduce import SCALE_TIMES
+    from seqgan.reproduce import scale_times_text
     rp = sub.add_parser(
         "reproduce", help="reproduce the paper's Table 1: Random, MLE, Scheduled Sampling, PG-BLEU, SeqGAN over seeds",
         description="Train the rows of the paper's Table 1 for seeds 0..N-1 on the oracle task: Scheduled Sampling, "
@@ -482,7 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "row (the end of its pre-training). Finished runs are "
                     "skipped, interrupted ones resumed: stop it with Ctrl-C and run the same command again; then "
                     "write table1.md, table1.json and table1.png (NLL-oracle curves per method, mean ± sd) into "
-                    "DIR. Time on 2 CPU cores (two machines measured, one about 2x faster): " + "; ".join(f"{k}: {v}" for k, v in SCALE_TIMES.items()) + ".",
+                    "DIR. " + scale_times_text(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example:\n  seqgan reproduce table1 --scale fast --seeds 3 "
                "--oracle ../shared/reference/seqgan_oracle.npz --out runs/table1\n")
