@@ -57,3 +57,48 @@ def write_corpus(folder: Path, sizes: dict[str, int], max_words: int, seed: int 
     for name, n in sizes.items():
         (folder / name).write_text("".join(" ".join(rng.choice(words) for _ in range(rng.randint(2, max_words))) + "\n"
                                            for _ in range(n)))
+
+
+#: a small config every GAN method runs in seconds (test_interface, test_maligan, test_rankgan)
+GAN_YAML = """\
+seed: 4
+device: cpu
+oracle: {seed: 3, num_samples: 256, emb_dim: 8, hidden_dim: 8, test_samples: 128}
+generator: {vocab_size: 60, emb_dim: 8, hidden_dim: 8, seq_len: 8}
+discriminator: {emb_dim: 8, filter_sizes: [2, 3], num_filters: [8, 8]}
+pretrain: {generator_epochs: 2, discriminator_rounds: 2, discriminator_epochs: 1}
+adversarial: {iterations: 6, discriminator_rounds: 1, discriminator_epochs: 1, rollout_num: 2, batch_size: 16}
+train: {batch_size: 32, eval_every: 2, eval_samples: 128, checkpoint_every: 1, keep_checkpoints: 3,
+        threads: 1, tensorboard: false}
+"""
+
+
+def train_cli(cfg: Path, out: Path, *sets: str) -> int:
+    """`seqgan train --config cfg --out out -q --set ...` in this process; its exit code."""
+    from seqgan.cli import main
+    return main(["train", "--config", str(cfg), "--out", str(out), "-q", *[a for s in sets for a in ("--set", s)]])
+
+
+def kill_and_resume_equals(cfg: Path, ref: Path, out: Path, sets: list[str], weight_files: list[str]) -> None:
+    """Start `seqgan train` in a subprocess, SIGKILL it inside the adversarial phase, resume it, and
+    assert that its metrics and weights equal the uninterrupted run `ref`'s."""
+    import signal
+    import sys
+    from safetensors.torch import load_file
+    from seqgan import checkpoint as ckpt
+    from seqgan.cli import main
+    proc = subprocess.Popen([sys.executable, "-m", "seqgan", "train", "--config", str(cfg), "--out", str(out), "-q",
+                             *[a for s in sets for a in ("--set", s)]], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    wait_for_phase(proc, out, "adversarial")
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert not (out / "summary.json").exists(), "the run finished before the kill; nothing was tested"
+    assert ckpt.list_checkpoints(out)
+    assert main(["train", "--resume", str(out), "-q"]) == 0
+    assert metrics_without_timing(out) == metrics_without_timing(ref)
+    for name in weight_files:
+        wa, wb = load_file(str(out / name)), load_file(str(ref / name))
+        assert all(torch.equal(wa[k], wb[k]) for k in wa), name

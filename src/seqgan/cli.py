@@ -15,6 +15,7 @@ import textwrap
 from pathlib import Path
 from typing import Iterator, Optional
 
+from seqgan import methods as registry
 from seqgan.config import ConfigError, describe, dump_yaml, load_config, preset_names
 
 TRAIN_EPILOG = """\
@@ -313,23 +314,40 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     from seqgan.compare import CompareError
     from seqgan.files import RunDirBusy
     from seqgan.models import OracleFileError
-    from seqgan.reproduce import run_rows, table1
     from seqgan.train.run import Interrupted
     if args.seeds < 1:
         raise ConfigError(f"--seeds {args.seeds}: must be >= 1")
     if args.oracle and not Path(args.oracle).is_file():
         raise ConfigError(f"--oracle {args.oracle}: no such file")
-    out = Path(args.out)
+    bench = args.table == "bench"
+    scales = ("cpu", "smoke") if bench else ("quick", "fast", "paper")
+    scale = args.scale or scales[0]
+    if scale not in scales:
+        raise ConfigError(f"--scale {scale}: reproduce {args.table} has the scales {', '.join(scales)}")
+    if not bench and (args.task or args.methods):
+        raise ConfigError("--task and --methods are options of `reproduce bench`")
+    if args.task == "oracle40" and args.oracle:
+        raise ConfigError("--oracle is the length-20 oracle; --task oracle40 uses its own seeded 64/64 oracle")
+    out = Path(args.out or f"runs/{args.table}")
+    extra = (args.set or []) + ([f"device={args.device}"] if args.device else [])
     try:
-        dirs = run_rows(out, args.scale, args.seeds, args.oracle, args.set or [], args.quiet, args.device)
-        _, md = table1(out, dirs)
+        if bench:
+            from seqgan import bench as b
+            rows = b.row_names(args.methods)
+            dirs = b.run_rows(out, rows, args.seeds, args.task or "oracle", scale, args.oracle, extra, args.quiet)
+            md = b.report(out, dirs, args.task or "oracle", args.oracle, quiet=args.quiet)
+            files = ["bench.md", "bench.json", "bench_curves.png", "bench_sweep.png"]
+        else:
+            from seqgan.reproduce import run_rows, table1
+            _, md = table1(out, run_rows(out, scale, args.seeds, args.oracle, extra, args.quiet))
+            files = ["table1.md", "table1.json", "table1.png"]
     except Interrupted as e:
         print(f"seqgan reproduce: {e}; run the same command again to continue", file=sys.stderr)
         return 128 + e.signum
     except (OracleFileError, RunDirBusy, CompareError) as e:
         raise ConfigError(str(e)) from None
     print(md, end="")
-    print(f"seqgan reproduce: {out / 'table1.md'}, {out / 'table1.json'}, {out / 'table1.png'}", file=sys.stderr)
+    print("seqgan reproduce: " + ", ".join(str(out / f) for f in files), file=sys.stderr)
     return 0
 
 
@@ -382,8 +400,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--tokenizer", choices=["word", "char", "space"],
                    help="word: words and punctuation, lower-cased; char: one token per character (Chinese); "
                         "space: pre-tokenised, split on whitespace (= data.tokenizer)")
-    t.add_argument("--method", choices=["seqgan", "mle", "scheduled_sampling", "pg_bleu"],
-                   help="the algorithm (= --set method=...): seqgan (default), mle, scheduled_sampling, pg_bleu")
+    t.add_argument("--method", choices=registry.method_names(), metavar="METHOD",
+                   help="the algorithm (= --set method=...): " + "; ".join(
+                       f"{m.name}: {m.summary}" for m in registry.METHODS.values()))
     t.add_argument("--seed", type=int, help="= --set seed=N")
     t.add_argument("--device", choices=["auto", "cpu", "cuda"], help="= --set device=...")
     t.add_argument("--out", metavar="DIR", help="run directory (default runs/<preset>__<seed>__<date-time>)")
@@ -476,22 +495,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     from seqgan.reproduce import scale_times_text
     rp = sub.add_parser(
-        "reproduce", help="reproduce the paper's Table 1: Random, MLE, Scheduled Sampling, PG-BLEU, SeqGAN over seeds",
-        description="Train the rows of the paper's Table 1 for seeds 0..N-1 on the oracle task: Scheduled Sampling, "
-                    "PG-BLEU and SeqGAN, whose runs also give the Random row (the untrained generator) and the MLE "
-                    "row (the end of its pre-training). Finished runs are "
-                    "skipped, interrupted ones resumed: stop it with Ctrl-C and run the same command again; then "
-                    "write table1.md, table1.json and table1.png (NLL-oracle curves per method, mean ± sd) into "
-                    "DIR. " + scale_times_text(),
+        "reproduce", help="the paper's Table 1 (table1), or every method and control over seeds (bench)",
+        description="table1: train the rows of the paper's Table 1 for seeds 0..N-1 on the oracle task: Scheduled "
+                    "Sampling, PG-BLEU and SeqGAN, whose runs also give the Random row (the untrained generator) and "
+                    "the MLE row (the end of its pre-training); writes table1.md, table1.json and table1.png. "
+                    + scale_times_text() + "\n\nbench: every registered method (" + ", ".join(
+                        m for m in registry.METHODS if m != "mle") + "), the MLE baseline and the reward controls "
+                    "(SeqGAN with a constant or random reward) for seeds 0..N-1, on the oracle at length 20 "
+                    "(--task oracle) or a seeded 64/64 oracle at length 40 (--task oracle40); writes bench.md "
+                    "(NLL-oracle and NLL-test at the last evaluation, mean ± sd, Welch's p against MLE, published "
+                    "numbers), bench.json, bench_curves.png and bench_sweep.png (every final generator over "
+                    "temperatures). Scale cpu: the `laptop` schedule, each run within 30 minutes on 2 cores at "
+                    "length 20; smoke: seconds, checks the pipeline.\n\nFinished runs are skipped, interrupted "
+                    "ones resumed (stop with Ctrl-C, run the same command again); a run made with another config "
+                    "is refused.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example:\n  seqgan reproduce table1 --scale fast --seeds 3 "
-               "--oracle ../shared/reference/seqgan_oracle.npz --out runs/table1\n")
-    rp.add_argument("table", choices=["table1"])
-    rp.add_argument("--scale", choices=["quick", "fast", "paper"], default="quick",
-                    help="the schedules (see `seqgan/reproduce.py`): quick (default), fast, paper")
+        epilog="examples:\n  seqgan reproduce table1 --scale fast --seeds 3 "
+               "--oracle ../shared/reference/seqgan_oracle.npz --out runs/table1\n"
+               "  seqgan reproduce bench --seeds 3 --oracle ../shared/reference/seqgan_oracle.npz --out runs/bench\n"
+               "  seqgan reproduce bench --task oracle40 --methods seqgan maligan --out runs/bench40\n")
+    rp.add_argument("table", choices=["table1", "bench"])
+    rp.add_argument("--scale", choices=["quick", "fast", "paper", "cpu", "smoke"],
+                    help="table1: quick (default), fast, paper (see seqgan/reproduce.py); bench: cpu (default), smoke")
+    rp.add_argument("--task", choices=["oracle", "oracle40"], help="bench: length 20 (default) or 40")
+    rp.add_argument("--methods", nargs="+", metavar="ROW",
+                    help="bench: the rows to train (default all): mle, the registered methods, control_constant, "
+                         "control_random")
     rp.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
     rp.add_argument("--oracle", metavar="FILE.npz", help="the original's oracle (default: the built-in seeded one)")
-    rp.add_argument("--out", metavar="DIR", default="runs/table1", help="where the runs and tables go (default runs/table1)")
+    rp.add_argument("--out", metavar="DIR", help="where the runs and tables go (default runs/table1 or runs/bench)")
     rp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a key in every row's config")
     rp.add_argument("--device", choices=["auto", "cpu", "cuda"], help="= --set device=...")
     rp.add_argument("-q", "--quiet", action="store_true", help="no progress bars")

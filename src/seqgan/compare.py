@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
+from seqgan.methods import label
+
 #: the metrics a comparison reports, by task; lower is better for the NLLs, higher for BLEU
 ORACLE_METRICS = ("nll_oracle", "nll_test")
 DATA_METRICS = ("nll_test", "bleu2", "bleu3", "bleu4", "bleu5", "self_bleu4")
@@ -24,8 +26,6 @@ LABELS = {"nll_oracle": "NLL-oracle", "nll_test": "NLL-test", "self_bleu4": "Sel
 #: the evaluation metrics of a metrics.jsonl record (read_run's 'pretrained' stage keeps these)
 EVAL_METRICS = ("nll_oracle", "nll_test", "nll_valid", *(f"bleu{n}" for n in range(2, 6)),
                 *(f"self_bleu{n}" for n in range(2, 6)), "mean_len")
-METHOD_NAMES = {"seqgan": "SeqGAN", "mle": "MLE", "scheduled_sampling": "Scheduled Sampling", "pg_bleu": "PG-BLEU",
-                "random": "Random"}
 
 
 class CompareError(RuntimeError):
@@ -164,12 +164,12 @@ def to_markdown(rows: list[Row], metrics: Sequence[str], reference: Optional[str
     for m in metrics:
         head.append(LABELS.get(m, m))
         if reference:
-            head.append(f"p vs {METHOD_NAMES.get(reference, reference)}")
+            head.append(f"p vs {label(reference)}")
     if paper:
         head.append("the paper")
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
-        cells = [METHOD_NAMES.get(row.name, row.name), str(row.n)]
+        cells = [label(row.name), str(row.n)]
         for m in metrics:
             cells.append(_fmt(*row.stats[m]) if m in row.stats else "")
             if reference:

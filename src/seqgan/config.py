@@ -26,23 +26,16 @@ import typing
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import TYPE_CHECKING, Any, Literal, Optional
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, create_model, model_validator
+
+from seqgan import methods as registry
+from seqgan.section import ConfigError, Section
 
 PAPER_FILTER_SIZES = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 15, 20]
 PAPER_NUM_FILTERS = [100, 200, 200, 200, 200, 100, 100, 100, 100, 100, 160, 160]
-
-
-class ConfigError(ValueError):
-    """A configuration problem; the message says where it is and what to change."""
-
-
-class Section(BaseModel):
-    """A config section: strict types, no unknown keys, attribute docstrings as descriptions."""
-
-    model_config = ConfigDict(strict=True, extra="forbid", use_attribute_docstrings=True)
 
 
 class OracleConfig(Section):
@@ -195,22 +188,15 @@ class AdversarialConfig(Section):
     (exact, about 4x less convolution time); false: plain convolutions."""
 
 
-class ScheduledSamplingConfig(Section):
-    decay: float = 0.002
-    """method=scheduled_sampling (Bengio et al. 2015; reference §6): in epoch e each input token is the true
-    previous token with probability p = max(min_p, 1 - decay * e), else the generator's own sample (the
-    authors' 2016 code: 0.002 per epoch from 1.0)."""
-    min_p: float = 0.0
-    """The lowest teacher-forcing probability p."""
-
-
-class PGBLEUConfig(Section):
-    max_order: int = 3
-    """method=pg_bleu (reference §6): the reward is sentence BLEU with weights 1/max_order each (the paper: 3)."""
-    reference_share: float = 0.4
-    """Share of the real sequences, drawn once per run, that are the BLEU references (the paper: 40 %)."""
-    rollout_num: int = 1
-    """Monte Carlo rollouts N of PG-BLEU (the paper: 1; SeqGAN's is adversarial.rollout_num)."""
+class RewardConfig(Section):
+    kind: Literal["discriminator", "constant", "random"] = "discriminator"
+    """What scores a completion in the policy-gradient methods that use a discriminator's score (seqgan):
+    'discriminator' (the method's own); the controls 'constant' (every completion gets reward.constant) and
+    'random' (uniform noise in [0, 1), mean 0.5, drawn from the run's stream): the method's loop with the
+    discriminator's score replaced, and no discriminator trained (LantaoYu/SeqGAN#21). A GAN that does not beat
+    its controls has not shown that its discriminator helps."""
+    constant: float = 0.5
+    """The reward of every completion with kind=constant (0.5: the random control's mean)."""
 
 
 class TrainConfig(Section):
@@ -253,12 +239,13 @@ class TrainConfig(Section):
     Costs about 3 s per evaluation and a little per g-step."""
 
 
-class Config(Section):
-    method: Literal["seqgan", "mle", "scheduled_sampling", "pg_bleu"] = "seqgan"
-    """The algorithm (seqgan/methods/): 'seqgan' (the paper's Algorithm 1), 'mle' (maximum likelihood only, the
-    pretrain.generator_epochs), 'scheduled_sampling' (MLE with the inputs mixed with the generator's samples,
-    section scheduled_sampling), 'pg_bleu' (MLE, then the policy gradient with BLEU against the real data as the
-    reward, section pg_bleu). The paper's Table 1 compares them (`seqgan reproduce table1`)."""
+class _Config(Section):
+    """The core sections; `Config` adds one section per registered method that has options."""
+
+    method: str = "seqgan"
+    """The algorithm, one of the registered methods (seqgan/methods/__init__.py; `seqgan train --help` lists
+    them): 'seqgan' (the paper's Algorithm 1) by default. A method with
+    settings of its own reads the section of its name."""
     seed: int = 0
     """Seed of every random stream of the run (generator/discriminator init, sampling, shuffling, dropout)."""
     task: Literal["oracle", "data"] = "oracle"
@@ -271,17 +258,29 @@ class Config(Section):
     discriminator: DiscriminatorConfig = Field(default_factory=DiscriminatorConfig)
     pretrain: PretrainConfig = Field(default_factory=PretrainConfig)
     adversarial: AdversarialConfig = Field(default_factory=AdversarialConfig)
-    scheduled_sampling: ScheduledSamplingConfig = Field(default_factory=ScheduledSamplingConfig)
-    pg_bleu: PGBLEUConfig = Field(default_factory=PGBLEUConfig)
+    reward: RewardConfig = Field(default_factory=RewardConfig)
     train: TrainConfig = Field(default_factory=TrainConfig)
     eval: EvalConfig = Field(default_factory=EvalConfig)
 
+    def section(self, name: str) -> Any:
+        """A method's own section (`cfg.section("maligan")`)."""
+        return getattr(self, name)
+
     @model_validator(mode="after")
-    def _check(self) -> "Config":
-        errors = validate(self)
+    def _check(self) -> "_Config":
+        errors = validate(self)  # type: ignore[arg-type]
         if errors:
             raise ValueError("; ".join(errors))
         return self
+
+
+if TYPE_CHECKING:
+    Config = _Config
+else:
+    Config = create_model(
+        "Config", __base__=_Config, __doc__="The whole configuration: the core sections and each method's own.",
+        **{m.name: (m.options_class(), Field(default_factory=m.options_class()))
+           for m in registry.METHODS.values() if m.options is not None})
 
 
 # ----------------------------------------------------------------------------- validation
@@ -292,16 +291,14 @@ _POSITIVE = {
     "adversarial.generator_steps", "adversarial.rollout_num", "discriminator.filter_scale",
     "train.batch_size", "train.eval_every", "train.eval_samples", "train.keep_checkpoints",
     "discriminator.lr", "pretrain.generator_lr", "adversarial.generator_lr", "train.grad_clip",
-    "oracle.init_std", "generator.init_std", "data.min_freq", "eval.bleu_samples", "pg_bleu.max_order",
-    "pg_bleu.rollout_num",
+    "oracle.init_std", "generator.init_std", "data.min_freq", "eval.bleu_samples",
 }
 _NON_NEGATIVE = {
     "adversarial.score_chunk", "seed", "oracle.seed", "oracle.test_samples", "pretrain.generator_epochs", "pretrain.discriminator_rounds",
     "pretrain.discriminator_epochs", "pretrain.discriminator_samples", "adversarial.discriminator_samples",
     "adversarial.iterations", "adversarial.discriminator_rounds",
     "adversarial.discriminator_epochs", "discriminator.l2", "train.threads", "train.checkpoint_every",
-    "data.max_vocab", "data.max_len", "adversarial.batch_size", "scheduled_sampling.decay",
-    "scheduled_sampling.min_p",
+    "data.max_vocab", "data.max_len", "adversarial.batch_size",
 }
 
 
@@ -336,10 +333,11 @@ def validate(cfg: Config) -> list[str]:
             errs.append(f"generator.start_token={g.start_token} must be in [0, generator.vocab_size={g.vocab_size})")
     if g.kind == "transformer" and g.num_heads > 0 and g.emb_dim % g.num_heads:
         errs.append(f"generator.emb_dim={g.emb_dim} must be a multiple of generator.num_heads={g.num_heads}")
-    if not 0.0 <= cfg.scheduled_sampling.min_p <= 1.0:
-        errs.append(f"scheduled_sampling.min_p={cfg.scheduled_sampling.min_p} must be in [0, 1]")
-    if not 0.0 < cfg.pg_bleu.reference_share <= 1.0:
-        errs.append(f"pg_bleu.reference_share={cfg.pg_bleu.reference_share} must be in (0, 1]")
+    if cfg.method not in registry.METHODS:
+        errs.append(f"method={cfg.method!r}: expected one of {', '.join(registry.METHODS)}")
+    for name, info in registry.METHODS.items():
+        if info.options is not None:
+            errs += cfg.section(name).problems(name)
     if not 0.0 <= d.label_smoothing < 1.0:
         errs.append(f"discriminator.label_smoothing={d.label_smoothing} must be in [0, 1)")
     if not 0.0 < d.dropout_keep <= 1.0:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 import torch
 import torch.nn.functional as F
@@ -20,52 +20,56 @@ def mle_loss(log_probs: Tensor, mask: Optional[Tensor] = None, count: Optional[T
     return -(log_probs * mask).sum() / (mask.sum().clamp(min=1) if count is None else count)
 
 
-def advantages(rewards: Tensor, baseline: str = "none", norm: str = "none", mask: Optional[Tensor] = None) -> Tensor:
+def _local(x: Tensor) -> Tensor:
+    return x
+
+
+def advantages(rewards: Tensor, baseline: str = "none", norm: str = "none", mask: Optional[Tensor] = None,
+               reduce: Callable[[Tensor], Tensor] = _local) -> Tensor:
     """What multiplies the log-probabilities in the policy gradient, from Q (B, T) -> (B, T).
 
     baseline 'mean' subtracts the batch mean of Q at each position; norm 'std' then divides by
     the batch's standard deviation at each position (+1e-8). With `mask` (variable length),
     both count the owned positions only. 'none', 'none' returns Q itself (the paper).
+    `reduce` sums a per-rank partial sum over the global batch (under torchrun an all-reduce;
+    default: this batch is the whole batch), so the statistics are the global batch's.
     """
     q = rewards.detach()
-    m = torch.ones_like(q) if mask is None else mask.to(q.dtype)
-    count = m.sum(0, keepdim=True).clamp(min=1)  # (1, T)
-    if baseline == "mean":
-        q = q - (q * m).sum(0, keepdim=True) / count if mask is not None else q - q.mean(dim=0, keepdim=True)
-    elif baseline != "none":
+    if baseline not in ("none", "mean"):
         raise ValueError(f"reward baseline must be 'none' or 'mean', got {baseline!r}")
-    if norm == "std":
-        mean = (q * m).sum(0, keepdim=True) / count
-        sd = (((q - mean) * m).pow(2).sum(0, keepdim=True) / count).sqrt()
-        q = q / (sd + 1e-8)
-    elif norm != "none":
+    if norm not in ("none", "std"):
         raise ValueError(f"reward norm must be 'none' or 'std', got {norm!r}")
+    m = torch.ones_like(q) if mask is None else mask.to(q.dtype)
+    count = reduce(m.sum(0, keepdim=True)).clamp(min=1)  # (1, T) positions owned per time step
+    if baseline == "mean":
+        q = q - reduce((q * m).sum(0, keepdim=True)) / count
+    if norm == "std":
+        mean = reduce((q * m).sum(0, keepdim=True)) / count
+        sd = (reduce(((q - mean) * m).pow(2).sum(0, keepdim=True)) / count).sqrt()
+        q = q / (sd + 1e-8)
     return q
+
+
+def pg_weights(rewards: Tensor, baseline: str = "none", reduction: str = "sum", mask: Optional[Tensor] = None,
+               norm: str = "none", reduce: Callable[[Tensor], Tensor] = _local, world_size: int = 1) -> Tensor:
+    """The coefficients w (B, T) of the policy-gradient loss L = sum_{b,t} w[b, t] * -log G(y_t | y_<t)
+    (Eq. 8 with Q's advantages): the advantages, zero after each row's end, and for 'mean' divided
+    by the owned positions of the global batch. Under torchrun (`reduce` an all-reduce, `world_size`
+    K) they are multiplied by K, since DDP averages the ranks' gradients."""
+    if reduction not in ("sum", "mean"):
+        raise ValueError(f"loss reduction must be 'sum' or 'mean', got {reduction!r}")
+    m = torch.ones_like(rewards) if mask is None else mask.to(rewards.dtype)
+    adv = advantages(rewards, baseline, norm, mask, reduce)
+    scale = float(world_size) if reduction == "sum" else world_size / reduce(m.sum()).clamp(min=1)
+    return adv * m * scale
 
 
 def pg_loss(log_probs: Tensor, rewards: Tensor, baseline: str = "none", reduction: str = "sum",
             mask: Optional[Tensor] = None, norm: str = "none") -> Tensor:
-    """SeqGAN policy-gradient loss  L = - sum_{b,t} log G(y_t | y_<t) * Q[b, t].
-
-    Args:
-        log_probs: (B, T) log-probabilities of the sampled tokens (teacher-forced, with grad).
-        rewards: (B, T) Q values (no grad).
-        baseline: 'none' (the paper) or 'mean' (subtract the batch mean of Q per time step).
-        reduction: 'sum' over batch and time (the paper) or 'mean'.
-        mask: (B, T) bool, variable length: positions after <eos> carry no reward and no
-            gradient; the 'mean' baseline and reduction count the owned positions only.
-        norm: 'none' (the paper) or 'std' (divide by the batch's standard deviation of Q per
-            position, after the baseline); see `advantages`.
-    """
-    q = advantages(rewards, baseline, norm, mask)
-    per_token = -log_probs * q  # (B, T)
-    if mask is not None:
-        per_token = per_token * mask
-    if reduction == "sum":
-        return per_token.sum()
-    if reduction == "mean":
-        return per_token.mean() if mask is None else per_token.sum() / mask.sum().clamp(min=1)
-    raise ValueError(f"loss reduction must be 'sum' or 'mean', got {reduction!r}")
+    """SeqGAN policy-gradient loss  L = - sum_{b,t} log G(y_t | y_<t) * Q[b, t] on explicit
+    log-probabilities (B, T): `pg_weights` times -log_probs, as training computes it through the
+    fused output layer (`Policy.forward(Y, weights=...)`)."""
+    return (pg_weights(rewards, baseline, reduction, mask, norm) * -log_probs).sum()
 
 
 def discriminator_loss(disc: Discriminator, logits: Tensor, labels: Tensor, l2: float,

@@ -18,7 +18,7 @@ from typing import Any, Optional
 #: the curve of the first panel: the first of these a run has logged
 MAIN_METRICS = {"nll_oracle": "NLL-oracle", "nll_test": "NLL-test", "nll_valid": "NLL-valid"}
 #: phases of generator training, in order, on the step axis
-GENERATOR_PHASES = ("mle", "scheduled_sampling", "adversarial")
+from seqgan.methods import GENERATOR_PHASES  # noqa: E402
 
 
 class PlotError(RuntimeError):

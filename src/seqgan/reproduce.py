@@ -30,9 +30,10 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence
 
-from seqgan.compare import METHOD_NAMES, Row, read_run, summarise, to_json, to_markdown
+from seqgan.compare import Row, read_run, summarise, to_json, to_markdown
+from seqgan.methods import GENERATOR_PHASES, label
 from seqgan.config import Config, ConfigError, load_config
 
 #: the paper's Table 1 (NLL-oracle, 100,000 samples)
@@ -98,7 +99,7 @@ def run_rows(out: Path, scale: str, seeds: int, oracle: Optional[str], extra: Se
             resume = ckpt.latest_valid(run_dir) if run_dir.is_dir() else None
             if resume is None and run_dir.is_dir() and any(p.name != ".lock" for p in run_dir.iterdir()):
                 raise ConfigError(f"{run_dir}: exists without a valid checkpoint; remove it to start the row again")
-            print(f"seqgan reproduce: {'resuming' if resume else 'training'} {METHOD_NAMES[method]}, seed {seed} "
+            print(f"seqgan reproduce: {'resuming' if resume else 'training'} {label(method)}, seed {seed} "
                   f"-> {run_dir}", file=sys.stderr)
             train(cfg, run_dir, quiet=quiet, resume=resume)
     return dirs
@@ -125,9 +126,11 @@ def table1(out: Path, run_dirs: Sequence[Path]) -> tuple[list[Row], str]:
     return rows, md
 
 
-def plot_methods(run_dirs: Sequence[Path], out: Path) -> Optional[Path]:
+def plot_methods(run_dirs: Sequence[Path], out: Path, group: Optional[Callable[[Path], str]] = None,
+                 labels: Callable[[str], str] = label) -> Optional[Path]:
     """NLL-oracle against generator training units (MLE epochs, then adversarial iterations), mean
-    ± sd over each method's runs. Skipped (None) without matplotlib."""
+    ± sd over each group's runs (default: by method; the SeqGAN runs' pre-training is the MLE
+    group). Skipped (None) without matplotlib."""
     try:
         import matplotlib
         matplotlib.use("Agg")
@@ -140,15 +143,15 @@ def plot_methods(run_dirs: Sequence[Path], out: Path) -> Optional[Path]:
         phases = s.get("nll_oracle", {})
         points: dict[float, float] = {}
         offset = 0
-        for phase in ("mle", "scheduled_sampling", "adversarial"):
+        for phase in GENERATOR_PHASES:
             pts = phases.get(phase, [])
             for step, v in pts:
                 points[offset + step] = v
             if pts:
                 offset += int(pts[-1][0]) + 1
         method = s.get("method", "seqgan")
-        curves.setdefault(method, []).append(points)
-        if method == "seqgan":  # the MLE row: its pre-training
+        curves.setdefault(group(d) if group else method, []).append(points)
+        if (group(d) if group else method) == "seqgan":  # the MLE row: its pre-training
             curves.setdefault("mle", []).append({x: v for x, v in phases.get("mle", [])})
     fig, ax = plt.subplots(figsize=(8, 5))
     for method, runs in curves.items():
@@ -156,7 +159,7 @@ def plot_methods(run_dirs: Sequence[Path], out: Path) -> Optional[Path]:
         xs = [x for x in xs if all(x in r for r in runs)]
         means = [sum(r[x] for r in runs) / len(runs) for x in xs]
         sds = [math.sqrt(sum((r[x] - m) ** 2 for r in runs) / max(len(runs) - 1, 1)) for x, m in zip(xs, means)]
-        (line,) = ax.plot(xs, means, label=f"{METHOD_NAMES.get(method, method)} (n={len(runs)})")
+        (line,) = ax.plot(xs, means, label=f"{labels(method)} (n={len(runs)})")
         ax.fill_between(xs, [m - s for m, s in zip(means, sds)], [m + s for m, s in zip(means, sds)],
                         color=line.get_color(), alpha=0.2)
     ax.set(xlabel="generator training: MLE epochs, then adversarial iterations", ylabel="NLL-oracle (nats / token)",

@@ -1,38 +1,70 @@
-"""The algorithms, one short module each, reading like their pseudo-code: which phases run, and
-what one unit of each does. Checkpoints, exact resume, torchrun, logging and evaluation are the
-shared machinery of `seqgan.train.run` and appear in none of them.
+"""The registry of methods: the one list of their names. Config validation, `--method`'s
+choices, `seqgan config --list`, `compare` and `reproduce` all read it.
 
-    seqgan               the paper's Algorithm 1: MLE, D pre-training, g-steps with rollout rewards + d-steps
-    mle                  maximum likelihood only (Table 1's MLE row)
-    scheduled_sampling   MLE whose inputs mix in the generator's own samples (Bengio et al. 2015)
-    pg_bleu              MLE, then the policy gradient with BLEU against the real data as the reward
-
-A new method is a new module with a `plan(run) -> list[Phase]` and the `NEEDS` of its phases,
-registered in METHODS.
+A method is a module `seqgan.methods.<name>` that reads like its algorithm (see
+`seqgan.plan` for what it provides: `build`, which declares the models and optimizers it
+trains beside the generator, and `plan`, its phases and their steps), plus, when it has
+settings of its own, a light options module (`seqgan/methods/options/<name>.py`, no torch)
+whose section appears in the config under the method's name. Adding a method is those files
+and one line below. This module imports neither: it stays cheap for `seqgan --help`.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
-from typing import Callable
-
-from seqgan.config import ConfigError
-from seqgan.methods import mle, pg_bleu, scheduled_sampling, seqgan
-from seqgan.train.run import MethodNeeds, Phase, Run
+from types import ModuleType
+from typing import Any, Optional
 
 
 @dataclass(frozen=True)
-class Method:
+class MethodInfo:
     name: str
-    plan: Callable[[Run], list[Phase]]
-    needs: MethodNeeds
+    """Its name in configs (`method: <name>`), run summaries and `--method`."""
+    label: str
+    """Its name in tables and figures."""
+    summary: str
+    """One line for --help and the docs: the paper and what the method does."""
+    options: Optional[str] = None
+    """'module:Class' of its config section (named like the method) in seqgan/methods/options/, or None."""
+
+    def module(self) -> ModuleType:
+        """The algorithm (imports torch)."""
+        return importlib.import_module(f"seqgan.methods.{self.name}")
+
+    def options_class(self) -> Any:
+        if self.options is None:
+            return None
+        mod, cls = self.options.split(":")
+        return getattr(importlib.import_module(mod if "." in mod else f"seqgan.methods.options.{mod}"), cls)
 
 
-METHODS = {m.__name__.rsplit(".", 1)[1]: Method(m.__name__.rsplit(".", 1)[1], m.plan, m.NEEDS)
-           for m in (seqgan, mle, scheduled_sampling, pg_bleu)}
+METHODS: dict[str, MethodInfo] = {m.name: m for m in (
+    MethodInfo("seqgan", "SeqGAN", "Yu et al. 2017: MLE, then policy gradient with rollout rewards of a CNN D"),
+    MethodInfo("mle", "MLE", "maximum likelihood only (the paper's MLE baseline)"),
+    MethodInfo("scheduled_sampling", "Scheduled Sampling", "Bengio et al. 2015: MLE with the inputs mixed with the "
+               "generator's own samples", "scheduled_sampling:ScheduledSamplingConfig"),
+    MethodInfo("pg_bleu", "PG-BLEU", "SeqGAN's loop with BLEU against the real data as the reward",
+               "pg_bleu:PGBLEUConfig"),
+)}
 
 
-def get_method(name: str) -> Method:
+#: the phases whose units train the generator, in the order a run has them: the x axis of the NLL
+#: curves (`plot`, `reproduce`); every method names its phases from these and 'discriminator'
+GENERATOR_PHASES = ("mle", "scheduled_sampling", "adversarial")
+
+
+def method_names() -> list[str]:
+    return list(METHODS)
+
+
+def label(name: str) -> str:
+    """A method's table label ('Random' for the untrained generator's row)."""
+    return {"random": "Random"}.get(name, METHODS[name].label if name in METHODS else name)
+
+
+def get(name: str) -> MethodInfo:
+    from seqgan.section import ConfigError
     if name not in METHODS:
         raise ConfigError(f"method={name!r}: expected one of {', '.join(METHODS)}")
     return METHODS[name]

@@ -4,10 +4,13 @@ begins SeqGAN and PG-BLEU, so with the same seed their MLE phase is this run."""
 
 from __future__ import annotations
 
-from seqgan.train.phases import mle_phase
-from seqgan.train.run import MethodNeeds, Phase, Run
+from seqgan.plan import Build, Models, Phase
+from seqgan.train.run import Run
+from seqgan.train.steps import mle_phase
 
-NEEDS = MethodNeeds()
+
+def build(b: Build) -> Models:
+    return Models()  # the generator alone
 
 
 def plan(run: Run) -> list[Phase]:

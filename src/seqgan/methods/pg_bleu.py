@@ -12,24 +12,28 @@ from __future__ import annotations
 
 import torch
 
+from seqgan.plan import EVALUATE, Build, Models, Part, Phase
 from seqgan.rewards import BLEUReward
-from seqgan.train.phases import follow_generator, g_step, mle_phase, start_rollout_copy
-from seqgan.train.run import EVALUATE, STREAM_METHOD, MethodNeeds, Part, Phase, Run, stream_seed
+from seqgan.train.run import STREAM_METHOD, Run, stream_seed
+from seqgan.train.steps import adversarial_phase, follow_generator, mle_phase, pg_models, pg_step
 
-NEEDS = MethodNeeds(policy_gradient=True)
+#: published NLL-oracle by bench task: (value, source)
+PUBLISHED = {"oracle": (8.946, "Yu et al. 2017, Table 1")}
+
+
+def build(b: Build) -> Models:
+    return pg_models(b)  # no critic: BLEU is the reward
 
 
 def plan(run: Run) -> list[Phase]:
-    a, c = run.cfg.adversarial, run.cfg.pg_bleu
+    a, c = run.cfg.adversarial, run.cfg.section("pg_bleu")
     n = max(1, round(c.reference_share * run.all_real.shape[0]))
     chosen = torch.randperm(run.all_real.shape[0], generator=torch.Generator().manual_seed(
         stream_seed(run.cfg.seed, STREAM_METHOD)))[:n]  # the same on every rank and on resume
     reward = BLEUReward(run.all_real[chosen.to(run.all_real.device)], c.max_order, run.gen.eos_token)
 
     def iteration(i: int) -> list[Part]:
-        g: list[Part] = [lambda: g_step(run, reward, c.rollout_num)] * a.generator_steps
+        g: list[Part] = [lambda: pg_step(run, reward, c.rollout_num)] * a.generator_steps
         return g + [EVALUATE, lambda: follow_generator(run)]
 
-    return [mle_phase(run),
-            Phase("adversarial", a.iterations, iteration, desc="PG-BLEU", log_line="adversarial training...",
-                  on_start=lambda: start_rollout_copy(run), show=("reward_mean",))]
+    return [mle_phase(run), adversarial_phase(run, iteration, desc="PG-BLEU")]

@@ -17,11 +17,17 @@ from typing import Optional
 import torch
 from torch import Tensor
 
+from seqgan.plan import EVALUATE, Build, Models, Part, Phase
 from seqgan.policies import Policy
-from seqgan.train.phases import mle_epoch
-from seqgan.train.run import EVALUATE, MethodNeeds, Part, Phase, Run
+from seqgan.train.run import Run
+from seqgan.train.steps import mle_epoch
 
-NEEDS = MethodNeeds()
+#: published NLL-oracle by bench task: (value, source)
+PUBLISHED = {"oracle": (8.985, "Yu et al. 2017, Table 1")}
+
+
+def build(b: Build) -> Models:
+    return Models()  # the generator alone
 
 
 @torch.no_grad()
@@ -41,7 +47,7 @@ def scheduled_inputs(gen: Policy, tokens: Tensor, keep: Tensor, rng: Optional[to
 
 
 def plan(run: Run) -> list[Phase]:
-    ss, rng = run.cfg.scheduled_sampling, run.rngs["train"]
+    ss, rng = run.cfg.section("scheduled_sampling"), run.rngs["train"]
 
     def mixed(batch: Tensor, p: float) -> Tensor:
         keep = torch.rand(batch.shape, generator=rng, device=rng.device).to(batch.device) < p

@@ -9,29 +9,41 @@
     18    beta <- theta: the rollout policy follows G (a no-op: the original rolls out with G itself)
 
 NLL-oracle is evaluated after the g-steps, before the d-steps, as the original does.
+With `reward.kind` constant or random (the controls) D's score is replaced, and D is neither
+built nor trained.
 """
 
 from __future__ import annotations
 
+from seqgan.plan import EVALUATE, Build, Models, Part, Phase
 from seqgan.rewards import DiscriminatorReward
-from seqgan.train.phases import (discriminator_phase, discriminator_round, follow_generator, g_step, mle_phase,
-                                 start_rollout_copy)
-from seqgan.train.run import EVALUATE, MethodNeeds, Part, Phase, Run
+from seqgan.train.run import Run
+from seqgan.train.steps import (adversarial_phase, adversarial_reward, build_discriminator, discriminator_phase,
+                                discriminator_round, follow_generator, mle_phase, pg_models, pg_step,
+                                uses_discriminator)
 
-NEEDS = MethodNeeds(discriminator=True, policy_gradient=True)
+#: published NLL-oracle by bench task ('<task>:mle' for the MLE baseline of the same paper): (value, source)
+PUBLISHED = {"oracle": (8.736, "Yu et al. 2017, Table 1"), "oracle:mle": (9.038, "Yu et al. 2017, Table 1"),
+             "oracle40": (10.310, "Guo et al. 2018, Table 1, their own length-40 oracle; not verified here"),
+             "oracle40:mle": (10.411, "Guo et al. 2018, Table 1, their own length-40 oracle; not verified here")}
+
+
+def build(b: Build) -> Models:
+    critic = ("discriminator", build_discriminator(b), b.cfg.discriminator.lr) if uses_discriminator(b.cfg) else None
+    return pg_models(b, critic)
 
 
 def plan(run: Run) -> list[Phase]:
     a = run.cfg.adversarial
-    assert run.disc is not None
-    reward = DiscriminatorReward(run.disc, a.score_chunk, a.score_tables, run.autocast)
+    d = run.disc
+    reward = adversarial_reward(run, None if d is None else DiscriminatorReward(d, a.score_chunk, a.score_tables,
+                                                                                 run.autocast))
 
     def iteration(i: int) -> list[Part]:
-        g: list[Part] = [lambda: g_step(run, reward)] * a.generator_steps  # 7-13
-        d: list[Part] = [lambda: discriminator_round(run, a.discriminator_epochs, a.discriminator_samples)]
-        return g + [EVALUATE, lambda: follow_generator(run)] + d * a.discriminator_rounds  # 18, then 14-17
+        g: list[Part] = [lambda: pg_step(run, reward)] * a.generator_steps  # 7-13
+        dsteps: list[Part] = [lambda: discriminator_round(run, a.discriminator_epochs, a.discriminator_samples)]
+        return g + [EVALUATE, lambda: follow_generator(run)] + (dsteps * a.discriminator_rounds if d else [])  # 18, 14-17
 
-    return [mle_phase(run),  # 2
-            discriminator_phase(run),  # 4-5
-            Phase("adversarial", a.iterations, iteration, desc="adversarial", log_line="adversarial training...",
-                  on_start=lambda: start_rollout_copy(run), show=("reward_mean",))]  # 6
+    return ([mle_phase(run)]  # 2
+            + ([discriminator_phase(run)] if d is not None else [])  # 4-5
+            + [adversarial_phase(run, iteration)])  # 6

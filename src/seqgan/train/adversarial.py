@@ -11,7 +11,7 @@ from torch import Tensor
 
 from seqgan.config import AdversarialConfig
 from seqgan.distributed import SINGLE, World, all_reduce_sum
-from seqgan.losses import advantages
+from seqgan.losses import pg_weights
 from seqgan.policies import Policy
 from seqgan.rewards import Reward
 from seqgan.perf import Autocast
@@ -48,24 +48,9 @@ def pg_update(model: torch.nn.Module, opt: torch.optim.Optimizer, Y: Tensor, q: 
     """
     model.train()
     mask = lm.mask(Y) if lm is not None and lm.eos_token is not None else None  # (b, T)
-    m = torch.ones_like(q) if mask is None else mask.to(q.dtype)  # (b, T) owned positions
-    if world.distributed:
-        count = all_reduce_sum(m.sum(0, keepdim=True), world).clamp(min=1)  # (1, T) global
-        adv = q
-        if baseline == "mean":
-            adv = q - all_reduce_sum((q * m).sum(0, keepdim=True), world) / count
-        if norm == "std":  # the global batch's standard deviation per position
-            mean = all_reduce_sum((adv * m).sum(0, keepdim=True), world) / count
-            var = all_reduce_sum(((adv - mean) * m).pow(2).sum(0, keepdim=True), world) / count
-            adv = adv / (var.sqrt() + 1e-8)
-        scale = float(world.size) if reduction == "sum" else world.size / all_reduce_sum(m.sum(), world)
-    else:
-        adv = advantages(q, baseline, norm, mask)
-        scale = 1.0 if reduction == "sum" else 1.0 / m.sum().clamp(min=1)
-    if reduction not in ("sum", "mean"):
-        raise ValueError(f"loss reduction must be 'sum' or 'mean', got {reduction!r}")
-    # pg_loss(log G, Q) = sum_{b,t} w[b, t] * -log G(y_t | y_<t), through the fused output layer
-    weights = adv * m * scale  # (b, T)
+    reduce = (lambda x: all_reduce_sum(x, world)) if world.distributed else (lambda x: x)
+    weights = pg_weights(q, baseline, reduction, mask, norm, reduce, world.size)  # (b, T)
+    # L = sum_{b,t} w[b, t] * -log G(y_t | y_<t), through the fused output layer (losses.pg_loss's computation)
     with autocast():  # train.precision: bf16
         scaled = model(Y, weights=weights)
     loss = scaled / world.size if reduction == "sum" else scaled

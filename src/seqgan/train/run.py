@@ -1,6 +1,6 @@
 """The machinery every method runs on: setup, phases, evaluation, checkpoints and exact resume,
-torchrun, logging. A method (`seqgan.methods`) only says which phases it runs and what one
-step of each does; this module runs them.
+torchrun, logging. A method (`seqgan.methods`, interface in `seqgan.plan`) only declares what
+it trains, which phases it runs and what one step of each does; this module runs them.
 
     1. the real data: `oracle.num_samples` sequences of the oracle (seeded or the original's),
        or (task=data) the training file, tokenised, encoded and shuffled once with the seed;
@@ -21,7 +21,6 @@ the part in progress).
 
 from __future__ import annotations
 
-import copy
 import json
 import platform
 import signal
@@ -29,7 +28,7 @@ import sys
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional, Union
+from typing import Any, Optional
 
 import numpy as np
 import torch
@@ -43,9 +42,13 @@ from seqgan.distributed import (SINGLE, World, all_gather_object, all_gather_row
 from seqgan.files import RunLock, atomic_write_text, json_safe, save_weights, write_tokens, write_weight_sums
 from seqgan.logging import MetricLogger
 from seqgan.metrics import References, text_metrics
+from seqgan import methods as registry
 from seqgan.models import Discriminator, Oracle, build_generator, build_oracle
 from seqgan.perf import Autocast, autocast_for, check_precision, cpu_settings, cuda_precision
+from seqgan.plan import EVALUATE, Build, Models, Part, Phase, _Evaluate, make_adam
 from seqgan.policies import Policy
+
+__all__ = ["EVALUATE", "Part", "Phase", "Run", "train", "make_adam", "stream_seed", "make_rng"]
 
 # independent random streams derived from `seed` (np.random.SeedSequence([seed, stream]))
 (STREAM_GENERATOR_INIT, STREAM_DISCRIMINATOR_INIT, STREAM_TRAIN, STREAM_EVAL, STREAM_DATA, STREAM_HELDOUT,
@@ -71,15 +74,6 @@ def resolve_device(name: str) -> torch.device:
     if name == "cuda" and not torch.cuda.is_available():
         raise ConfigError("device=cuda but no CUDA GPU is visible to torch; use --set device=cpu or auto")
     return torch.device(name)
-
-
-def make_adam(model: torch.nn.Module, lr: float) -> torch.optim.Adam:
-    """Adam with the original's (TF's) defaults, betas 0.9/0.999, eps 1e-8; the fused
-    kernel (one pass over all parameters) where this torch has it for the device."""
-    try:
-        return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
-    except (RuntimeError, TypeError):
-        return torch.optim.Adam(model.parameters(), lr=lr)
 
 
 Curves = dict[str, dict[str, list[list[float]]]]
@@ -111,37 +105,6 @@ class TrainState:
         if "nll" in d:  # checkpoints of seqgan 0.1 kept the main metric's curves as `nll`
             d.setdefault("curves", {})["nll_oracle"] = d.pop("nll")
         return cls(**d)
-
-
-class _Evaluate:
-    def __repr__(self) -> str:
-        return "EVALUATE"
-
-
-EVALUATE = _Evaluate()
-"""A part of a unit: evaluate here (every `train.eval_every` units and at the phase's last)."""
-
-Part = Union[Callable[[], dict[str, Any]], _Evaluate]
-
-
-@dataclass
-class Phase:
-    """One phase of a method: `units` units, unit i made of `parts(i)`, run in order."""
-
-    name: str
-    """Its name in logs and checkpoints: 'mle', 'discriminator', 'adversarial', ..."""
-    units: int
-    parts: Callable[[int], list[Part]]
-    desc: str = ""
-    """Progress bar label."""
-    log_line: str = ""
-    """The original's experiment-log line at the phase's start ('pre-training...')."""
-    on_start: Optional[Callable[[], None]] = None
-    """Called once when the phase starts (not again on resume)."""
-    on_end: Optional[Callable[[], None]] = None
-    """Called when the phase ends (rank 0 writes the MLE baseline's weights)."""
-    show: tuple[str, ...] = ()
-    """Metrics shown on the progress bar."""
 
 
 @dataclass
@@ -184,10 +147,8 @@ class Run:
     all_real: torch.Tensor
     """Every rank's real data, rank-major (what checkpoints hold)."""
     gen: Policy
-    disc: Optional[Discriminator]
-    """The discriminator, for the methods that train one."""
-    policy: Policy
-    """The rollout policy: the generator itself, or its moving-average copy."""
+    models: dict[str, torch.nn.Module]
+    """What the method trains beside the generator (its `build`), by checkpoint prefix."""
     optimizers: dict[str, torch.optim.Optimizer]
     rngs: dict[str, torch.Generator]
     state: TrainState
@@ -197,10 +158,29 @@ class Run:
     """Oracle task: this rank's share of the held-out oracle sequences (NLL-test, diagnostics); never trained on."""
     gen_model: Optional[torch.nn.Module] = None
     """The generator as trained: itself, or its DistributedDataParallel wrapper under torchrun."""
-    disc_model: Optional[torch.nn.Module] = None
+    wrapped: dict[str, torch.nn.Module] = field(default_factory=dict)
+    """Under torchrun, the DistributedDataParallel wrappers of the models the method trains by gradient."""
     stop_signal: Optional[int] = None
     global_step: int = 0
     """Units done in all phases so far (TensorBoard's x axis)."""
+
+    @property
+    def disc(self) -> Optional[Discriminator]:
+        """The method's discriminator, if it has one (`models['discriminator']`)."""
+        d = self.models.get("discriminator")
+        return d if isinstance(d, Discriminator) else None
+
+    @property
+    def policy(self) -> Policy:
+        """The rollout policy: the generator itself, or the method's moving-average copy (`models['rollout']`)."""
+        p = self.models.get("rollout")
+        return p if isinstance(p, Policy) else self.gen
+
+    def trained(self, name: str) -> torch.nn.Module:
+        """What a training step calls: the model, or under torchrun its DistributedDataParallel wrapper."""
+        if name == "generator":
+            return self.gen_model or self.gen
+        return self.wrapped.get(name, self.models[name])
 
     @property
     def autocast(self) -> Autocast:
@@ -225,12 +205,7 @@ class Run:
     # ------------------------------------------------------------------ checkpoints
     def modules(self) -> dict[str, torch.nn.Module]:
         """The models a checkpoint holds, by tensor prefix."""
-        out: dict[str, torch.nn.Module] = {"generator": self.gen}
-        if self.disc is not None:
-            out["discriminator"] = self.disc
-        if self.policy is not self.gen:
-            out["rollout"] = self.policy
-        return out
+        return {"generator": self.gen, **self.models}
 
     def checkpoint(self) -> Optional[Path]:
         """Save on rank 0 (every rank takes part: the random streams of all ranks are saved)."""
@@ -404,29 +379,24 @@ def _run_phase(run: Run, ph: Phase, offset: int) -> None:
 
 def _setup(cfg: Config, sizes: Sizes, run_dir: Path, device: torch.device, oracle: Optional[Oracle],
            dataset: Optional[Dataset], log: MetricLogger, resume: Optional[ckpt.Checkpoint], world: World,
-           needs: "MethodNeeds") -> Run:
+           method: Any) -> Run:
     rngs = {"train": make_rng(cfg.seed, STREAM_TRAIN, device, world),
             "eval": make_rng(cfg.seed, STREAM_EVAL, device, world)}
     # inits depend on the seed alone, so every torchrun rank starts from the same weights
     gen = build_generator(cfg.generator, torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_GENERATOR_INIT)),
                           sizes)
     gen = gen.to(device)
-    disc = None
-    if needs.discriminator:
-        disc = Discriminator(cfg.discriminator, sizes.vocab_size, sizes.seq_len,
-                             torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_DISCRIMINATOR_INIT))).to(device)
-    policy: Policy = gen
-    if needs.policy_gradient and cfg.adversarial.rollout_update_rate is not None:
-        policy = copy.deepcopy(gen).requires_grad_(False)
     gen.set_compile(cfg.train.compile)
-    if policy is not gen:
-        policy.set_compile(cfg.train.compile)
-    # Adams as the original: MLE, discriminator, and a fresh one for the policy gradient
-    optimizers: dict[str, torch.optim.Optimizer] = {"mle": make_adam(gen, cfg.pretrain.generator_lr)}
-    if disc is not None:
-        optimizers["discriminator"] = make_adam(disc, cfg.discriminator.lr)
-    if needs.policy_gradient:
-        optimizers["pg"] = make_adam(gen, cfg.adversarial.generator_lr)
+    # what the method trains beside the generator (its discriminator, ranker, rollout copy, ...)
+    declared: Models = method.build(Build(cfg, sizes, device, gen, lambda stream: stream_seed(cfg.seed, stream)))
+    models = declared.modules
+    for m in models.values():
+        m.to(device)
+        if isinstance(m, Policy):
+            m.set_compile(cfg.train.compile)
+    # Adams as the original: MLE here, and the method's (the discriminator's, a fresh one for the policy gradient)
+    optimizers: dict[str, torch.optim.Optimizer] = {"mle": make_adam(gen, cfg.pretrain.generator_lr),
+                                                    **declared.optimizers}
     if dataset is None:
         n_local = shard_size(cfg.oracle.num_samples, world, "oracle.num_samples")
     elif resume is not None:  # the checkpoint holds the training data the run started with
@@ -451,10 +421,8 @@ def _setup(cfg: Config, sizes: Sizes, run_dir: Path, device: torch.device, oracl
         t = resume.tensors
         all_real = t["data.real"].to(device)
         real = all_real[world.rank * n_local:(world.rank + 1) * n_local]
-        run_modules = {"generator": gen, "discriminator": disc, "rollout": policy if policy is not gen else None}
-        for prefix, module in run_modules.items():
-            if module is not None:
-                module.load_state_dict(resume.module_state(prefix))
+        for prefix, module in {"generator": gen, **models}.items():
+            module.load_state_dict(resume.module_state(prefix))
         for name, opt in optimizers.items():
             ckpt.optimizer_from_flat(name, opt, resume.state["optimizers"][name], t)
         if world.distributed:
@@ -464,12 +432,12 @@ def _setup(cfg: Config, sizes: Sizes, run_dir: Path, device: torch.device, oracl
             ckpt.rng_from_flat(rngs, resume.state["rng"], t)
         state = TrainState.from_dict(resume.state["train_state"])
     gen_model: Optional[torch.nn.Module] = None
-    disc_model: Optional[torch.nn.Module] = None
+    wrapped: dict[str, torch.nn.Module] = {}
     if world.distributed:
         from torch.nn.parallel import DistributedDataParallel as DDP
         ids = [device.index] if device.type == "cuda" else None
         gen_model = DDP(gen, device_ids=ids)
-        disc_model = DDP(disc, device_ids=ids) if disc is not None else None
+        wrapped = {name: DDP(models[name], device_ids=ids) for name in declared.distributed}
     references = None
     if dataset is not None and dataset.test is not None:
         references = References(dataset.test.references, 5)
@@ -478,16 +446,9 @@ def _setup(cfg: Config, sizes: Sizes, run_dir: Path, device: torch.device, oracl
         n_test = shard_size(cfg.oracle.test_samples, world, "oracle.test_samples")
         heldout = oracle.sample(cfg.oracle.test_samples, make_rng(HELDOUT_SEED, STREAM_HELDOUT, device))
         heldout = heldout[world.rank * n_test:(world.rank + 1) * n_test]
-    return Run(cfg, sizes, run_dir, device, oracle, dataset, references, real, all_real, gen, disc, policy,
-               optimizers, rngs, state, log, world, heldout, gen_model, disc_model)
-
-
-@dataclass(frozen=True)
-class MethodNeeds:
-    """What a method's phases use, so that only those models and optimizers are built."""
-
-    discriminator: bool = False
-    policy_gradient: bool = False
+    return Run(cfg=cfg, sizes=sizes, run_dir=run_dir, device=device, oracle=oracle, dataset=dataset,
+               references=references, real=real, all_real=all_real, gen=gen, models=models, optimizers=optimizers,
+               rngs=rngs, state=state, log=log, world=world, heldout=heldout, gen_model=gen_model, wrapped=wrapped)
 
 
 def check_resume(resume: ckpt.Checkpoint, world: World, device: torch.device) -> None:
@@ -590,11 +551,9 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
     allocator settings (`train.threads`, `train.tune_allocator`) apply while the run lasts and
     are restored afterwards.
     """
-    from seqgan.methods import get_method
-
     run_dir = Path(run_dir)
     device = device or resolve_device(cfg.device)
-    method = get_method(cfg.method)
+    method = registry.get(cfg.method).module()
     cfg, sizes, oracle, dataset = prepare(cfg, run_dir, resume, world, device)
     with cpu_settings(cfg.train.threads, cfg.train.tune_allocator, announce=not quiet and world.is_main), \
             RunLock(run_dir, enabled=world.is_main):
@@ -614,7 +573,7 @@ def _train(cfg: Config, sizes: Sizes, run_dir: Path, quiet: bool, resume: Option
         elapsed, offsets = float(resume.state["elapsed_s"]), resume.state["log_offsets"]
         purge = int(resume.state.get("global_step", 0)) or None
     with MetricLogger(run_dir, quiet, elapsed, offsets, cfg.train.tensorboard, purge, enabled=world.is_main) as log:
-        run = _setup(cfg, sizes, run_dir, device, oracle, dataset, log, resume, world, method.needs)
+        run = _setup(cfg, sizes, run_dir, device, oracle, dataset, log, resume, world, method)
         phases = method.plan(run)
         if resume is None:
             log.print(f"seqgan: run directory {run_dir}  method {cfg.method}  device {device}  "
@@ -646,7 +605,7 @@ def _train(cfg: Config, sizes: Sizes, run_dir: Path, quiet: bool, resume: Option
             run_phases(run, phases)
         if world.is_main:
             _write_outputs(run)
-        run.gen_model = run.disc_model = None  # DDP reducers hold gloo/nccl work: release them before teardown
+        run.gen_model, run.wrapped = None, {}  # DDP reducers hold gloo/nccl work: release them before teardown
         barrier(world)
         result = RunResult(run_dir, run.state.curves, log.elapsed())
         main = run.main_metric
@@ -660,9 +619,11 @@ def _train(cfg: Config, sizes: Sizes, run_dir: Path, quiet: bool, resume: Option
 def _write_outputs(run: Run) -> None:
     meta = {"format": "seqgan", "config": to_dict(run.cfg)}
     save_weights(run.run_dir / "generator.safetensors", run.gen, meta)
-    if run.disc is not None:
-        save_weights(run.run_dir / "discriminator.safetensors", run.disc, meta)
-    write_weight_sums(run.run_dir, ["generator.safetensors", "generator_mle.safetensors", "discriminator.safetensors"])
+    saved = [name for name in run.models if name != "rollout"]  # the rollout copy trails the generator
+    for name in saved:
+        save_weights(run.run_dir / f"{name}.safetensors", run.models[name], meta)
+    write_weight_sums(run.run_dir, ["generator.safetensors", "generator_mle.safetensors",
+                                    *(f"{name}.safetensors" for name in saved)])
     samples = run.gen.sample(1000, torch.Generator(device=run.device).manual_seed(stream_seed(run.cfg.seed, 99)))
     if run.dataset is not None:
         atomic_write_text(run.run_dir / "generator_samples.txt", "".join(run.decode(r) + "\n" for r in samples.tolist()))

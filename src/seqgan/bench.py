@@ -1,0 +1,201 @@
+"""`seqgan reproduce bench`: every registered method, the MLE baseline and the reward controls,
+over seeds, on the synthetic oracle task, with NLL-test and temperature sweeps beside
+NLL-oracle, so that no GAN is judged by one number.
+
+Rows (each trained per seed in `DIR/<row>__<seed>`; finished runs are skipped, interrupted ones
+resumed, and a row whose saved config differs from the command's is refused):
+
+- `mle`: read from the `seqgan` runs (the end of their MLE pre-training; a method=mle run of
+  the same seed is the same computation to the bit);
+- every registered adversarial method at the scale's schedule;
+- `control_constant`, `control_random`: SeqGAN's loop with D's score replaced by 0.5 or by
+  U(0, 1) noise, no D trained (`reward.kind`).
+
+Tasks:
+
+- `oracle`: length 20 (the paper's task; give the original's oracle with --oracle, else the
+  seeded one, named in bench.md);
+- `oracle40`: length 40 on a seeded 64/64 LSTM oracle with N(0, 1) weights, of the kind LeakGAN's
+  paper used there (its exact weights came from TF's graph seed and cannot be recreated: numbers
+  on it compare within this bench only).
+
+Scales: `cpu` (the `laptop` schedule: MLE 50 epochs, D 20 x 1 epoch on 5,000 + 5,000,
+10 iterations of 4 g-steps at batch 16 and 1 d-step; each run within 30 minutes on 2 cores at
+length 20) and `smoke` (seconds; checks the pipeline, no result).
+
+Writes `bench.md` (per row: NLL-oracle and NLL-test at the last evaluation, mean ± sd, Welch's p
+against MLE, the published number with its source), `bench.json`, `bench_curves.png` (NLL-oracle
+by generator training unit, mean ± sd) and `bench_sweep.png` (every row's final generators swept
+over temperatures: NLL-oracle against NLL-test).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Optional, Sequence
+
+from seqgan import methods as registry
+from seqgan.compare import read_run, summarise, to_json, to_markdown
+from seqgan.config import Config, ConfigError, diff, load_config, load_run_config
+
+CONTROLS = {"control_constant": ["reward.kind=constant"], "control_random": ["reward.kind=random"]}
+LABELS = {"control_constant": "SeqGAN, constant reward (control)",
+          "control_random": "SeqGAN, random reward (control)"}
+#: methods that are not adversarial rows of their own (MLE is read from the SeqGAN runs)
+NOT_ROWS = ("mle",)
+TASKS = ("oracle", "oracle40")
+SCALES = ("cpu", "smoke")
+#: the length-40 oracle: a seeded 64/64 LSTM with N(0, 1) weights (LeakGAN's kind); the seed is ours
+ORACLE40 = ["generator.seq_len=40", "oracle.emb_dim=64", "oracle.hidden_dim=64", "oracle.seed=40"]
+SMOKE = ["oracle.num_samples=256", "oracle.test_samples=256", "train.eval_samples=256", "generator.vocab_size=50",
+         "pretrain.generator_epochs=2", "pretrain.discriminator_rounds=1", "pretrain.discriminator_samples=0",
+         "adversarial.iterations=2", "adversarial.generator_steps=1", "adversarial.discriminator_samples=0",
+         "adversarial.rollout_num=2", "adversarial.batch_size=16", "train.eval_every=1",
+         "discriminator.filter_sizes=[2, 3]", "discriminator.num_filters=[8, 8]"]
+TEMPERATURES = (0.7, 0.85, 1.0, 1.2, 1.5)
+
+
+def row_names(methods: Optional[Sequence[str]] = None) -> list[str]:
+    """The trained rows: the registered adversarial methods (or `methods`), then the controls."""
+    known = [m for m in registry.METHODS if m not in NOT_ROWS] + list(CONTROLS)
+    if not methods:
+        return known
+    bad = [m for m in methods if m not in known and m != "mle"]
+    if bad:
+        raise ConfigError(f"--methods {', '.join(bad)}: expected some of {', '.join(['mle'] + known)}")
+    rows = [m for m in known if m in methods]
+    if "mle" in methods and "seqgan" not in rows:
+        rows.insert(0, "seqgan")  # the MLE row is read from the SeqGAN runs
+    return rows
+
+
+def label(row: str) -> str:
+    return LABELS.get(row, registry.label(row))
+
+
+def row_config(row: str, seed: int, task: str, scale: str, oracle: Optional[str], extra: Sequence[str]) -> Config:
+    method = "seqgan" if row in CONTROLS else row
+    sets = [f"method={method}", *CONTROLS.get(row, []), f"seed={seed}"]
+    if task == "oracle40":
+        sets += ORACLE40
+    elif oracle:
+        sets.append(f"oracle.path={oracle}")
+    if scale == "smoke":
+        sets += SMOKE
+    return load_config("laptop", sets + list(extra))
+
+
+def published(row: str, task: str) -> Optional[tuple[float, str]]:
+    """(value, source) a method's module publishes for the task (its PUBLISHED), if any."""
+    if row in CONTROLS or row not in registry.METHODS and row != "mle":
+        return None
+    name = "seqgan" if row == "mle" else row
+    table: dict[str, Any] = getattr(registry.METHODS[name].module(), "PUBLISHED", {})
+    return table.get(f"{task}:mle" if row == "mle" else task)
+
+
+def run_rows(out: Path, rows: Sequence[str], seeds: int, task: str, scale: str, oracle: Optional[str],
+             extra: Sequence[str], quiet: bool) -> dict[str, list[Path]]:
+    """Train, resume or skip every row for seeds 0..seeds-1; returns row -> run directories."""
+    from seqgan import checkpoint as ckpt
+    from seqgan.train.run import train
+
+    dirs: dict[str, list[Path]] = {}
+    for seed in range(seeds):
+        for row in rows:
+            cfg = row_config(row, seed, task, scale, oracle, extra)
+            run_dir = out / f"{row}__{seed}"
+            dirs.setdefault(row, []).append(run_dir)
+            if (run_dir / "config.yaml").is_file():
+                changed = {k: v for k, v in diff(load_run_config(run_dir), cfg).items()
+                           if not k.startswith(("oracle.path", "data."))}
+                if changed:
+                    keys = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in sorted(changed.items()))
+                    raise ConfigError(f"{run_dir}: made with another config ({keys}); use another --out or the "
+                                      f"same --task/--scale/--set as before")
+            if (run_dir / "summary.json").is_file():
+                print(f"seqgan bench: {run_dir} is finished", file=sys.stderr)
+                continue
+            resume = ckpt.latest_valid(run_dir) if run_dir.is_dir() else None
+            if resume is None and run_dir.is_dir() and any(p.name != ".lock" for p in run_dir.iterdir()):
+                raise ConfigError(f"{run_dir}: exists without a valid checkpoint; remove it to start the row again")
+            print(f"seqgan bench: {'resuming' if resume else 'training'} {label(row)}, seed {seed} -> {run_dir}",
+                  file=sys.stderr)
+            train(cfg, run_dir, quiet=quiet, resume=resume)
+    return dirs
+
+
+def report(out: Path, dirs: dict[str, list[Path]], task: str, oracle: Optional[str],
+           temperatures: Sequence[float] = TEMPERATURES, quiet: bool = True) -> str:
+    """bench.md, bench.json, bench_curves.png and bench_sweep.png from the finished runs."""
+    groups: dict[str, list[Any]] = {}
+    if "seqgan" in dirs:
+        groups["mle"] = [read_run(d, "pretrained") for d in dirs["seqgan"]]
+    for row, ds in dirs.items():
+        groups[row] = [read_run(d) for d in ds]
+    metrics = ["nll_oracle", "nll_test"]
+    rows = summarise(groups, metrics, "mle" if "mle" in groups else None)
+    pub = {row: published(row, task) for row in groups}
+    table = to_markdown(rows, metrics, "mle" if "mle" in groups else None)
+    lines = table.splitlines()
+    lines[0] += " published NLL-oracle (source) |"
+    lines[1] += "---|"
+    for i, r in enumerate(rows):
+        p = pub.get(r.name)
+        lines[2 + i] = lines[2 + i].replace(f"| {registry.label(r.name)} |", f"| {label(r.name)} |", 1)
+        lines[2 + i] += f" {p[0]:.3f} ({p[1]}) |" if p else " |"
+    which = {"oracle": f"length 20, oracle {oracle or 'seeded (oracle.seed 0), not the original'}",
+             "oracle40": "length 40, a seeded 64/64 N(0, 1) LSTM oracle (oracle.seed 40): LeakGAN's paper used an "
+                         "oracle of this kind whose weights cannot be recreated, so these numbers compare within "
+                         "this bench only, not with its published length-40 column"}[task]
+    md = (f"Bench ({which}). NLL-oracle and NLL-test (nats per token) at each run's last evaluation, mean ± sd "
+          f"over seeds (n runs), Welch's two-sided t-test p against MLE (the SeqGAN runs' pre-training: paired "
+          f"with the rows of the same seeds, tested unpaired here). Published numbers are quoted as the papers "
+          f"report them (their own oracles, sample counts and selection; not comparable to the bit).\n\n"
+          + "\n".join(lines) + "\n")
+    (out / "bench.md").write_text(md, encoding="utf-8")
+    js = {"task": task, "oracle": oracle, "published": {k: v for k, v in pub.items() if v},
+          **to_json(rows, metrics, "mle" if "mle" in groups else None)}
+    (out / "bench.json").write_text(json.dumps(js, indent=1), encoding="utf-8")
+    from seqgan.reproduce import plot_methods
+    plot_methods([d for ds in dirs.values() for d in ds], out / "bench_curves.png",
+                 group=lambda d: d.name.rsplit("__", 1)[0], labels=label)
+    sweep_figure(dirs, out / "bench_sweep.png", temperatures, quiet)
+    return md
+
+
+def sweep_figure(dirs: dict[str, list[Path]], out: Path, temperatures: Sequence[float], quiet: bool) -> Optional[Path]:
+    """Every row's final generators (and the MLE generators of the SeqGAN runs) over `temperatures`:
+    NLL-oracle against NLL-test, the mean over seeds at each temperature. Skipped without matplotlib."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return None
+    from seqgan.sweep import sweep_runs
+    series: dict[str, list[list[dict[str, float]]]] = {}
+    for row, ds in dirs.items():
+        curves = sweep_runs(ds, temperatures, mle=row == "seqgan", quiet=quiet)
+        for c in curves:
+            name = "mle" if c.stage == "mle" else row
+            series.setdefault(name, []).append(c.points)
+    fig, ax = plt.subplots(figsize=(8, 6))
+    for name, runs in series.items():
+        xs = [sum(r[i]["nll_test"] for r in runs) / len(runs) for i in range(len(temperatures))]
+        ys = [sum(r[i]["nll_oracle"] for r in runs) / len(runs) for i in range(len(temperatures))]
+        (line,) = ax.plot(xs, ys, marker="o", label=f"{label(name)} (n={len(runs)})")
+        for x, y, t in zip(xs, ys, temperatures):
+            ax.annotate(f"{t:g}", (x, y), fontsize=7, color=line.get_color(), xytext=(3, 3),
+                        textcoords="offset points")
+    ax.set(xlabel="NLL-test (coverage; lower is better)", ylabel="NLL-oracle (quality; lower is better)",
+           title="Temperature sweep of every row's final generator (mean over seeds; points labelled by T)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    from seqgan.files import atomic_write
+    atomic_write(out, lambda p: fig.savefig(p, dpi=110, format="png"))
+    plt.close(fig)
+    return out
