@@ -46,6 +46,7 @@ METHODS: dict[str, MethodInfo] = {m.name: m for m in (
                "generator's own samples", "scheduled_sampling:ScheduledSamplingConfig"),
     MethodInfo("pg_bleu", "PG-BLEU", "SeqGAN's loop with BLEU against the real data as the reward",
                "pg_bleu:PGBLEUConfig"),
+    MethodInfo("maligan", "MaliGAN", "Che et al. 2017: MLE weighted by normalised D/(1-D)", "maligan:MaliGANConfig"),
 )}
 
 
