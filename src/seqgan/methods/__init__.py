@@ -47,6 +47,7 @@ METHODS: dict[str, MethodInfo] = {m.name: m for m in (
     MethodInfo("pg_bleu", "PG-BLEU", "SeqGAN's loop with BLEU against the real data as the reward",
                "pg_bleu:PGBLEUConfig"),
     MethodInfo("maligan", "MaliGAN", "Che et al. 2017: MLE weighted by normalised D/(1-D)", "maligan:MaliGANConfig"),
+    MethodInfo("rankgan", "RankGAN", "Lin et al. 2017: a ranker of cosines to real sentences", "rankgan:RankGANConfig"),
 )}
 
 
