@@ -280,3 +280,63 @@ def test_a_long_generation_shows_progress_and_blocks_change_no_sample(tiny_run, 
     gen = seqgan.load(tiny_run)
     whole = gen.sample(n, seed=0)
     assert rows[-1] == " ".join(map(str, whole[-1].tolist())) and rows[0] == " ".join(map(str, whole[0].tolist()))
+
+
+# 14 ----------------------------------------------------------------- --out onto special files
+
+@pytest.fixture(scope="module")
+def shared_run(tmp_path_factory) -> Path:
+    """One finished tiny run for the tests below that only read it (a run costs seconds)."""
+    from conftest import TINY_YAML
+    from runs import config_file
+    out = tmp_path_factory.mktemp("shared") / "run"
+    assert main(["train", "--config", str(config_file(tmp_path_factory, "tiny.yaml", TINY_YAML)), "--out", str(out),
+                 "-q"]) == 0
+    return out
+
+
+def test_out_follows_a_symlink_and_writes_through_a_fifo(shared_run, tmp_path, capsys):
+    import threading
+    target = tmp_path / "target.txt"
+    target.write_text("old\n")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    assert main(["generate", str(shared_run), "-n", "3", "--ids", "--out", str(link)]) == 0
+    assert link.is_symlink() and len(target.read_text().splitlines()) == 3  # the target written, the link kept
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()), daemon=True)
+    reader.start()
+    assert main(["generate", str(shared_run), "-n", "3", "--ids", "--out", str(fifo)]) == 0
+    reader.join(timeout=30)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode), "the FIFO was replaced by a plain file"
+    assert got and len(got[0].decode().splitlines()) == 3
+    # a socket cannot be written: one line, and it stays a socket
+    import socket
+    sock_path = tmp_path / "s.sock"
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(sock_path))
+        assert main(["compare", str(shared_run), "--out", str(sock_path)]) == 2
+        assert "cannot write there" in one_line_error(capsys)
+        assert stat.S_ISSOCK(os.stat(sock_path).st_mode)
+
+
+def test_out_onto_the_runs_own_files_is_refused(shared_run, tmp_path, capsys):
+    before = {p: p.read_bytes() for p in shared_run.rglob("*") if p.is_file()}
+    link = tmp_path / "innocent.txt"
+    link.symlink_to(shared_run / "config.yaml")
+    cases = [["generate", str(shared_run), "-n", "2", "--out", str(shared_run / "generator.safetensors")],
+             ["generate", str(shared_run), "-n", "2", "--out", str(link)],
+             ["plot", str(shared_run), "--out", str(shared_run / "summary.json")],
+             ["compare", str(shared_run), "--out", str(shared_run / "metrics.jsonl")],
+             ["sweep", str(shared_run), "--temperatures", "1", "-q", "--out",
+              str(ckpt.list_checkpoints(shared_run)[-1] / ckpt.STATE)]]
+    for argv in cases:
+        assert main(argv) == 2, argv
+        line = one_line_error(capsys)
+        assert "a file of the run; choose a path outside the run's files" in line, line
+    assert {p: p.read_bytes() for p in shared_run.rglob("*") if p.is_file()} == before
+    # other names inside the run directory are fine (plot's default is curves.png there)
+    assert main(["compare", str(shared_run), "--out", str(shared_run / "table.md")]) == 0
+    (shared_run / "table.md").unlink()

@@ -42,6 +42,14 @@ def _writing_out(path: str) -> Iterator[None]:
         raise ConfigError(f"--out {path}: cannot write there ({e.strerror}); choose a writable path") from None
 
 
+def _check_out(out: Optional[str], run_dirs: list[str]) -> None:
+    """Refuse, before any work, an --out that would overwrite a file the runs read own."""
+    from seqgan.files import run_file_hit
+    hit = run_file_hit(out, run_dirs) if out else None
+    if hit:
+        raise ConfigError(f"--out {out}: that is {hit}, a file of the run; choose a path outside the run's files")
+
+
 def _default_out(preset: str, seed: int) -> Path:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path("runs") / f"{preset}__{seed}__{stamp}"
@@ -182,6 +190,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise ConfigError("give either --checkpoint or --mle, not both")
     if args.num <= 0:
         raise ConfigError(f"-n {args.num}: must be > 0")
+    _check_out(args.out, [args.run_dir])
     try:
         check_temperature(args.temperature)
     except SweepError as e:
@@ -215,9 +224,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 bar.update(m)
 
     if args.out:
-        from seqgan.files import atomic_write
+        from seqgan.files import write_out
         with _writing_out(args.out):
-            atomic_write(args.out, lambda p: _write_with(p, write))
+            write_out(args.out, lambda p: _write_with(p, write))
     else:
         write(sys.stdout)
     return 0
@@ -252,6 +261,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from seqgan.plot import PlotError, plot_runs
+    _check_out(args.out, args.run_dirs)
     try:
         out = plot_runs([Path(r) for r in args.run_dirs], Path(args.out) if args.out else None, labels=args.label,
                         x=args.x)
@@ -268,6 +278,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from seqgan.sweep import SweepError, parse_temperatures, plot_curves, sweep_runs, to_markdown
     if args.samples is not None and args.samples < 2:
         raise ConfigError(f"--samples {args.samples}: must be >= 2")
+    _check_out(args.out, args.run_dirs)
     try:
         temps = parse_temperatures(args.temperatures)
         curves = sweep_runs(args.run_dirs, temps, args.mle, args.samples, args.seed, quiet=args.quiet)
@@ -292,6 +303,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     import json
 
     from seqgan.compare import CompareError, compare, to_json, to_markdown
+    _check_out(args.out, args.run_dirs)
     try:
         rows, metrics = compare(args.run_dirs, args.by, args.reference)
     except CompareError as e:
@@ -302,9 +314,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     text = json.dumps(to_json(rows, metrics, reference), indent=1) + "\n" if args.json else \
         to_markdown(rows, metrics, reference)
     if args.out:
-        from seqgan.files import atomic_write_text
+        from seqgan.files import write_out
         with _writing_out(args.out):
-            atomic_write_text(args.out, text)
+            write_out(args.out, lambda p: p.write_text(text, encoding="utf-8"))
     print(text, end="")
     return 0
 

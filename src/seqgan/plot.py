@@ -64,10 +64,10 @@ def plot_runs(run_dirs: list[Path], out: Optional[Path] = None, labels: Optional
     """Write the curves of `run_dirs` to `out` (PNG); returns the path written."""
     fig = figure(run_dirs, labels, x)
     out = out or run_dirs[0] / "curves.png"
-    from seqgan.files import atomic_write
+    from seqgan.files import write_out
     import matplotlib.pyplot as plt
     try:
-        atomic_write(out, lambda p: fig.savefig(p, dpi=110, format="png"))
+        write_out(out, lambda p: fig.savefig(p, dpi=110, format="png"))
     finally:
         plt.close(fig)
     return out

@@ -159,7 +159,7 @@ def plot_curves(curves: Sequence[Curve], out: Path) -> Path:
         ax.legend(fontsize=8)
     fig.suptitle("Temperature sweep (points: softmax temperature T)")
     fig.tight_layout()
-    from seqgan.files import atomic_write
-    atomic_write(out, lambda p: fig.savefig(p, dpi=110, format="png"))
+    from seqgan.files import write_out
+    write_out(out, lambda p: fig.savefig(p, dpi=110, format="png"))
     plt.close(fig)
     return out
