@@ -340,3 +340,25 @@ def test_out_onto_the_runs_own_files_is_refused(shared_run, tmp_path, capsys):
     # other names inside the run directory are fine (plot's default is curves.png there)
     assert main(["compare", str(shared_run), "--out", str(shared_run / "table.md")]) == 0
     (shared_run / "table.md").unlink()
+
+
+# 15 ----------------------------------------------------------------- special names in the text
+
+@pytest.mark.parametrize("tok", ["<eos>", "<pad>", "<bos>"])
+def test_a_special_name_in_the_text_is_refused_with_file_and_line(tmp_path, capsys, tok):
+    from seqgan.data import DataError, Tokenizer, read_lines
+    write_corpus(tmp_path, {"train.txt": 50}, max_words=6)
+    lines = (tmp_path / "train.txt").read_text().splitlines()
+    lines[6] = f"a man {tok} sits"
+    (tmp_path / "train.txt").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "train.txt"), "--tokenizer", "space", "--out", str(out),
+                 "-q"]) == 2
+    line = one_line_error(capsys)
+    assert f"{tmp_path / 'train.txt'}:7: the token {tok} is the name of a special id" in line and "sed -i" in line
+    assert not out.exists()
+    with pytest.raises(DataError, match=f"train.txt:7: the token {tok}"):
+        read_lines(tmp_path / "train.txt", Tokenizer("word", split_punctuation=False))
+    # a literal <unk> stays what it says: an unknown token (Penn Treebank files are full of them)
+    (tmp_path / "train.txt").write_text("a <unk> dog\n")
+    assert read_lines(tmp_path / "train.txt", Tokenizer("space")).lines == [["a", "<unk>", "dog"]]
