@@ -362,3 +362,31 @@ def test_a_special_name_in_the_text_is_refused_with_file_and_line(tmp_path, caps
     # a literal <unk> stays what it says: an unknown token (Penn Treebank files are full of them)
     (tmp_path / "train.txt").write_text("a <unk> dog\n")
     assert read_lines(tmp_path / "train.txt", Tokenizer("space")).lines == [["a", "<unk>", "dog"]]
+
+
+# 16 ----------------------------------------------------------------- compare: each run once, one setting
+
+def test_compare_refuses_a_run_given_twice_and_runs_of_different_settings(shared_run, tmp_path, capsys):
+    import shutil
+    link = tmp_path / "same"
+    link.symlink_to(shared_run)
+    for argv in ([str(shared_run), str(shared_run)], [str(shared_run), str(link)],
+                 [str(shared_run), str(shared_run) + "/."]):
+        assert main(["compare", *argv]) == 2
+        assert "given twice; give each run once" in one_line_error(capsys)
+    other = tmp_path / "other"
+    shutil.copytree(shared_run, other)
+    assert main(["compare", str(shared_run), str(other)]) == 0  # a second run of the same setting
+    capsys.readouterr()
+    cfg = other / "config.yaml"
+    text = cfg.read_text()
+    assert "oracle: {path: null, seed: 1," in text
+    cfg.write_text(text.replace("oracle: {path: null, seed: 1,", "oracle: {path: null, seed: 2,", 1))
+    assert main(["compare", str(shared_run), str(other)]) == 2
+    line = one_line_error(capsys)
+    assert "differ in oracle seeded (seed 1" in line and "vs seeded (seed 2" in line
+    cfg.write_text(text)
+    sizes = json.loads((other / "sizes.json").read_text())
+    (other / "sizes.json").write_text(json.dumps({**sizes, "seq_len": sizes["seq_len"] + 1}))
+    assert main(["compare", str(shared_run), str(other)]) == 2
+    assert f"differ in seq_len {sizes['seq_len']} vs {sizes['seq_len'] + 1}" in one_line_error(capsys)
