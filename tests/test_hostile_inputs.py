@@ -390,3 +390,62 @@ def test_compare_refuses_a_run_given_twice_and_runs_of_different_settings(shared
     (other / "sizes.json").write_text(json.dumps({**sizes, "seq_len": sizes["seq_len"] + 1}))
     assert main(["compare", str(shared_run), str(other)]) == 2
     assert f"differ in seq_len {sizes['seq_len']} vs {sizes['seq_len'] + 1}" in one_line_error(capsys)
+
+
+# 17 ----------------------------------------------------------------- oracle files: float32 range, zip bombs
+
+def _oracle_arrays(V: int = 40, E: int = 8, H: int = 8) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    shapes = {"embedding": (V, E), "W_out": (H, V), "b_out": (V,)}
+    shapes.update({f"{m}_{g}": s for g in "ifoc" for m, s in (("W", (E, H)), ("U", (H, H)), ("b", (H,)))})
+    return {k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()}
+
+
+def test_an_oracle_beyond_float32_range_is_refused(tmp_path):
+    from seqgan.models import Oracle, OracleFileError
+    arrays = {k: v.astype(np.float64) for k, v in _oracle_arrays().items()}
+    arrays["W_out"][3, 4] = 1e39  # finite as float64, inf as float32
+    np.savez(tmp_path / "big.npz", **arrays)
+    with pytest.raises(OracleFileError, match=r"non-finite values \(NaN or inf\) in W_out as float32"):
+        Oracle.from_npz(tmp_path / "big.npz", seq_len=8)
+
+
+def test_oracle_shapes_and_dtypes_are_judged_from_the_npy_headers(tmp_path, monkeypatch):
+    """A zip bomb declares a huge array: it is refused from its header, before np.load
+    decompresses anything (here the member holds only its header)."""
+    import zipfile
+
+    from numpy.lib import format as npf
+
+    from seqgan.models import Oracle, OracleFileError
+
+    def member(shape: tuple[int, ...], dtype: str = "<f4") -> bytes:
+        import io
+        buf = io.BytesIO()
+        npf.write_array_header_1_0(buf, {"descr": dtype, "fortran_order": False, "shape": shape})  # magic too
+        return buf.getvalue()  # the header alone: the data a bomb would decompress is not needed
+
+    def write(path: Path, headers: dict[str, bytes]) -> Path:
+        arrays = _oracle_arrays()
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for k, v in arrays.items():
+                if k in headers:
+                    zf.writestr(k + ".npy", headers[k])
+                else:
+                    import io
+                    buf = io.BytesIO()
+                    np.save(buf, v)
+                    zf.writestr(k + ".npy", buf.getvalue())
+        return path
+
+    monkeypatch.setattr(np, "load", lambda *a, **k: pytest.fail("np.load called before the headers were checked"))
+    V, E = 10_000_000, 8  # 170M float32 parameters declared: 680 MB
+    bomb = write(tmp_path / "bomb.npz", {"embedding": member((V, E)), "W_out": member((8, V)), "b_out": member((V,))})
+    with pytest.raises(OracleFileError, match="parameters .* more than the"):
+        Oracle.from_npz(bomb, seq_len=8)
+    wrong = write(tmp_path / "wrong.npz", {"U_f": member((8, 9))})
+    with pytest.raises(OracleFileError, match=r"wrong shapes: U_f \(8, 9\)"):
+        Oracle.from_npz(wrong, seq_len=8)
+    objects = write(tmp_path / "obj.npz", {"b_i": member((8,), "|O")})
+    with pytest.raises(OracleFileError, match="b_i are not arrays of numbers"):
+        Oracle.from_npz(objects, seq_len=8)
