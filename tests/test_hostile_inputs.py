@@ -449,3 +449,15 @@ def test_oracle_shapes_and_dtypes_are_judged_from_the_npy_headers(tmp_path, monk
     objects = write(tmp_path / "obj.npz", {"b_i": member((8,), "|O")})
     with pytest.raises(OracleFileError, match="b_i are not arrays of numbers"):
         Oracle.from_npz(objects, seq_len=8)
+
+
+# 18 ----------------------------------------------------------------- absurd thread counts
+
+@pytest.mark.parametrize("threads", [4 * (os.cpu_count() or 1) + 1, 100_000])
+def test_too_many_threads_are_refused_before_anything_is_written(tiny_yaml, tmp_path, capsys, threads):
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q", "--set",
+                 f"train.threads={threads}"]) == 2
+    assert f"train.threads={threads}: more than {4 * (os.cpu_count() or 1)}" in one_line_error(capsys)
+    assert not out.exists()
+    assert torch.get_num_threads() < threads
