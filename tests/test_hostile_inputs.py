@@ -461,3 +461,16 @@ def test_too_many_threads_are_refused_before_anything_is_written(tiny_yaml, tmp_
     assert f"train.threads={threads}: more than {4 * (os.cpu_count() or 1)}" in one_line_error(capsys)
     assert not out.exists()
     assert torch.get_num_threads() < threads
+
+
+# 19 ----------------------------------------------------------------- strict JSON on stdout
+
+def test_evaluate_and_sweep_json_are_strict_json(shared_run, monkeypatch, capsys):
+    from seqgan.models import Oracle
+    monkeypatch.setattr(Oracle, "nll", lambda self, x, *a, **k: float("nan"))
+    strict = lambda text: json.loads(text, parse_constant=lambda c: pytest.fail(f"bare {c} in {text!r}"))  # noqa: E731
+    capsys.readouterr()
+    assert main(["evaluate", str(shared_run), "--json", "-n", "16"]) == 0
+    assert strict(capsys.readouterr().out)["nll_oracle"] is None
+    assert main(["sweep", str(shared_run), "--json", "--temperatures", "1", "--samples", "16", "-q"]) == 0
+    assert strict(capsys.readouterr().out)[0]["points"][0]["nll_oracle"] is None

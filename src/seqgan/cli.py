@@ -251,7 +251,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     except RunLoadError as e:
         raise ConfigError(str(e)) from None
     if args.json:
-        print(json.dumps(table, indent=1))
+        from seqgan.files import json_safe
+        print(json.dumps(json_safe(table), indent=1))  # strict JSON: NaN and inf as null
         return 0
     for key, value in table.items():
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
@@ -295,7 +296,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         except ImportError:
             raise ConfigError("--out needs matplotlib: pip install 'seqgan[plot]'") from None
         print(f"seqgan sweep: figure written to {args.out}", file=sys.stderr)
-    print(json.dumps(data, indent=1) if args.json else to_markdown(curves), end="" if not args.json else "\n")
+    from seqgan.files import json_safe
+    print(json.dumps(json_safe(data), indent=1) if args.json else to_markdown(curves), end="" if not args.json else "\n")
     return 0
 
 
