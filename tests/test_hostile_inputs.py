@@ -474,3 +474,19 @@ def test_evaluate_and_sweep_json_are_strict_json(shared_run, monkeypatch, capsys
     assert strict(capsys.readouterr().out)["nll_oracle"] is None
     assert main(["sweep", str(shared_run), "--json", "--temperatures", "1", "--samples", "16", "-q"]) == 0
     assert strict(capsys.readouterr().out)[0]["points"][0]["nll_oracle"] is None
+
+
+# 20 ----------------------------------------------------------------- seeds beyond 64 bits
+
+@pytest.mark.parametrize("seed", [2**64, 2**63, 10**30])
+def test_seeds_beyond_the_range_are_one_line(tiny_yaml, shared_run, tmp_path, capsys, seed):
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q", "--seed", str(seed)]) == 2
+    assert f"seed={seed} is too large: seeds range over 0..2**63-1" in one_line_error(capsys)
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q", "--set", f"oracle.seed={seed}"]) == 2
+    assert f"oracle.seed={seed} is too large" in one_line_error(capsys)
+    assert not out.exists()
+    for argv in (["generate", str(shared_run), "-n", "1"], ["evaluate", str(shared_run), "-n", "2"],
+                 ["sweep", str(shared_run), "--temperatures", "1", "-q"]):
+        assert main([*argv, "--seed", str(seed)]) == 2, argv
+        assert f"--seed {seed}: out of range" in one_line_error(capsys)

@@ -42,6 +42,12 @@ def _writing_out(path: str) -> Iterator[None]:
         raise ConfigError(f"--out {path}: cannot write there ({e.strerror}); choose a writable path") from None
 
 
+def _check_seed(seed: int) -> None:
+    from seqgan.config import MAX_SEED
+    if not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"--seed {seed}: out of range; seeds range over 0..2**63-1")
+
+
 def _check_out(out: Optional[str], run_dirs: list[str]) -> None:
     """Refuse, before any work, an --out that would overwrite a file the runs read own."""
     from seqgan.files import run_file_hit
@@ -190,6 +196,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise ConfigError("give either --checkpoint or --mle, not both")
     if args.num <= 0:
         raise ConfigError(f"-n {args.num}: must be > 0")
+    _check_seed(args.seed)
     _check_out(args.out, [args.run_dir])
     try:
         check_temperature(args.temperature)
@@ -245,6 +252,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise ConfigError("give either --checkpoint or --mle, not both")
     if args.num is not None and args.num < 1:
         raise ConfigError(f"-n {args.num}: must be > 0")
+    _check_seed(args.seed)
     try:
         table = evaluate_run(args.run_dir, test=args.test, num_samples=args.num, checkpoint=args.checkpoint,
                              seed=args.seed, mle=args.mle)
@@ -279,6 +287,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from seqgan.sweep import SweepError, parse_temperatures, plot_curves, sweep_runs, to_markdown
     if args.samples is not None and args.samples < 2:
         raise ConfigError(f"--samples {args.samples}: must be >= 2")
+    _check_seed(args.seed)
     _check_out(args.out, args.run_dirs)
     try:
         temps = parse_temperatures(args.temperatures)
