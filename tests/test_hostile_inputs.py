@@ -490,3 +490,34 @@ def test_seeds_beyond_the_range_are_one_line(tiny_yaml, shared_run, tmp_path, ca
                  ["sweep", str(shared_run), "--temperatures", "1", "-q"]):
         assert main([*argv, "--seed", str(seed)]) == 2, argv
         assert f"--seed {seed}: out of range" in one_line_error(capsys)
+
+
+# 21 ----------------------------------------------------------------- plot: hostile metrics.jsonl, unwritable output
+
+def test_plot_names_a_bad_metrics_line_and_an_unwritable_output(shared_run, tmp_path, capsys):
+    import shutil
+    run = tmp_path / "run"
+    shutil.copytree(shared_run, run)
+    good = (run / "metrics.jsonl").read_bytes()
+    for bad in (b"[1, 2]\n", b"3\n", b"\xff\xfe not utf-8\n", b'{"no_phase": 1}\n'):
+        (run / "metrics.jsonl").write_bytes(good + bad)
+        assert main(["plot", str(run), "--out", str(tmp_path / "c.png")]) == 2
+        n = len(good.splitlines()) + 1
+        assert f"metrics.jsonl:{n}: not a metrics record" in one_line_error(capsys)
+    (run / "metrics.jsonl").write_bytes(good)
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    assert main(["plot", str(run), "--out", str(a_file / "c.png")]) == 2
+    assert "cannot write there" in one_line_error(capsys)
+    assert not (tmp_path / "c.png").exists()
+
+
+# 22 ----------------------------------------------------------------- temperatures too small for float32
+
+@pytest.mark.parametrize("t", ["1e-39", "1e-31"])
+def test_temperatures_whose_reciprocal_overflows_are_refused(shared_run, capsys, t):
+    assert main(["generate", str(shared_run), "-n", "2", f"--temperature={t}"]) == 2
+    assert "logits / T overflow float32" in one_line_error(capsys)
+    assert main(["sweep", str(shared_run), "--temperatures", f"1.0,{t}", "-q"]) == 2
+    assert "logits / T overflow float32" in one_line_error(capsys)
+    assert main(["generate", str(shared_run), "-n", "2", "--temperature=0.001"]) == 0  # small but fine

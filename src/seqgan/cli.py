@@ -272,8 +272,9 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from seqgan.plot import PlotError, plot_runs
     _check_out(args.out, args.run_dirs)
     try:
-        out = plot_runs([Path(r) for r in args.run_dirs], Path(args.out) if args.out else None, labels=args.label,
-                        x=args.x)
+        with _writing_out(args.out or str(Path(args.run_dirs[0]) / "curves.png")):
+            out = plot_runs([Path(r) for r in args.run_dirs], Path(args.out) if args.out else None,
+                            labels=args.label, x=args.x)
     except PlotError as e:
         raise ConfigError(str(e)) from None
     print(out)

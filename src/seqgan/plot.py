@@ -30,13 +30,21 @@ def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise PlotError(f"{path}: not found; is {run_dir} a seqgan run directory?")
     records = []
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise PlotError(f"{path}: cannot read ({e.strerror})") from None
+    for i, b in enumerate(raw.split(b"\n"), 1):
+        if not b.strip():
             continue
         try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise PlotError(f"{path}:{i}: not a JSON object") from None
+            record = json.loads(b.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            record = None
+        if not isinstance(record, dict) or not isinstance(record.get("phase"), str):
+            raise PlotError(f"{path}:{i}: not a metrics record (a JSON object with a 'phase'); "
+                            f"remove the line or restore the file") from None
+        records.append(record)
     return records
 
 
