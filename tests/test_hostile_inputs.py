@@ -280,3 +280,244 @@ def test_a_long_generation_shows_progress_and_blocks_change_no_sample(tiny_run, 
     gen = seqgan.load(tiny_run)
     whole = gen.sample(n, seed=0)
     assert rows[-1] == " ".join(map(str, whole[-1].tolist())) and rows[0] == " ".join(map(str, whole[0].tolist()))
+
+
+# 14 ----------------------------------------------------------------- --out onto special files
+
+@pytest.fixture(scope="module")
+def shared_run(tmp_path_factory) -> Path:
+    """One finished tiny run for the tests below that only read it (a run costs seconds)."""
+    from conftest import TINY_YAML
+    from runs import config_file
+    out = tmp_path_factory.mktemp("shared") / "run"
+    assert main(["train", "--config", str(config_file(tmp_path_factory, "tiny.yaml", TINY_YAML)), "--out", str(out),
+                 "-q"]) == 0
+    return out
+
+
+def test_out_follows_a_symlink_and_writes_through_a_fifo(shared_run, tmp_path, capsys):
+    import threading
+    target = tmp_path / "target.txt"
+    target.write_text("old\n")
+    link = tmp_path / "link.txt"
+    link.symlink_to(target)
+    assert main(["generate", str(shared_run), "-n", "3", "--ids", "--out", str(link)]) == 0
+    assert link.is_symlink() and len(target.read_text().splitlines()) == 3  # the target written, the link kept
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()), daemon=True)
+    reader.start()
+    assert main(["generate", str(shared_run), "-n", "3", "--ids", "--out", str(fifo)]) == 0
+    reader.join(timeout=30)
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode), "the FIFO was replaced by a plain file"
+    assert got and len(got[0].decode().splitlines()) == 3
+    # a socket cannot be written: one line, and it stays a socket
+    import socket
+    sock_path = tmp_path / "s.sock"
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(sock_path))
+        assert main(["compare", str(shared_run), "--out", str(sock_path)]) == 2
+        assert "cannot write there" in one_line_error(capsys)
+        assert stat.S_ISSOCK(os.stat(sock_path).st_mode)
+
+
+def test_out_onto_the_runs_own_files_is_refused(shared_run, tmp_path, capsys):
+    before = {p: p.read_bytes() for p in shared_run.rglob("*") if p.is_file()}
+    link = tmp_path / "innocent.txt"
+    link.symlink_to(shared_run / "config.yaml")
+    cases = [["generate", str(shared_run), "-n", "2", "--out", str(shared_run / "generator.safetensors")],
+             ["generate", str(shared_run), "-n", "2", "--out", str(link)],
+             ["plot", str(shared_run), "--out", str(shared_run / "summary.json")],
+             ["compare", str(shared_run), "--out", str(shared_run / "metrics.jsonl")],
+             ["sweep", str(shared_run), "--temperatures", "1", "-q", "--out",
+              str(ckpt.list_checkpoints(shared_run)[-1] / ckpt.STATE)]]
+    for argv in cases:
+        assert main(argv) == 2, argv
+        line = one_line_error(capsys)
+        assert "a file of the run; choose a path outside the run's files" in line, line
+    assert {p: p.read_bytes() for p in shared_run.rglob("*") if p.is_file()} == before
+    # other names inside the run directory are fine (plot's default is curves.png there)
+    assert main(["compare", str(shared_run), "--out", str(shared_run / "table.md")]) == 0
+    (shared_run / "table.md").unlink()
+
+
+# 15 ----------------------------------------------------------------- special names in the text
+
+@pytest.mark.parametrize("tok", ["<eos>", "<pad>", "<bos>"])
+def test_a_special_name_in_the_text_is_refused_with_file_and_line(tmp_path, capsys, tok):
+    from seqgan.data import DataError, Tokenizer, read_lines
+    write_corpus(tmp_path, {"train.txt": 50}, max_words=6)
+    lines = (tmp_path / "train.txt").read_text().splitlines()
+    lines[6] = f"a man {tok} sits"
+    (tmp_path / "train.txt").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "train.txt"), "--tokenizer", "space", "--out", str(out),
+                 "-q"]) == 2
+    line = one_line_error(capsys)
+    assert f"{tmp_path / 'train.txt'}:7: the token {tok} is the name of a special id" in line and "sed -i" in line
+    assert not out.exists()
+    with pytest.raises(DataError, match=f"train.txt:7: the token {tok}"):
+        read_lines(tmp_path / "train.txt", Tokenizer("word", split_punctuation=False))
+    # a literal <unk> stays what it says: an unknown token (Penn Treebank files are full of them)
+    (tmp_path / "train.txt").write_text("a <unk> dog\n")
+    assert read_lines(tmp_path / "train.txt", Tokenizer("space")).lines == [["a", "<unk>", "dog"]]
+
+
+# 16 ----------------------------------------------------------------- compare: each run once, one setting
+
+def test_compare_refuses_a_run_given_twice_and_runs_of_different_settings(shared_run, tmp_path, capsys):
+    import shutil
+    link = tmp_path / "same"
+    link.symlink_to(shared_run)
+    for argv in ([str(shared_run), str(shared_run)], [str(shared_run), str(link)],
+                 [str(shared_run), str(shared_run) + "/."]):
+        assert main(["compare", *argv]) == 2
+        assert "given twice; give each run once" in one_line_error(capsys)
+    other = tmp_path / "other"
+    shutil.copytree(shared_run, other)
+    assert main(["compare", str(shared_run), str(other)]) == 0  # a second run of the same setting
+    capsys.readouterr()
+    cfg = other / "config.yaml"
+    text = cfg.read_text()
+    assert "oracle: {path: null, seed: 1," in text
+    cfg.write_text(text.replace("oracle: {path: null, seed: 1,", "oracle: {path: null, seed: 2,", 1))
+    assert main(["compare", str(shared_run), str(other)]) == 2
+    line = one_line_error(capsys)
+    assert "differ in oracle seeded (seed 1" in line and "vs seeded (seed 2" in line
+    cfg.write_text(text)
+    sizes = json.loads((other / "sizes.json").read_text())
+    (other / "sizes.json").write_text(json.dumps({**sizes, "seq_len": sizes["seq_len"] + 1}))
+    assert main(["compare", str(shared_run), str(other)]) == 2
+    assert f"differ in seq_len {sizes['seq_len']} vs {sizes['seq_len'] + 1}" in one_line_error(capsys)
+
+
+# 17 ----------------------------------------------------------------- oracle files: float32 range, zip bombs
+
+def _oracle_arrays(V: int = 40, E: int = 8, H: int = 8) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(0)
+    shapes = {"embedding": (V, E), "W_out": (H, V), "b_out": (V,)}
+    shapes.update({f"{m}_{g}": s for g in "ifoc" for m, s in (("W", (E, H)), ("U", (H, H)), ("b", (H,)))})
+    return {k: rng.standard_normal(s).astype(np.float32) for k, s in shapes.items()}
+
+
+def test_an_oracle_beyond_float32_range_is_refused(tmp_path):
+    from seqgan.models import Oracle, OracleFileError
+    arrays = {k: v.astype(np.float64) for k, v in _oracle_arrays().items()}
+    arrays["W_out"][3, 4] = 1e39  # finite as float64, inf as float32
+    np.savez(tmp_path / "big.npz", **arrays)
+    with pytest.raises(OracleFileError, match=r"non-finite values \(NaN or inf\) in W_out as float32"):
+        Oracle.from_npz(tmp_path / "big.npz", seq_len=8)
+
+
+def test_oracle_shapes_and_dtypes_are_judged_from_the_npy_headers(tmp_path, monkeypatch):
+    """A zip bomb declares a huge array: it is refused from its header, before np.load
+    decompresses anything (here the member holds only its header)."""
+    import zipfile
+
+    from numpy.lib import format as npf
+
+    from seqgan.models import Oracle, OracleFileError
+
+    def member(shape: tuple[int, ...], dtype: str = "<f4") -> bytes:
+        import io
+        buf = io.BytesIO()
+        npf.write_array_header_1_0(buf, {"descr": dtype, "fortran_order": False, "shape": shape})  # magic too
+        return buf.getvalue()  # the header alone: the data a bomb would decompress is not needed
+
+    def write(path: Path, headers: dict[str, bytes]) -> Path:
+        arrays = _oracle_arrays()
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+            for k, v in arrays.items():
+                if k in headers:
+                    zf.writestr(k + ".npy", headers[k])
+                else:
+                    import io
+                    buf = io.BytesIO()
+                    np.save(buf, v)
+                    zf.writestr(k + ".npy", buf.getvalue())
+        return path
+
+    monkeypatch.setattr(np, "load", lambda *a, **k: pytest.fail("np.load called before the headers were checked"))
+    V, E = 10_000_000, 8  # 170M float32 parameters declared: 680 MB
+    bomb = write(tmp_path / "bomb.npz", {"embedding": member((V, E)), "W_out": member((8, V)), "b_out": member((V,))})
+    with pytest.raises(OracleFileError, match="parameters .* more than the"):
+        Oracle.from_npz(bomb, seq_len=8)
+    wrong = write(tmp_path / "wrong.npz", {"U_f": member((8, 9))})
+    with pytest.raises(OracleFileError, match=r"wrong shapes: U_f \(8, 9\)"):
+        Oracle.from_npz(wrong, seq_len=8)
+    objects = write(tmp_path / "obj.npz", {"b_i": member((8,), "|O")})
+    with pytest.raises(OracleFileError, match="b_i are not arrays of numbers"):
+        Oracle.from_npz(objects, seq_len=8)
+
+
+# 18 ----------------------------------------------------------------- absurd thread counts
+
+@pytest.mark.parametrize("threads", [4 * (os.cpu_count() or 1) + 1, 100_000])
+def test_too_many_threads_are_refused_before_anything_is_written(tiny_yaml, tmp_path, capsys, threads):
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q", "--set",
+                 f"train.threads={threads}"]) == 2
+    assert f"train.threads={threads}: more than {4 * (os.cpu_count() or 1)}" in one_line_error(capsys)
+    assert not out.exists()
+    assert torch.get_num_threads() < threads
+
+
+# 19 ----------------------------------------------------------------- strict JSON on stdout
+
+def test_evaluate_and_sweep_json_are_strict_json(shared_run, monkeypatch, capsys):
+    from seqgan.models import Oracle
+    monkeypatch.setattr(Oracle, "nll", lambda self, x, *a, **k: float("nan"))
+    strict = lambda text: json.loads(text, parse_constant=lambda c: pytest.fail(f"bare {c} in {text!r}"))  # noqa: E731
+    capsys.readouterr()
+    assert main(["evaluate", str(shared_run), "--json", "-n", "16"]) == 0
+    assert strict(capsys.readouterr().out)["nll_oracle"] is None
+    assert main(["sweep", str(shared_run), "--json", "--temperatures", "1", "--samples", "16", "-q"]) == 0
+    assert strict(capsys.readouterr().out)[0]["points"][0]["nll_oracle"] is None
+
+
+# 20 ----------------------------------------------------------------- seeds beyond 64 bits
+
+@pytest.mark.parametrize("seed", [2**64, 2**63, 10**30])
+def test_seeds_beyond_the_range_are_one_line(tiny_yaml, shared_run, tmp_path, capsys, seed):
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q", "--seed", str(seed)]) == 2
+    assert f"seed={seed} is too large: seeds range over 0..2**63-1" in one_line_error(capsys)
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q", "--set", f"oracle.seed={seed}"]) == 2
+    assert f"oracle.seed={seed} is too large" in one_line_error(capsys)
+    assert not out.exists()
+    for argv in (["generate", str(shared_run), "-n", "1"], ["evaluate", str(shared_run), "-n", "2"],
+                 ["sweep", str(shared_run), "--temperatures", "1", "-q"]):
+        assert main([*argv, "--seed", str(seed)]) == 2, argv
+        assert f"--seed {seed}: out of range" in one_line_error(capsys)
+
+
+# 21 ----------------------------------------------------------------- plot: hostile metrics.jsonl, unwritable output
+
+def test_plot_names_a_bad_metrics_line_and_an_unwritable_output(shared_run, tmp_path, capsys):
+    import shutil
+    run = tmp_path / "run"
+    shutil.copytree(shared_run, run)
+    good = (run / "metrics.jsonl").read_bytes()
+    for bad in (b"[1, 2]\n", b"3\n", b"\xff\xfe not utf-8\n", b'{"no_phase": 1}\n'):
+        (run / "metrics.jsonl").write_bytes(good + bad)
+        assert main(["plot", str(run), "--out", str(tmp_path / "c.png")]) == 2
+        n = len(good.splitlines()) + 1
+        assert f"metrics.jsonl:{n}: not a metrics record" in one_line_error(capsys)
+    (run / "metrics.jsonl").write_bytes(good)
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    assert main(["plot", str(run), "--out", str(a_file / "c.png")]) == 2
+    assert "cannot write there" in one_line_error(capsys)
+    assert not (tmp_path / "c.png").exists()
+
+
+# 22 ----------------------------------------------------------------- temperatures too small for float32
+
+@pytest.mark.parametrize("t", ["1e-39", "1e-31"])
+def test_temperatures_whose_reciprocal_overflows_are_refused(shared_run, capsys, t):
+    assert main(["generate", str(shared_run), "-n", "2", f"--temperature={t}"]) == 2
+    assert "logits / T overflow float32" in one_line_error(capsys)
+    assert main(["sweep", str(shared_run), "--temperatures", f"1.0,{t}", "-q"]) == 2
+    assert "logits / T overflow float32" in one_line_error(capsys)
+    assert main(["generate", str(shared_run), "-n", "2", "--temperature=0.001"]) == 0  # small but fine

@@ -43,6 +43,20 @@ def _writing_out(path: str) -> Iterator[None]:
         raise ConfigError(f"--out {path}: cannot write there ({e.strerror}); choose a writable path") from None
 
 
+def _check_seed(seed: int) -> None:
+    from seqgan.config import MAX_SEED
+    if not 0 <= seed <= MAX_SEED:
+        raise ConfigError(f"--seed {seed}: out of range; seeds range over 0..2**63-1")
+
+
+def _check_out(out: Optional[str], run_dirs: list[str]) -> None:
+    """Refuse, before any work, an --out that would overwrite a file the runs read own."""
+    from seqgan.files import run_file_hit
+    hit = run_file_hit(out, run_dirs) if out else None
+    if hit:
+        raise ConfigError(f"--out {out}: that is {hit}, a file of the run; choose a path outside the run's files")
+
+
 def _default_out(preset: str, seed: int) -> Path:
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = Path("runs") / f"{preset}__{seed}__{stamp}"
@@ -183,6 +197,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         raise ConfigError("give either --checkpoint or --mle, not both")
     if args.num <= 0:
         raise ConfigError(f"-n {args.num}: must be > 0")
+    _check_seed(args.seed)
+    _check_out(args.out, [args.run_dir])
     try:
         check_temperature(args.temperature)
     except SweepError as e:
@@ -216,9 +232,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
                 bar.update(m)
 
     if args.out:
-        from seqgan.files import atomic_write
+        from seqgan.files import write_out
         with _writing_out(args.out):
-            atomic_write(args.out, lambda p: _write_with(p, write))
+            write_out(args.out, lambda p: _write_with(p, write))
     else:
         write(sys.stdout)
     return 0
@@ -237,13 +253,15 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise ConfigError("give either --checkpoint or --mle, not both")
     if args.num is not None and args.num < 1:
         raise ConfigError(f"-n {args.num}: must be > 0")
+    _check_seed(args.seed)
     try:
         table = evaluate_run(args.run_dir, test=args.test, num_samples=args.num, checkpoint=args.checkpoint,
                              seed=args.seed, mle=args.mle)
     except RunLoadError as e:
         raise ConfigError(str(e)) from None
     if args.json:
-        print(json.dumps(table, indent=1))
+        from seqgan.files import json_safe
+        print(json.dumps(json_safe(table), indent=1))  # strict JSON: NaN and inf as null
         return 0
     for key, value in table.items():
         shown = f"{value:.4f}" if isinstance(value, float) else str(value)
@@ -253,9 +271,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from seqgan.plot import PlotError, plot_runs
+    _check_out(args.out, args.run_dirs)
     try:
-        out = plot_runs([Path(r) for r in args.run_dirs], Path(args.out) if args.out else None, labels=args.label,
-                        x=args.x)
+        with _writing_out(args.out or str(Path(args.run_dirs[0]) / "curves.png")):
+            out = plot_runs([Path(r) for r in args.run_dirs], Path(args.out) if args.out else None,
+                            labels=args.label, x=args.x)
     except PlotError as e:
         raise ConfigError(str(e)) from None
     print(out)
@@ -269,6 +289,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from seqgan.sweep import SweepError, parse_temperatures, plot_curves, sweep_runs, to_markdown
     if args.samples is not None and args.samples < 2:
         raise ConfigError(f"--samples {args.samples}: must be >= 2")
+    _check_seed(args.seed)
+    _check_out(args.out, args.run_dirs)
     try:
         temps = parse_temperatures(args.temperatures)
         curves = sweep_runs(args.run_dirs, temps, args.mle, args.samples, args.seed, quiet=args.quiet)
@@ -285,7 +307,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         except ImportError:
             raise ConfigError("--out needs matplotlib: pip install 'seqgan[plot]'") from None
         print(f"seqgan sweep: figure written to {args.out}", file=sys.stderr)
-    print(json.dumps(data, indent=1) if args.json else to_markdown(curves), end="" if not args.json else "\n")
+    from seqgan.files import json_safe
+    print(json.dumps(json_safe(data), indent=1) if args.json else to_markdown(curves), end="" if not args.json else "\n")
     return 0
 
 
@@ -293,6 +316,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     import json
 
     from seqgan.compare import CompareError, compare, to_json, to_markdown
+    _check_out(args.out, args.run_dirs)
     try:
         rows, metrics = compare(args.run_dirs, args.by, args.reference)
     except CompareError as e:
@@ -303,9 +327,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     text = json.dumps(to_json(rows, metrics, reference), indent=1) + "\n" if args.json else \
         to_markdown(rows, metrics, reference)
     if args.out:
-        from seqgan.files import atomic_write_text
+        from seqgan.files import write_out
         with _writing_out(args.out):
-            atomic_write_text(args.out, text)
+            write_out(args.out, lambda p: p.write_text(text, encoding="utf-8"))
     print(text, end="")
     return 0
 

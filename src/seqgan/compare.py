@@ -40,6 +40,8 @@ class RunValues:
     task: str
     values: dict[str, float]
     wall_time_s: Optional[float] = None
+    setting: Optional[dict[str, Any]] = None
+    """What the values were measured on (`run_setting`); None without a config.yaml."""
 
 
 def read_run(run_dir: str | Path, stage: str = "final") -> RunValues:
@@ -66,7 +68,45 @@ def read_run(run_dir: str | Path, stage: str = "final") -> RunValues:
               if k not in ("phase", "step") and isinstance(v, (int, float)) and not isinstance(v, bool)}
     task = "oracle" if "nll_oracle" in values else "data"
     return RunValues(run_dir, str(s.get("method", "seqgan")), int(s.get("seed", 0)), task, values,
-                     s.get("wall_time_s"))
+                     s.get("wall_time_s"), run_setting(run_dir))
+
+
+def run_setting(run_dir: Path) -> Optional[dict[str, Any]]:
+    """What a run's numbers are measured on, which runs pooled in one table must share: the task,
+    the oracle (its file, or its seed and sizes), the vocabulary size and the sequence length.
+    None for a directory without config.yaml (nothing to check)."""
+    from seqgan.config import ConfigError, load_run_config, load_run_sizes
+    if not (run_dir / "config.yaml").is_file():
+        return None
+    try:
+        cfg = load_run_config(run_dir)
+        sizes = load_run_sizes(run_dir, cfg)
+    except ConfigError as e:
+        raise CompareError(str(e)) from None
+    o = cfg.oracle
+    oracle = (None if cfg.task != "oracle" else f"file {Path(o.path).resolve()}" if o.path else
+              f"seeded (seed {o.seed}, emb_dim {o.emb_dim}, hidden_dim {o.hidden_dim}, init_std {o.init_std})")
+    return {"task": cfg.task, "oracle": oracle, "vocab_size": sizes.vocab_size, "seq_len": sizes.seq_len}
+
+
+def check_comparable(runs: Sequence[RunValues]) -> None:
+    """Refuse a run given twice (the same directory, however spelled) and runs measured on
+    different settings (`run_setting`): pooled, their mean and t-test would mean nothing."""
+    seen: dict[str, Path] = {}
+    for r in runs:
+        key = str(Path(r.run_dir).resolve())
+        if key in seen:
+            raise CompareError(f"{r.run_dir}: the same run as {seen[key]}, given twice; give each run once")
+        seen[key] = r.run_dir
+    first = next((r for r in runs if r.setting is not None), None)
+    for r in runs:
+        if first is None or r.setting is None:
+            continue
+        differ = [k for k in first.setting if first.setting[k] != r.setting[k]]
+        if differ:
+            what = "; ".join(f"{k} {first.setting[k]} vs {r.setting[k]}" for k in differ)
+            raise CompareError(f"{first.run_dir} and {r.run_dir} differ in {what}; compare only runs of the same "
+                               f"task, oracle, vocabulary and sequence length")
 
 
 def _last_mle_evaluation(run_dir: Path) -> dict[str, Any]:
@@ -139,6 +179,7 @@ def compare(run_dirs: Sequence[str | Path], by: str = "method", reference: Optio
     runs = [read_run(d) for d in run_dirs]
     if not runs:
         raise CompareError("no runs to compare")
+    check_comparable(runs)
     tasks = {r.task for r in runs}
     if len(tasks) > 1:
         raise CompareError("these runs mix the oracle task and runs on your data; compare them separately")

@@ -285,6 +285,8 @@ else:
 
 # ----------------------------------------------------------------------------- validation
 
+#: the largest seed (torch's generators take 64 bits; 2**63-1 keeps every consumer safe)
+MAX_SEED = 2**63 - 1
 _POSITIVE = {
     "oracle.num_samples", "oracle.emb_dim", "oracle.hidden_dim", "generator.vocab_size",
     "generator.emb_dim", "generator.hidden_dim", "generator.num_layers", "generator.num_heads", "generator.seq_len", "discriminator.emb_dim",
@@ -316,6 +318,9 @@ def validate(cfg: Config) -> list[str]:
     for key in sorted(_NON_NEGATIVE):
         if flat[key] < 0:
             errs.append(f"{key}={flat[key]} must be >= 0")
+    for key in ("seed", "oracle.seed"):
+        if flat[key] > MAX_SEED:
+            errs.append(f"{key}={flat[key]} is too large: seeds range over 0..2**63-1")
     g, d, a = cfg.generator, cfg.discriminator, cfg.adversarial
     data_task = cfg.task == "data"
     for key in ("train", "valid", "test"):

@@ -17,6 +17,11 @@ Tokenisers (`data.tokenizer`):
     space  pre-tokenised text (e.g. music pitch numbers): split on whitespace, nothing else.
 In each case `tokenize(detokenize(tokens)) == tokens`.
 
+Special names in the text (space tokenizer, or word with split_punctuation off): a literal
+`<unk>` is an unknown token and encodes as <unk> (as in the Penn Treebank files); a literal
+`<pad>`, `<bos>` or `<eos>` would encode as that special id and end or blank the line, so
+`read_lines` refuses it, naming the file and line.
+
 Every problem raises `DataError`, whose message names the file and line and says what to do.
 """
 
@@ -38,6 +43,8 @@ from seqgan.config import BOS_ID, EOS_ID, PAD_ID, UNK_ID, ConfigError, DataConfi
 PAD, BOS, EOS, UNK = PAD_ID, BOS_ID, EOS_ID, UNK_ID
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
 _WORD = re.compile(r"\w+|[^\w\s]")
+#: special names a text token may not be: they would encode as the special id (<unk> may: it is unknown)
+RESERVED = frozenset(SPECIALS) - {"<unk>"}
 
 
 class DataError(ConfigError):
@@ -142,6 +149,11 @@ def read_lines(path: str | Path, tokenizer: Tokenizer, what: str = "data.train")
         if i == 1:
             text = text.lstrip("\ufeff")  # a UTF-8 byte-order mark
         toks = tokenizer(text)
+        reserved = RESERVED.intersection(toks)
+        if reserved:
+            tok = min(reserved)
+            raise DataError(f"{path}:{i}: the token {tok} is the name of a special id (the line would end or break "
+                            f"there); rename it in the file, e.g. sed -i 's/{tok}/{tok[1:-1]}/g' {path}")
         if not toks:
             blank += 1
             continue

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import math
 import os
 import socket
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -35,6 +37,45 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_out(path: str | Path, write: Callable[[Path], object]) -> None:
+    """Write a user's `--out PATH` with `write(path)`, as `cp` would: a regular file (or a new
+    one) is replaced atomically (`atomic_write`); a symlink is followed, so its target is
+    written, not the link replaced; an existing device or FIFO (`/dev/null`, `/dev/stdout`) is
+    written through, never replaced by a plain file. A socket cannot be opened: OSError."""
+    path = Path(path)
+    try:
+        mode = os.stat(path).st_mode  # follows symlinks
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):
+        if stat.S_ISSOCK(mode):
+            raise OSError(errno.ENXIO, "a socket, not a file", str(path))
+        write(path)
+        return
+    atomic_write(os.path.realpath(path), write)  # a directory fails in os.replace: EISDIR
+
+
+#: the files a run directory owns (besides checkpoints/ and *.safetensors): `--out` never replaces them
+RUN_FILES = ("config.yaml", "sizes.json", "vocab.json", "summary.json", "metrics.jsonl", "weights.sha256",
+             "experiment-log.txt", "real_data.txt", "generator_samples.txt", ".lock")
+
+
+def run_file_hit(out: str | Path, run_dirs: list[str | Path]) -> Optional[str]:
+    """The run file `out` would overwrite (symlinks resolved), as 'RUN_DIR/NAME', or None.
+    A run owns RUN_FILES, every *.safetensors and everything under checkpoints/."""
+    target = Path(os.path.realpath(out))
+    for d in run_dirs:
+        root = Path(os.path.realpath(d))
+        try:
+            rel = target.relative_to(root)
+        except ValueError:
+            continue
+        if rel.parts and (rel.parts[0] in RUN_FILES or rel.parts[0] == "checkpoints" or
+                          (len(rel.parts) == 1 and rel.suffix == ".safetensors")):
+            return str(Path(d) / rel)
+    return None
 
 
 def current_umask() -> int:

@@ -54,6 +54,12 @@ def configure_cpu(threads: int = 0, allocator: bool = True) -> None:
         tune_allocator()
 
 
+def max_threads() -> int:
+    """The most torch threads a run may ask for: 4 per CPU, at most 1024 (far more threads than
+    cores only slows a run down, and tens of thousands crash torch's thread pool)."""
+    return min(1024, 4 * (os.cpu_count() or 1))
+
+
 @contextlib.contextmanager
 def cpu_settings(threads: int = 0, allocator: bool = True, announce: bool = True) -> Iterator[None]:
     """torch's thread count (`train.threads`, when > 0) while the block runs, then the caller's
@@ -61,6 +67,10 @@ def cpu_settings(threads: int = 0, allocator: bool = True, announce: bool = True
     previous settings back): it stays for the rest of the process, changes no result, and is
     announced once on stderr; `train.tune_allocator: false` or SEQGAN_NO_MALLOC_TUNING=1 keep
     glibc's defaults."""
+    if threads > max_threads():
+        from seqgan.config import ConfigError
+        raise ConfigError(f"train.threads={threads}: more than {max_threads()} (4 per CPU, at most 1024) would only "
+                          f"slow the run or crash it; set train.threads={os.cpu_count() or 1} or 0 (torch's default)")
     before = torch.get_num_threads()
     if threads > 0:
         torch.set_num_threads(threads)

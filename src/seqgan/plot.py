@@ -30,13 +30,21 @@ def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
     if not path.is_file():
         raise PlotError(f"{path}: not found; is {run_dir} a seqgan run directory?")
     records = []
-    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
+    try:
+        raw = path.read_bytes()
+    except OSError as e:
+        raise PlotError(f"{path}: cannot read ({e.strerror})") from None
+    for i, b in enumerate(raw.split(b"\n"), 1):
+        if not b.strip():
             continue
         try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise PlotError(f"{path}:{i}: not a JSON object") from None
+            record = json.loads(b.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            record = None
+        if not isinstance(record, dict) or not isinstance(record.get("phase"), str):
+            raise PlotError(f"{path}:{i}: not a metrics record (a JSON object with a 'phase'); "
+                            f"remove the line or restore the file") from None
+        records.append(record)
     return records
 
 
@@ -64,10 +72,10 @@ def plot_runs(run_dirs: list[Path], out: Optional[Path] = None, labels: Optional
     """Write the curves of `run_dirs` to `out` (PNG); returns the path written."""
     fig = figure(run_dirs, labels, x)
     out = out or run_dirs[0] / "curves.png"
-    from seqgan.files import atomic_write
+    from seqgan.files import write_out
     import matplotlib.pyplot as plt
     try:
-        atomic_write(out, lambda p: fig.savefig(p, dpi=110, format="png"))
+        write_out(out, lambda p: fig.savefig(p, dpi=110, format="png"))
     finally:
         plt.close(fig)
     return out

@@ -32,6 +32,10 @@ import torch
 DEFAULT_TEMPERATURES = (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5)
 
 
+#: the smallest temperature: 1 / T must stay far inside float32's range (3.4e38) for logits / T
+MIN_TEMPERATURE = 1e-30
+
+
 class SweepError(ValueError):
     """Bad input to a sweep (temperatures, runs)."""
 
@@ -40,6 +44,9 @@ def check_temperature(t: float, what: str = "--temperature") -> float:
     """T itself if it is a finite number > 0, else SweepError naming it."""
     if not (isinstance(t, (int, float)) and math.isfinite(t) and t > 0):
         raise SweepError(f"{what} {t}: a temperature must be a finite number > 0 (logits are divided by it)")
+    if t < MIN_TEMPERATURE:
+        raise SweepError(f"{what} {t}: below {MIN_TEMPERATURE:g}, logits / T overflow float32 and every token "
+                         f"becomes the last id; use a temperature >= {MIN_TEMPERATURE:g} (0.01 is already greedy)")
     return float(t)
 
 
@@ -159,7 +166,7 @@ def plot_curves(curves: Sequence[Curve], out: Path) -> Path:
         ax.legend(fontsize=8)
     fig.suptitle("Temperature sweep (points: softmax temperature T)")
     fig.tight_layout()
-    from seqgan.files import atomic_write
-    atomic_write(out, lambda p: fig.savefig(p, dpi=110, format="png"))
+    from seqgan.files import write_out
+    write_out(out, lambda p: fig.savefig(p, dpi=110, format="png"))
     plt.close(fig)
     return out

@@ -23,6 +23,33 @@ class OracleFileError(ValueError):
     """The oracle file is missing, unreadable, or has wrong keys or shapes."""
 
 
+#: the most numbers an oracle file may hold (the original's: 5000 x 32 embedding and 32 x 5000 output, ~330k)
+MAX_ORACLE_NUMBERS = 1 << 27
+
+
+def npz_headers(path: Path) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """{key: (shape, dtype)} of an .npz's arrays, read from the .npy headers alone, so that a
+    huge or hostile member (a zip bomb) is judged before any of its data is decompressed.
+    Raises OracleFileError for what is not a zip of .npy arrays."""
+    import zipfile
+
+    from numpy.lib import format as npf
+    readers = {(1, 0): npf.read_array_header_1_0, (2, 0): npf.read_array_header_2_0}
+    out = {}
+    try:
+        with zipfile.ZipFile(path) as zf:
+            for name in zf.namelist():
+                with zf.open(name) as f:
+                    version = npf.read_magic(f)
+                    if version not in readers:
+                        raise ValueError(f"{name}: .npy format version {version} (1.0 or 2.0 expected)")
+                    shape, _, dtype = readers[version](f)
+                out[name[:-4] if name.endswith(".npy") else name] = (tuple(shape), np.dtype(dtype))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as e:
+        raise OracleFileError(f"{path}: not a readable .npz of arrays ({e})") from None
+    return out
+
+
 class Oracle(LSTMPolicy):
     """A frozen LSTM language model that generates the real data and scores samples."""
 
@@ -45,36 +72,44 @@ class Oracle(LSTMPolicy):
         path = Path(path)
         if not path.is_file():
             raise OracleFileError(f"{path}: oracle file not found (give an .npz in the layout of seqgan_oracle.md)")
+        # keys, shapes, sizes and dtypes from the .npy headers, before any array is decompressed
+        headers = npz_headers(path)
+        expected = ["embedding", "W_out", "b_out"] + [f"{m}_{g}" for g in _GATES for m in ("W", "U", "b")]
+        missing = [k for k in expected if k not in headers]
+        extra = [k for k in headers if k not in expected]
+        if missing or extra:
+            raise OracleFileError(f"{path}: missing keys {missing}, unexpected keys {extra}; expected {expected}")
+        not_numbers = [k for k, (_, dt) in headers.items() if dt.kind not in "fiu"]
+        if not_numbers:
+            raise OracleFileError(f"{path}: {', '.join(not_numbers)} are not arrays of numbers")
+        if len(headers["embedding"][0]) != 2 or len(headers["W_i"][0]) != 2:
+            raise OracleFileError(f"{path}: 'embedding' and 'W_i' must be 2-D matrices")
+        V, E = headers["embedding"][0]
+        H = headers["W_i"][0][1]
+        shapes = {"embedding": (V, E), "W_out": (H, V), "b_out": (V,)}
+        for g in _GATES:
+            shapes.update({f"W_{g}": (E, H), f"U_{g}": (H, H), f"b_{g}": (H,)})
+        wrong = [f"{k} {headers[k][0]} (expected {s})" for k, s in shapes.items() if headers[k][0] != s]
+        if wrong:
+            raise OracleFileError(f"{path}: wrong shapes: {', '.join(wrong)}")
+        numbers = sum(int(np.prod(s)) for s in shapes.values())
+        if numbers > MAX_ORACLE_NUMBERS:
+            raise OracleFileError(f"{path}: {numbers} parameters (vocabulary {V}, embedding {E}, hidden {H}), more "
+                                  f"than the {MAX_ORACLE_NUMBERS} an oracle may have; give the original's oracle")
         try:
             with np.load(path, allow_pickle=False) as z:
                 arrays = {k: np.asarray(z[k]) for k in z.files}
         except Exception as e:  # zipfile/ValueError/OSError: all mean "not a readable npz"
             raise OracleFileError(f"{path}: not a readable .npz of arrays ({e})") from None
-        expected = ["embedding", "W_out", "b_out"] + [f"{m}_{g}" for g in _GATES for m in ("W", "U", "b")]
-        missing = [k for k in expected if k not in arrays]
-        extra = [k for k in arrays if k not in expected]
-        if missing or extra:
-            raise OracleFileError(f"{path}: missing keys {missing}, unexpected keys {extra}; expected {expected}")
-        if arrays["embedding"].ndim != 2 or arrays["W_i"].ndim != 2:
-            raise OracleFileError(f"{path}: 'embedding' and 'W_i' must be 2-D matrices")
-        V, E = arrays["embedding"].shape
-        H = arrays["W_i"].shape[1]
-        shapes = {"embedding": (V, E), "W_out": (H, V), "b_out": (V,)}
-        for g in _GATES:
-            shapes.update({f"W_{g}": (E, H), f"U_{g}": (H, H), f"b_{g}": (H,)})
-        wrong = [f"{k} {tuple(arrays[k].shape)} (expected {s})" for k, s in shapes.items()
-                 if tuple(arrays[k].shape) != s]
-        if wrong:
-            raise OracleFileError(f"{path}: wrong shapes: {', '.join(wrong)}")
-        not_numbers = [k for k, v in arrays.items() if v.dtype.kind not in "fiu"]
-        if not_numbers:
-            raise OracleFileError(f"{path}: {', '.join(not_numbers)} are not arrays of numbers")
-        bad = [k for k, v in arrays.items() if not np.isfinite(v).all()]
+        # checked after the cast: a float64 beyond float32's range is finite before it and inf after
+        with np.errstate(over="ignore", invalid="ignore"):
+            cast = {k: v.astype(np.float32) for k, v in arrays.items()}
+        bad = [k for k in expected if not np.isfinite(cast[k]).all()]
         if bad:
-            raise OracleFileError(f"{path}: non-finite values (NaN or inf) in {', '.join(bad)}; an oracle needs "
-                                  f"finite parameters")
+            raise OracleFileError(f"{path}: non-finite values (NaN or inf) in {', '.join(bad)} as float32 (beyond "
+                                  f"±3.4e38 or NaN); an oracle needs finite parameters")
         oracle = cls(V, E, H, seq_len, start_token)
-        t = {k: torch.from_numpy(v.astype(np.float32)) for k, v in arrays.items()}
+        t = {k: torch.from_numpy(v) for k, v in cast.items()}
         with torch.no_grad():
             oracle.embedding.copy_(t["embedding"])
             oracle.W.copy_(torch.cat([t[f"W_{g}"] for g in _GATES], 1))
