@@ -100,11 +100,12 @@ def check_comparable(runs: Sequence[RunValues]) -> None:
         seen[key] = r.run_dir
     first = next((r for r in runs if r.setting is not None), None)
     for r in runs:
-        if first is None or r.setting is None:
+        if first is None or first.setting is None or r.setting is None:
             continue
-        differ = [k for k in first.setting if first.setting[k] != r.setting[k]]
+        a, b = first.setting, r.setting
+        differ = [k for k in a if a[k] != b[k]]
         if differ:
-            what = "; ".join(f"{k} {first.setting[k]} vs {r.setting[k]}" for k in differ)
+            what = "; ".join(f"{k} {a[k]} vs {b[k]}" for k in differ)
             raise CompareError(f"{first.run_dir} and {r.run_dir} differ in {what}; compare only runs of the same "
                                f"task, oracle, vocabulary and sequence length")
 

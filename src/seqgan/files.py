@@ -12,7 +12,7 @@ import stat
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import torch
 from safetensors.torch import save_file
@@ -62,7 +62,7 @@ RUN_FILES = ("config.yaml", "sizes.json", "vocab.json", "summary.json", "metrics
              "experiment-log.txt", "real_data.txt", "generator_samples.txt", ".lock")
 
 
-def run_file_hit(out: str | Path, run_dirs: list[str | Path]) -> Optional[str]:
+def run_file_hit(out: str | Path, run_dirs: Sequence[str | Path]) -> Optional[str]:
     """The run file `out` would overwrite (symlinks resolved), as 'RUN_DIR/NAME', or None.
     A run owns RUN_FILES, every *.safetensors and everything under checkpoints/."""
     target = Path(os.path.realpath(out))

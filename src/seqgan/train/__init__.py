@@ -1,5 +1,5 @@
 """The shared machinery methods run on: the pure training steps (`mle`, `discriminator`,
-`adversarial`), the run-bound steps methods are built from (`phases`), and the run that sets
+`adversarial`), the run-bound steps methods are built from (`steps`), and the run that sets
 up, evaluates, checkpoints and resumes (`run`)."""
 
 from seqgan.train.run import RunResult, train
