@@ -151,44 +151,57 @@ def report(out: Path, dirs: dict[str, list[Path]], task: str, oracle: Optional[s
                          "oracle of this kind whose weights cannot be recreated, so these numbers compare within "
                          "this bench only, not with its published length-40 column"}[task]
     md = (f"Bench ({which}). NLL-oracle and NLL-test (nats per token) at each run's last evaluation, mean ± sd "
-          f"over seeds (n runs), Welch's two-sided t-test p against MLE (the SeqGAN runs' pre-training: paired "
-          f"with the rows of the same seeds, tested unpaired here). Published numbers are quoted as the papers "
-          f"report them (their own oracles, sample counts and selection; not comparable to the bit).\n\n"
+          f"over seeds (n runs), Welch's two-sided t-test p against MLE (the MLE row is the SeqGAN runs' "
+          f"pre-training; Welch's test throughout, although the SeqGAN row is paired with it by seed). "
+          f"Published numbers are quoted as the papers report them (their own oracles, sample counts and "
+          f"selection; not comparable to the bit).\n\n"
           + "\n".join(lines) + "\n")
+    sweep = sweep_means(dirs, temperatures, quiet)
+    md += ("\nTemperature sweep of the final generators (mean over seeds): NLL-oracle / NLL-test at each T. A row "
+           "whose point lies on the MLE row's curve has moved along it, not beyond it.\n\n| row | "
+           + " | ".join(f"T = {t:g}" for t in temperatures) + " |\n|" + "---|" * (len(temperatures) + 1) + "\n")
+    for name, pts in sweep.items():
+        md += f"| {label(name)} | " + " | ".join(f"{p['nll_oracle']:.3f} / {p['nll_test']:.3f}" for p in pts) + " |\n"
     (out / "bench.md").write_text(md, encoding="utf-8")
     js = {"task": task, "oracle": oracle, "published": {k: v for k, v in pub.items() if v},
-          **to_json(rows, metrics, "mle" if "mle" in groups else None)}
+          **to_json(rows, metrics, "mle" if "mle" in groups else None), "sweep": sweep}
     (out / "bench.json").write_text(json.dumps(js, indent=1), encoding="utf-8")
     from seqgan.reproduce import plot_methods
     plot_methods([d for ds in dirs.values() for d in ds], out / "bench_curves.png",
                  group=lambda d: d.name.rsplit("__", 1)[0], labels=label)
-    sweep_figure(dirs, out / "bench_sweep.png", temperatures, quiet)
+    sweep_figure(sweep, out / "bench_sweep.png")
     return md
 
 
-def sweep_figure(dirs: dict[str, list[Path]], out: Path, temperatures: Sequence[float], quiet: bool) -> Optional[Path]:
-    """Every row's final generators (and the MLE generators of the SeqGAN runs) over `temperatures`:
-    NLL-oracle against NLL-test, the mean over seeds at each temperature. Skipped without matplotlib."""
+def sweep_means(dirs: dict[str, list[Path]], temperatures: Sequence[float],
+                quiet: bool) -> dict[str, list[dict[str, float]]]:
+    """Every row's final generators (and the MLE generators of the SeqGAN runs) swept over
+    `temperatures` (`seqgan.sweep`): row -> per temperature the means over seeds of NLL-oracle and
+    NLL-test."""
+    from seqgan.sweep import sweep_runs
+    series: dict[str, list[list[dict[str, float]]]] = {}
+    for row, ds in dirs.items():
+        for c in sweep_runs(ds, temperatures, mle=row == "seqgan", quiet=quiet):
+            series.setdefault("mle" if c.stage == "mle" else row, []).append(c.points)
+    return {name: [{"temperature": t, "n": len(runs),
+                    **{k: sum(r[i][k] for r in runs) / len(runs) for k in ("nll_oracle", "nll_test")}}
+                   for i, t in enumerate(temperatures)] for name, runs in series.items()}
+
+
+def sweep_figure(sweep: dict[str, list[dict[str, float]]], out: Path) -> Optional[Path]:
+    """NLL-oracle against NLL-test, one curve per row, points labelled by T. Skipped without matplotlib."""
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    from seqgan.sweep import sweep_runs
-    series: dict[str, list[list[dict[str, float]]]] = {}
-    for row, ds in dirs.items():
-        curves = sweep_runs(ds, temperatures, mle=row == "seqgan", quiet=quiet)
-        for c in curves:
-            name = "mle" if c.stage == "mle" else row
-            series.setdefault(name, []).append(c.points)
     fig, ax = plt.subplots(figsize=(8, 6))
-    for name, runs in series.items():
-        xs = [sum(r[i]["nll_test"] for r in runs) / len(runs) for i in range(len(temperatures))]
-        ys = [sum(r[i]["nll_oracle"] for r in runs) / len(runs) for i in range(len(temperatures))]
-        (line,) = ax.plot(xs, ys, marker="o", label=f"{label(name)} (n={len(runs)})")
-        for x, y, t in zip(xs, ys, temperatures):
-            ax.annotate(f"{t:g}", (x, y), fontsize=7, color=line.get_color(), xytext=(3, 3),
+    for name, pts in sweep.items():
+        xs, ys = [p["nll_test"] for p in pts], [p["nll_oracle"] for p in pts]
+        (line,) = ax.plot(xs, ys, marker="o", label=f"{label(name)} (n={int(pts[0]['n'])})")
+        for x, y, p in zip(xs, ys, pts):
+            ax.annotate(f"{p['temperature']:g}", (x, y), fontsize=7, color=line.get_color(), xytext=(3, 3),
                         textcoords="offset points")
     ax.set(xlabel="NLL-test (coverage; lower is better)", ylabel="NLL-oracle (quality; lower is better)",
            title="Temperature sweep of every row's final generator (mean over seeds; points labelled by T)")
