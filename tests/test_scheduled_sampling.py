@@ -103,3 +103,40 @@ def test_per_run_with_the_authors_rates_above_u_is_mle(small_yaml, tmp_path):
     assert train(small_yaml, tmp_path / "mle", "method=mle") == 0
     ss, mle = records(tmp_path / "ss", "scheduled_sampling"), records(tmp_path / "mle", "mle")
     assert [r["g_loss"] for r in ss] == [r["g_loss"] for r in mle]
+
+
+# ----------------------------------------------------------------------------- the sampled inputs' law
+
+def test_inputs_not_kept_follow_the_generator_given_the_mixed_prefix():
+    """Chi-square, pooled over every (position t, mixed prefix inputs[:, :t]) cell: the input
+    drawn at t where keep is false must follow p_G(. | inputs[:, :t]), the generator's prediction
+    along the mixed path (teacher-forced logits on the mixed inputs). A 3-token vocabulary and a
+    large init make each prediction depend strongly on the history, so an argmax draw, or a
+    decoder stepped with the true token instead of the mixed one, is rejected."""
+    stats = pytest.importorskip("scipy.stats")
+    V, T, B = 3, 5, 40000
+    gen = build_generator(GeneratorConfig(vocab_size=V, emb_dim=4, hidden_dim=8, seq_len=T, init_std=1.5),
+                          torch.Generator().manual_seed(3))
+    g = torch.Generator().manual_seed(4)
+    tokens = torch.randint(0, V, (B, T), generator=g)
+    keep = torch.rand(B, T, generator=g) < 0.5
+    inputs = scheduled_inputs(gen, tokens, keep, g)
+    with torch.no_grad():
+        probs = torch.softmax(gen(tokens, inputs=inputs).double(), dim=-1)  # [:, t-1]: p(. | inputs[:, :t])
+    observed: dict[tuple, Counter] = {}
+    expected: dict[tuple, Tensor] = {}
+    for t in range(1, T):
+        drawn = ~keep[:, t]
+        for prefix, x, p in zip(inputs[drawn, :t].tolist(), inputs[drawn, t].tolist(), probs[drawn, t - 1]):
+            key = (t, *prefix)
+            observed.setdefault(key, Counter())[x] += 1
+            expected[key] = expected.get(key, torch.zeros(V, dtype=torch.float64)) + p
+    chi2, dof = 0.0, 0
+    for key, e in expected.items():
+        if e.min() < 5:  # a cell too thin for the chi-square approximation
+            continue
+        o = torch.tensor([observed[key][v] for v in range(V)], dtype=torch.float64)
+        chi2 += float(((o - e) ** 2 / e).sum())
+        dof += V - 1
+    assert dof >= 20
+    assert stats.chi2.sf(chi2, dof) > 1e-4, (chi2, dof)
