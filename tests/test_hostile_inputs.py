@@ -521,3 +521,84 @@ def test_temperatures_whose_reciprocal_overflows_are_refused(shared_run, capsys,
     assert main(["sweep", str(shared_run), "--temperatures", f"1.0,{t}", "-q"]) == 2
     assert "logits / T overflow float32" in one_line_error(capsys)
     assert main(["generate", str(shared_run), "-n", "2", "--temperature=0.001"]) == 0  # small but fine
+
+
+# 22 ----------------------------------------------------------------- damaged weights, sums and sizes (issue 22)
+
+def test_nan_weights_are_refused_naming_the_tensor(tiny_run, tmp_path):
+    from safetensors.torch import load_file, save_file
+    from seqgan.api import RunLoadError
+    path = tiny_run / "generator.safetensors"
+    state = load_file(str(path))
+    state["W_out"][0, 0] = float("nan")
+    save_file(state, str(path))
+    (tiny_run / "weights.sha256").unlink()  # a run without sums: nothing else catches it
+    with pytest.raises(RunLoadError, match="tensor 'W_out' of generator.safetensors holds NaN or inf") as e:
+        seqgan.load(tiny_run)
+    assert "\n" not in str(e.value)
+    state["W_out"][0, 0] = float("inf")
+    save_file(state, str(path))
+    with pytest.raises(RunLoadError, match="'W_out'"):
+        seqgan.load(tiny_run)
+
+
+def test_a_weights_sha256_that_is_a_directory_is_refused(tiny_run):
+    from seqgan.api import RunLoadError
+    (tiny_run / "weights.sha256").unlink()
+    (tiny_run / "weights.sha256").mkdir()
+    with pytest.raises(RunLoadError, match="weights.sha256: not a regular file"):
+        seqgan.load(tiny_run)
+
+
+@pytest.mark.parametrize("text", ["not a sum line\n", "abc  generator.safetensors\n", "\xff\xfe binary"],
+                         ids=["words", "short-digest", "not-utf8"])
+def test_a_malformed_weights_sha256_is_one_line(tiny_run, text, capsys):
+    from seqgan.api import RunLoadError
+    (tiny_run / "weights.sha256").write_bytes(text.encode("latin-1"))
+    with pytest.raises(RunLoadError) as e:
+        seqgan.load(tiny_run)
+    assert "weights.sha256" in str(e.value) and "\n" not in str(e.value)
+    assert main(["generate", str(tiny_run), "-n", "2"]) == 2
+    assert "weights.sha256" in one_line_error(capsys)
+
+
+def test_a_well_formed_weights_sha256_still_loads_and_still_catches_a_mismatch(tiny_run):
+    from seqgan.api import RunLoadError
+    seqgan.load(tiny_run)
+    sums = tiny_run / "weights.sha256"
+    sums.write_text(sums.read_text().replace("  ", " *"))  # sha256sum's binary-mode lines
+    seqgan.load(tiny_run)
+    sums.write_text("0" * 64 + "  generator.safetensors\n")
+    with pytest.raises(RunLoadError, match="checksum mismatch"):
+        seqgan.load(tiny_run)
+
+
+@pytest.mark.parametrize("edit", [
+    lambda d: {**d, "vocab_size": float("inf")},
+    lambda d: {**d, "vocab_size": 10 ** 30},
+    lambda d: {**d, "seq_len": -3},
+    lambda d: {**d, "seq_len": 2.5},
+    lambda d: {**d, "start_token": d["vocab_size"]},
+    lambda d: {k: v for k, v in d.items() if k != "eos_token"},
+    lambda d: [1, 2, 3],
+    lambda d: "[" * 100_000,
+    lambda d: {**d, "seq_len": True},
+], ids=["inf", "huge", "negative", "float", "start-out-of-range", "missing-key", "a-list", "deep", "bool"])
+def test_a_malformed_sizes_json_is_one_line(tiny_run, edit, capsys):
+    from seqgan.api import RunLoadError
+    path = tiny_run / "sizes.json"
+    d = edit(json.loads(path.read_text()))
+    path.write_text(d if isinstance(d, str) else json.dumps(d))
+    with pytest.raises(RunLoadError, match="sizes.json") as e:
+        seqgan.load(tiny_run)
+    assert "\n" not in str(e.value)
+    assert main(["generate", str(tiny_run), "-n", "2"]) == 2
+    assert "sizes.json" in one_line_error(capsys)
+
+
+def test_a_sizes_json_that_is_a_directory_is_refused(tiny_run):
+    from seqgan.api import RunLoadError
+    (tiny_run / "sizes.json").unlink()
+    (tiny_run / "sizes.json").mkdir()
+    with pytest.raises(RunLoadError, match="sizes.json: not a sizes file"):
+        seqgan.load(tiny_run)

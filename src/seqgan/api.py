@@ -70,6 +70,10 @@ def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: s
             raise RunLoadError(f"{run_dir}: no generator.safetensors and no valid checkpoint")
         state = latest.module_state("generator")
         source = f"checkpoint {latest.path.name} (the newest; no final weights yet)"
+    bad = next((k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())), None)
+    if bad is not None:
+        raise RunLoadError(f"{run_dir}: tensor '{bad}' of {source} holds NaN or inf (damaged or diverged weights); "
+                           "restore the file or load an earlier checkpoint (checkpoint=...)")
     gen = build_generator(cfg.generator, torch.Generator().manual_seed(0), sizes)  # an init that the weights replace
     try:
         gen.load_state_dict(state)

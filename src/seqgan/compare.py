@@ -5,7 +5,9 @@ Each run contributes one value per metric: its last evaluation (`final`), its ev
 of the untrained generator (`init`, the "Random" row), both from `summary.json`, or the last
 evaluation of its MLE pre-training (`pretrained`, the "MLE" row, from `metrics.jsonl`). The
 p-value of a group is `scipy.stats.ttest_ind(group, reference, equal_var=False)` (Welch),
-two-sided; with one run in either group there is no test.
+two-sided; for a group read from the same runs as the reference (`paired`: Table 1's Random and
+MLE rows are stages of the SeqGAN runs) it is `scipy.stats.ttest_rel` on the values paired by
+seed. With fewer than two runs (or two shared seeds) there is no test.
 """
 
 from __future__ import annotations
@@ -131,16 +133,35 @@ class Row:
     stats: dict[str, tuple[float, float]] = field(default_factory=dict)
     """metric -> (mean, sd); sd is the sample standard deviation (n - 1), nan for n = 1."""
     p_values: dict[str, float] = field(default_factory=dict)
-    """metric -> Welch's two-sided p-value against the reference group (absent for it, or n < 2)."""
+    """metric -> the two-sided p-value against the reference group (absent for it, or n < 2)."""
+    tests: dict[str, str] = field(default_factory=dict)
+    """metric -> the test of its p-value: 'welch' (scipy ttest_ind, equal_var=False) or 'paired'
+    (scipy ttest_rel on the values paired by seed)."""
     values: dict[str, list[float]] = field(default_factory=dict)
     wall_time_s: Optional[float] = None
     """Mean wall time of the group's runs."""
 
 
-def summarise(groups: dict[str, list[RunValues]], metrics: Sequence[str], reference: Optional[str]) -> list[Row]:
-    """Mean ± sd per group and metric, and Welch's t-test of each group against `reference`."""
+def _by_seed(name: str, runs: list[RunValues], metric: str) -> dict[int, float]:
+    """seed -> the metric's value in a group to be paired; one run per seed."""
+    out: dict[int, float] = {}
+    for r in runs:
+        if metric in r.values:
+            if r.seed in out:
+                raise CompareError(f"group {name} has two runs of seed {r.seed} ({r.run_dir}); a paired "
+                                   "t-test pairs by seed, so give one run per seed")
+            out[r.seed] = r.values[metric]
+    return out
+
+
+def summarise(groups: dict[str, list[RunValues]], metrics: Sequence[str], reference: Optional[str],
+              paired: Optional[set[str]] = None) -> list[Row]:
+    """Mean ± sd per group and metric, and a two-sided t-test of each group against `reference`:
+    Welch's, or for the groups in `paired` (read from the same runs as the reference, e.g. their
+    init or pre-trained stage) the paired t-test over the seeds both groups hold."""
     from scipy import stats as sps
 
+    paired = paired or set()
     rows = []
     for name, runs in groups.items():
         row = Row(name, len(runs))
@@ -160,9 +181,18 @@ def summarise(groups: dict[str, list[RunValues]], metrics: Sequence[str], refere
             if row is ref:
                 continue
             for m, vals in row.values.items():
+                if row.name in paired:
+                    mine, theirs = _by_seed(row.name, groups[row.name], m), _by_seed(ref.name, groups[ref.name], m)
+                    seeds = sorted(set(mine) & set(theirs))
+                    if len(seeds) >= 2:
+                        row.p_values[m] = float(sps.ttest_rel([mine[k] for k in seeds],
+                                                              [theirs[k] for k in seeds]).pvalue)
+                        row.tests[m] = "paired"
+                    continue
                 other = ref.values.get(m, [])
                 if len(vals) >= 2 and len(other) >= 2:
                     row.p_values[m] = float(sps.ttest_ind(vals, other, equal_var=False).pvalue)
+                    row.tests[m] = "welch"
     return rows
 
 
@@ -193,15 +223,21 @@ def _fmt(mean: float, sd: float) -> str:
     return f"{mean:.3f}" if math.isnan(sd) else f"{mean:.3f} ± {sd:.3f}"
 
 
-def _fmt_p(p: Optional[float]) -> str:
+def _fmt_p(p: Optional[float], test: Optional[str] = None) -> str:
     if p is None:
         return ""
-    return f"{p:.1e}" if p < 1e-3 else f"{p:.3f}"
+    text = f"{p:.1e}" if p < 1e-3 else f"{p:.3f}"
+    return f"{text} ({TEST_LABELS[test]})" if test else text
+
+
+#: how the markdown names each test
+TEST_LABELS = {"welch": "Welch", "paired": "paired"}
 
 
 def to_markdown(rows: list[Row], metrics: Sequence[str], reference: Optional[str],
                 paper: Optional[dict[str, float]] = None) -> str:
-    """The table: one row per group, mean ± sd (n) per metric, and p against the reference."""
+    """The table: one row per group, mean ± sd (n) per metric, and p against the reference, each
+    followed by its test: '(Welch)' or '(paired)' (paired t-test by seed)."""
     head = ["method", "n"]
     for m in metrics:
         head.append(LABELS.get(m, m))
@@ -215,7 +251,7 @@ def to_markdown(rows: list[Row], metrics: Sequence[str], reference: Optional[str
         for m in metrics:
             cells.append(_fmt(*row.stats[m]) if m in row.stats else "")
             if reference:
-                cells.append(_fmt_p(row.p_values.get(m)))
+                cells.append(_fmt_p(row.p_values.get(m), row.tests.get(m)))
         if paper:
             cells.append(f"{paper[row.name]:.3f}" if row.name in paper else "")
         lines.append("| " + " | ".join(cells) + " |")
@@ -227,4 +263,4 @@ def to_json(rows: list[Row], metrics: Sequence[str], reference: Optional[str]) -
         {"name": r.name, "n": r.n, "wall_time_s": r.wall_time_s,
          "mean": {m: s[0] for m, s in r.stats.items()},
          "sd": {m: (None if math.isnan(s[1]) else s[1]) for m, s in r.stats.items()},
-         "values": r.values, "p_value": r.p_values} for r in rows]}
+         "values": r.values, "p_value": r.p_values, "test": r.tests} for r in rows]}

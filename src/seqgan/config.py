@@ -681,18 +681,38 @@ def load_run_config(run_dir: str | Path) -> Config:
     return config_from_dict(loaded, where)
 
 
+#: the largest vocabulary size or sequence length a sizes.json may hold (far above any real run's)
+MAX_SIZE = 2 ** 24
+
+
+def _sizes_int(path: Path, d: dict, key: str, low: int, high: int) -> int:
+    """d[key] of a sizes.json, an integer in [low, high], else a ConfigError naming the file and key."""
+    v = d.get(key, "missing")
+    if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
+        raise ConfigError(f"{path}: {key}={str(v)[:40]} must be an integer in [{low}, {high}]; "
+                          "restore the run's own sizes.json")
+    return v
+
+
 def load_run_sizes(run_dir: str | Path, cfg: Config) -> Sizes:
     """A run directory's sizes.json; for runs of seqgan 0.1 (none there), their config's
     generator section, which held the derived sizes."""
     import json
     path = Path(run_dir) / "sizes.json"
-    if path.is_file():
+    if path.exists() or path.is_symlink():
+        fix = "restore the run's own sizes.json"
         try:
             d = json.loads(path.read_text(encoding="utf-8"))
-            return Sizes(int(d["vocab_size"]), int(d["seq_len"]), int(d["start_token"]),
-                         None if d["eos_token"] is None else int(d["eos_token"]))
-        except (ValueError, KeyError, TypeError) as e:
-            raise ConfigError(f"{path}: not a sizes file ({e})") from None
+        except (OSError, ValueError, RecursionError) as e:
+            raise ConfigError(f"{path}: not a sizes file ({getattr(e, 'strerror', None) or e}); {fix}") from None
+        if not isinstance(d, dict):
+            raise ConfigError(f"{path}: not a sizes file (a JSON object with vocab_size, seq_len, start_token, "
+                              f"eos_token); {fix}")
+        vocab = _sizes_int(path, d, "vocab_size", 1, MAX_SIZE)
+        seq_len = _sizes_int(path, d, "seq_len", 1, MAX_SIZE)
+        start = _sizes_int(path, d, "start_token", 0, vocab - 1)
+        eos = None if d.get("eos_token", 0) is None else _sizes_int(path, d, "eos_token", 0, vocab - 1)
+        return Sizes(vocab, seq_len, start, eos)
     g = cfg.generator
     return Sizes(g.vocab_size, g.seq_len, BOS_ID if cfg.task == "data" else g.start_token,
                  EOS_ID if cfg.task == "data" else None)

@@ -7,6 +7,7 @@ import hashlib
 import json
 import math
 import os
+import re
 import socket
 import stat
 import tempfile
@@ -117,15 +118,33 @@ def write_weight_sums(run_dir: str | Path, names: list[str]) -> None:
     atomic_write_text(run_dir / WEIGHT_SUMS, "".join(lines))
 
 
+#: a line of `sha256sum` output: the digest, a space, ' ' (text) or '*' (binary), the file name
+_SUM_LINE = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
+
+
 def check_weight_sum(path: Path) -> Optional[str]:
-    """None when `path` matches its line in weights.sha256 beside it (or has none), else what is wrong."""
+    """None when `path` matches its line in weights.sha256 beside it (or there is no such file,
+    or no line for it), else what is wrong: a mismatch, or a weights.sha256 that is not a regular
+    file, cannot be read, or holds a line that is not `sha256sum` output (the check would be skipped)."""
     sums = path.parent / WEIGHT_SUMS
-    if not sums.is_file():
+    if not sums.exists() and not sums.is_symlink():
         return None
-    for line in sums.read_text(encoding="utf-8").splitlines():
-        digest, _, name = line.partition("  ")
-        if name == path.name:
-            return None if sha256_file(path) == digest else f"{path}: checksum mismatch with {sums} (modified or damaged)"
+    if not sums.is_file():
+        return f"{sums}: not a regular file, so the weights cannot be checked; remove it or restore the run's own"
+    try:
+        text = sums.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        return f"{sums}: unreadable ({getattr(e, 'strerror', None) or e}); remove it or restore the run's own"
+    for i, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        m = _SUM_LINE.fullmatch(line)
+        if m is None:
+            return (f"{sums}:{i}: not a '<sha256>  <file name>' line, so the weights cannot be checked; "
+                    "remove the file or restore the run's own")
+        if m.group(2) == path.name:
+            return None if sha256_file(path) == m.group(1).lower() else \
+                f"{path}: checksum mismatch with {sums} (modified or damaged)"
     return None
 
 

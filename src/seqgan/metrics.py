@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import Optional
+import sys
+from typing import Literal, Optional
 
 import torch
 
@@ -27,6 +28,8 @@ def nll_oracle(generator: Policy, oracle: Policy, num_samples: int = 9984,
 # largest count in any reference, and the sorted reference lengths. Per hypothesis and order n:
 #   matches_n = sum over its n-grams of min(count, max reference count), total_n = max(1, #n-grams)
 #   p_n = matches_n / total_n, or 0.1 / total_n when matches_n = 0 (method1)
+#   (PG-BLEU's unsmoothed reward, smoothing="none": sys.float_info.min when matches_n = 0, as
+#   nltk's method0 does since 3.4; nltk 3.10: a score near 1e-103 for BLEU-3, not exactly 0)
 #   BLEU = 0 when no unigram matches, else BP * exp(sum_n (1/n) log p_n),
 #   BP = 1 if c > r, 0 if c = 0, else exp(1 - r / c), r the closest reference length (ties: shorter).
 
@@ -36,6 +39,7 @@ from typing import Callable, Hashable, Iterable, Sequence
 
 Sentence = Sequence[Hashable]
 _EPSILON = 0.1  # nltk SmoothingFunction().epsilon, used by method1
+Smoothing = Literal["method1", "none"]
 
 
 def _ngrams(tokens: Sentence, n: int) -> Counter:
@@ -49,8 +53,11 @@ def _closest(sorted_lengths: list[int], c: int) -> int:
     return min(candidates, key=lambda r: (abs(r - c), r))
 
 
-def _sentence_bleu(hyp: Sentence, max_order: int, max_ref_count: list[dict], ref_len: int) -> float:
-    """One hypothesis against references summarised by per-order max counts and its closest length."""
+def _sentence_bleu(hyp: Sentence, max_order: int, max_ref_count: list[dict], ref_len: int,
+                   smoothing: Smoothing = "method1") -> float:
+    """One hypothesis against references summarised by per-order max counts and its closest length.
+    smoothing: "method1" (nltk's SmoothingFunction().method1, 0.1 / total for an order without a
+    match) or "none" (nltk's unsmoothed default, method0: sys.float_info.min for that order)."""
     c = len(hyp)
     log_sum = []
     weight = 1.0 / max_order
@@ -61,7 +68,10 @@ def _sentence_bleu(hyp: Sentence, max_order: int, max_ref_count: list[dict], ref
         total = max(1, sum(counts.values()))
         if n == 1 and matches == 0:
             return 0.0
-        p = matches / total if matches else (matches + _EPSILON) / total
+        if matches:
+            p = matches / total
+        else:
+            p = _EPSILON / total if smoothing == "method1" else sys.float_info.min
         log_sum.append(weight * math.log(p))
     if c > ref_len:
         bp = 1.0
@@ -115,15 +125,18 @@ def bleu(hypotheses: Sequence[Sentence], references: "Sequence[Sentence] | Refer
 
 
 def sentence_bleus(hypotheses: Sequence[Sentence], references: "Sequence[Sentence] | References",
-                   order: int) -> list[float]:
+                   order: int, smoothing: Smoothing = "method1") -> list[float]:
     """Sentence BLEU-`order` of each hypothesis against the whole reference set: nltk's
-    sentence_bleu(references, h, weights=(1/order,)*order, smoothing_function=SmoothingFunction().method1)."""
+    sentence_bleu(references, h, weights=(1/order,)*order, smoothing_function=SmoothingFunction().method1),
+    or with smoothing="none" nltk's unsmoothed sentence_bleu (no smoothing_function; tested against nltk 3.10)."""
+    if smoothing not in ("method1", "none"):
+        raise ValueError(f"smoothing={smoothing!r} must be 'method1' or 'none'")
     if not isinstance(references, References):
         references = References(references, order)
     if references.max_order < order:
         raise ValueError(f"References were prepared up to order {references.max_order}; BLEU-{order} needs more")
     tables, lengths = references.tables, references.lengths
-    return [_sentence_bleu(h, order, tables, _closest(lengths, len(h))) for h in hypotheses]
+    return [_sentence_bleu(h, order, tables, _closest(lengths, len(h)), smoothing) for h in hypotheses]
 
 
 def self_bleu(samples: Sequence[Sentence], orders: Sequence[int] = (2, 3, 4, 5)) -> dict[int, float]:

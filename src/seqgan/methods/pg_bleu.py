@@ -5,7 +5,8 @@ by BLEU, and no discriminator trained.
   draw once a random `pg_bleu.reference_share` (40 %) of S as the references
   repeat (adversarial.iterations)
     g-steps: sample Y ~ G; Q(y_t, Y_1:t-1) by `pg_bleu.rollout_num` (1) Monte Carlo rollouts,
-             each scored by its sentence BLEU-3 against the references; policy-gradient step
+             each scored by its sentence BLEU-3 against the references (`pg_bleu.smoothing`: unsmoothed
+             by default, as the authors' code); policy-gradient step
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def plan(run: Run) -> list[Phase]:
     n = max(1, round(c.reference_share * run.all_real.shape[0]))
     chosen = torch.randperm(run.all_real.shape[0], generator=torch.Generator().manual_seed(
         stream_seed(run.cfg.seed, STREAM_METHOD)))[:n]  # the same on every rank and on resume
-    reward = BLEUReward(run.all_real[chosen.to(run.all_real.device)], c.max_order, run.gen.eos_token)
+    reward = BLEUReward(run.all_real[chosen.to(run.all_real.device)], c.max_order, run.gen.eos_token, c.smoothing)
 
     def iteration(i: int) -> list[Part]:
         g: list[Part] = [lambda: pg_step(run, reward, c.rollout_num)] * a.generator_steps

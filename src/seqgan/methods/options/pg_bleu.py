@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from seqgan.section import Section, in_unit_interval, positive
 
 
@@ -12,6 +14,11 @@ class PGBLEUConfig(Section):
     """Share of the real sequences, drawn once per run, that are the BLEU references (the paper: 40 %)."""
     rollout_num: int = 1
     """Monte Carlo rollouts N of PG-BLEU (the paper: 1; SeqGAN's is adversarial.rollout_num)."""
+    smoothing: Literal["none", "method1"] = "none"
+    """The reward's sentence BLEU: 'none' is nltk's unsmoothed sentence_bleu, as the authors' pg_bleu/rollout.py
+    calls it (with nltk 3.10 an order without a match counts as sys.float_info.min, so such a sequence scores
+    about 1e-103, practically 0; the nltk 3.2 of 2017 instead dropped that order and the higher ones from the
+    mean); 'method1': nltk's SmoothingFunction().method1 (0.1 matches for such an order), the evaluation's BLEU."""
 
     def problems(self, prefix: str) -> list[str]:
         return positive(self, prefix, "max_order", "rollout_num") + in_unit_interval(

@@ -1,0 +1,99 @@
+"""PG-BLEU's `pg_bleu.smoothing`: the unsmoothed reward (the default, as the authors' code calls
+nltk's sentence_bleu) and method1, each equal to nltk's sentence_bleu on random token rows,
+including rows with no match at some order; and the option reaches the run's reward."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+
+import seqgan.methods.pg_bleu as pg_bleu_method
+from seqgan.cli import main
+from seqgan.metrics import bleu, sentence_bleus
+from seqgan.methods.options.pg_bleu import PGBLEUConfig
+from seqgan.rewards import BLEUReward
+from runs import config_file
+
+nltk_bleu = pytest.importorskip("nltk.translate.bleu_score")
+
+
+def _nltk(refs: list[list[int]], hyp: list[int], order: int, smoothing: str) -> float:
+    smooth = nltk_bleu.SmoothingFunction().method1 if smoothing == "method1" else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # nltk warns for every order without a match
+        return float(nltk_bleu.sentence_bleu(refs, hyp, weights=(1 / order,) * order, smoothing_function=smooth))
+
+
+@pytest.mark.parametrize("smoothing", ["none", "method1"])
+@pytest.mark.parametrize("order", [2, 3, 4])
+def test_bleu_reward_equals_nltk_on_random_rows(smoothing, order):
+    g = torch.Generator().manual_seed(order)
+    refs = torch.randint(0, 30, (8, 7), generator=g)
+    hyps = torch.randint(0, 30, (300, 7), generator=g)
+    hyps[0] = refs[3]  # a perfect match
+    hyps[1] = torch.tensor([refs[0, 0].item(), 99, refs[1, 0].item(), 98, refs[2, 0].item(), 97, 96])  # unigrams only
+    hyps[2] = 50  # no unigram in any reference
+    ours = BLEUReward(refs, order, smoothing=smoothing)(hyps).tolist()
+    ref_lists = refs.tolist()
+    expected = [_nltk(ref_lists, h, order, smoothing) for h in hyps.tolist()]
+    # the rows without a match at some order but with a unigram one: nltk's method0 scores ~1e-103, method1 more
+    zero_some = [i for i, h in enumerate(hyps.tolist()) if 0 < expected[i] and
+                 min(sum(1 for j in range(len(h) - n + 1) if any(h[j:j + n] == r[k:k + n] for r in ref_lists
+                                                               for k in range(len(r) - n + 1)))
+                     for n in range(1, order + 1)) == 0]
+    assert len(zero_some) >= 5
+    # the reward is float32 (nltk's ~1e-103 underflows to 0 there); before it, in float64, exact to nltk's float
+    assert ours == [pytest.approx(torch.tensor(e, dtype=torch.float32).item(), rel=1e-6, abs=0) for e in expected]
+    assert ours[0] == pytest.approx(1.0) and ours[2] == 0.0
+    exact = sentence_bleus(hyps.tolist(), ref_lists, order, smoothing)
+    assert exact == [pytest.approx(e, rel=1e-12, abs=0) for e in expected]
+    assert all((exact[i] < 1e-30) == (smoothing == "none") for i in zero_some)
+
+
+def test_evaluation_bleu_stays_method1():
+    g = torch.Generator().manual_seed(0)
+    refs = torch.randint(0, 12, (25, 7), generator=g).tolist()
+    hyps = torch.randint(0, 12, (40, 7), generator=g).tolist()
+    got = bleu(hyps, refs, (3,))[3]
+    assert got == pytest.approx(sum(_nltk(refs, h, 3, "method1") for h in hyps) / len(hyps), rel=1e-12)
+
+
+def test_pg_bleu_smoothing_defaults_to_the_authors_none_and_rejects_others():
+    assert PGBLEUConfig().smoothing == "none"
+    with pytest.raises(ValueError):
+        PGBLEUConfig(smoothing="method2")
+    with pytest.raises(ValueError, match="smoothing"):
+        BLEUReward(torch.zeros(2, 3, dtype=torch.long), smoothing="method2")  # type: ignore[arg-type]
+
+
+TINY = """\
+seed: 5
+device: cpu
+oracle: {seed: 2, num_samples: 128, emb_dim: 8, hidden_dim: 8}
+generator: {vocab_size: 30, emb_dim: 8, hidden_dim: 8, seq_len: 6}
+pretrain: {generator_epochs: 1, discriminator_rounds: 1, discriminator_epochs: 1}
+adversarial: {iterations: 1, discriminator_rounds: 1, discriminator_epochs: 1, rollout_num: 1}
+train: {batch_size: 32, eval_every: 1, eval_samples: 64, checkpoint_every: 1, keep_checkpoints: 1,
+        threads: 1, tensorboard: false}
+"""
+
+
+@pytest.mark.parametrize("setting", [None, "method1"])
+def test_pg_bleu_run_passes_its_smoothing_to_the_reward(setting, tmp_path_factory, tmp_path, monkeypatch):
+    seen: list[str] = []
+
+    class Recording(BLEUReward):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            seen.append(self.smoothing)
+
+    monkeypatch.setattr(pg_bleu_method, "BLEUReward", Recording)
+    cfg: Path = config_file(tmp_path_factory, "tiny.yaml", TINY)
+    args = ["train", "--config", str(cfg), "--out", str(tmp_path / "run"), "-q", "--set", "method=pg_bleu"]
+    if setting:
+        args += ["--set", f"pg_bleu.smoothing={setting}"]
+    assert main(args) == 0
+    assert seen and set(seen) == {setting or "none"}
