@@ -6,7 +6,8 @@ Rows (each trained per seed in `DIR/<row>__<seed>`; finished runs are skipped, i
 resumed, and a row whose saved config differs from the command's is refused):
 
 - `mle`: read from the `seqgan` runs (the end of their MLE pre-training; a method=mle run of
-  the same seed is the same computation to the bit);
+  the same seed is the same computation to the bit); the SeqGAN row is tested against it with
+  the paired t-test by seed, every other row with Welch's;
 - every registered adversarial method at the scale's schedule;
 - `control_constant`, `control_random`: SeqGAN's loop with D's score replaced by 0.5 or by
   U(0, 1) noise, no D trained (`reward.kind`).
@@ -23,8 +24,8 @@ Scales: `cpu` (the `laptop` schedule: MLE 50 epochs, D 20 x 1 epoch on 5,000 + 5
 10 iterations of 4 g-steps at batch 16 and 1 d-step; each run within 30 minutes on 2 cores at
 length 20) and `smoke` (seconds; checks the pipeline, no result).
 
-Writes `bench.md` (per row: NLL-oracle and NLL-test at the last evaluation, mean ± sd, Welch's p
-against MLE, the published number with its source), `bench.json`, `bench_curves.png` (NLL-oracle
+Writes `bench.md` (per row: NLL-oracle and NLL-test at the last evaluation, mean ± sd, the t-test's
+p against MLE, the published number with its source; the sweep's means), `bench.json`, `bench_curves.png` (NLL-oracle
 by generator training unit, mean ± sd) and `bench_sweep.png` (every row's final generators swept
 over temperatures: NLL-oracle against NLL-test).
 """
@@ -136,7 +137,8 @@ def report(out: Path, dirs: dict[str, list[Path]], task: str, oracle: Optional[s
     for row, ds in dirs.items():
         groups[row] = [read_run(d) for d in ds]
     metrics = ["nll_oracle", "nll_test"]
-    rows = summarise(groups, metrics, "mle" if "mle" in groups else None)
+    # the SeqGAN row and the MLE row are two stages of the same runs: paired by seed; the rest Welch's
+    rows = summarise(groups, metrics, "mle" if "mle" in groups else None, paired={"seqgan"})
     pub = {row: published(row, task) for row in groups}
     table = to_markdown(rows, metrics, "mle" if "mle" in groups else None)
     lines = table.splitlines()
@@ -151,8 +153,8 @@ def report(out: Path, dirs: dict[str, list[Path]], task: str, oracle: Optional[s
                          "oracle of this kind whose weights cannot be recreated, so these numbers compare within "
                          "this bench only, not with its published length-40 column"}[task]
     md = (f"Bench ({which}). NLL-oracle and NLL-test (nats per token) at each run's last evaluation, mean ± sd "
-          f"over seeds (n runs), Welch's two-sided t-test p against MLE (the MLE row is the SeqGAN runs' "
-          f"pre-training; Welch's test throughout, although the SeqGAN row is paired with it by seed). "
+          f"over seeds (n runs), and the two-sided t-test p against MLE (the MLE row is the end of the SeqGAN "
+          f"runs' pre-training, so the SeqGAN row is paired with it by seed; every other row is Welch's). "
           f"Published numbers are quoted as the papers report them (their own oracles, sample counts and "
           f"selection; not comparable to the bit).\n\n"
           + "\n".join(lines) + "\n")
