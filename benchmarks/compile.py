@@ -64,9 +64,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     seqs = gen.sample(n, rng(6))
     gen_c, oracle_c = copy.deepcopy(gen), copy.deepcopy(oracle)  # same weights, compiled kernels
 
-    def make_pieces(G: Policy, O: Oracle) -> dict[str, Callable[[], object]]:
+    def make_pieces(G: Policy, orc: Oracle) -> dict[str, Callable[[], object]]:
         return {f"sampling {n:,} from G": lambda: G.sample(n, rng(0)),
-                f"oracle scoring of {n:,}": lambda: O.nll(seqs),
+                f"oracle scoring of {n:,}": lambda: orc.nll(seqs),
                 f"rollout completions (B {B}, N {N})": lambda: complete(G, Y, N, rng(1))}
 
     variants = {"eager": make_pieces(gen, oracle), "compiled": make_pieces(gen_c, oracle_c)}
@@ -80,7 +80,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for _ in range(repeats):  # alternate, so both variants see the same load
         for v, pieces in variants.items():
             for k, f in pieces.items():
-                times[v][k] += time_it(lambda: (f(), sync()), repeats=1, burn_in=0).seconds
+                times[v][k] += time_it(lambda f=f: (f(), sync()), repeats=1, burn_in=0).seconds
 
     rows = []
     for k in variants["eager"]:

@@ -70,7 +70,10 @@ def main(argv: list[str] | None = None) -> int:
         loss.backward()
         opt.step()
 
-    variants: dict[str, tuple[Callable, bool]] = {"plain fp32": (plain_conv, False), "sparse fp32": (sparse_conv, False)}
+    variants: dict[str, tuple[Callable, bool]] = {
+        "plain fp32": (plain_conv, False),
+        "sparse fp32": (sparse_conv, False),
+    }
     fast_bf16 = cpu_bf16_fast_path()
     if fast_bf16:
         variants.update({"plain bf16": (plain_conv, True), "sparse bf16": (sparse_conv, True)})
@@ -86,12 +89,14 @@ def main(argv: list[str] | None = None) -> int:
         discriminator_loss(disc, disc(x), y, 0.2).backward()
         grads[name] = [q.grad.clone() for q in disc.parameters()]
     disc.train()
-    err = max(float((a - b).abs().max() / b.abs().max().clamp(min=1e-30)) for a, b in zip(grads["sparse"], grads["plain"]))
+    err = max(
+        float((a - b).abs().max() / b.abs().max().clamp(min=1e-30)) for a, b in zip(grads["sparse"], grads["plain"])
+    )
     print(f"largest gradient difference, sparse vs plain, relative to the tensor's largest: {err:.1e}")
 
     rate0 = matmul_gflops()
     ms: dict[str, list[float]] = {k: [] for k in variants}
-    for r in range(rounds):
+    for _ in range(rounds):
         for name, (conv, bf16) in variants.items():
             dm.conv_maxpool = conv
             for _ in range(2):

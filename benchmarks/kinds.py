@@ -49,9 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     times: dict[str, dict[str, list[float]]] = {k: {"mle": [], "sample": [], "g_step": []} for k in gens}
     for r in range(rounds + 1):  # round 0 is a burn-in
         for k, g in gens.items():
-            for piece, fn in (("mle", lambda: mle_epoch(g, opts[k][0], real, 64, 5.0)),
-                              ("sample", lambda: g.sample(n_sample, rng)),
-                              ("g_step", lambda: pg_step(g, g, reward, opts[k][1], acfg, 64, 5.0, rng))):
+            for piece, fn in (("mle", lambda g=g, k=k: mle_epoch(g, opts[k][0], real, 64, 5.0)),
+                              ("sample", lambda g=g: g.sample(n_sample, rng)),
+                              ("g_step", lambda g=g, k=k: pg_step(g, g, reward, opts[k][1], acfg, 64, 5.0, rng))):
                 t0 = time.perf_counter()
                 fn()
                 if r:

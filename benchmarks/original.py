@@ -6,7 +6,8 @@ e.g. `git clone https://github.com/LantaoYu/SeqGAN`) and a Python with TensorFlo
 (`--tf-python`, e.g. a venv with `pip install tensorflow`). Its modules (generator.py,
 discriminator.py, rollout.py, target_lstm.py) are copied to a temporary directory with one
 change, `import tensorflow as tf` -> `import tensorflow.compat.v1 as tf` (with
-`tf.disable_v2_behavior()`; `control_flow_ops.while_loop` -> `tf.while_loop`, which TF 2 moved), and driven by a harness written here that times the same pieces
+`tf.disable_v2_behavior()`; `control_flow_ops.while_loop` -> `tf.while_loop`, which TF 2 moved), and driven by a
+harness written here that times the same pieces
 as its `sequence_gan.py` runs them: an MLE epoch (156 `pretrain_step`s), an NLL-oracle
 evaluation (9,984 samples from the generator, scored by the oracle `TARGET_LSTM`), an
 adversarial generator step (`generate`, `ROLLOUT.get_reward` with N = 16, `g_updates`) and a

@@ -50,7 +50,8 @@ from typing import Callable, Optional, Sequence
 
 import torch
 
-from common import (Timing, cuda_missing, make_parser, disc_seq_flops, fmt_flops, lstm_cell_flops, lstm_token_flops, matmul_gflops,
+from common import (Timing, cuda_missing, make_parser, disc_seq_flops, fmt_flops, lstm_cell_flops, lstm_token_flops,
+                    matmul_gflops,
                     paper_config, print_machine_rate, print_table, setup, time_it)
 from mle import build_oracle
 from seqgan.config import AdversarialConfig
@@ -268,7 +269,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     n_d = QUICK_D_BATCHES if quick else d_batches
     half = n_d * B // 2
     x = torch.cat([real[:half], gen.sample(half, rng)])  # (n_d * B, T): real + generated, shuffled
-    y = torch.cat([torch.ones(half, dtype=torch.long, device=device), torch.zeros(half, dtype=torch.long, device=device)])
+    y = torch.cat([torch.ones(half, dtype=torch.long, device=device),
+                   torch.zeros(half, dtype=torch.long, device=device)])
     perm = torch.randperm(x.shape[0], generator=rng, device=device)
     x, y = x[perm], y[perm]
     sw.reset_peak()
@@ -280,7 +282,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # 4. discriminator round (samples its 9,984 negatives, then 3 epochs) ------------------------
     sw.reset_peak()
     t_round_small = sw.time(lambda: discriminator_round(disc, opt_d, gen, real, ROUND_EPOCHS, B, dcfg.l2, rng,
-                                                        num_samples=QUICK_ROUND_REAL, autocast=ac), 1)  # burn-in / code path
+                                                        num_samples=QUICK_ROUND_REAL, autocast=ac),
+                            1)  # burn-in / code path
     t_round = None if quick else sw.time(
         lambda: discriminator_round(disc, opt_d, gen, real, ROUND_EPOCHS, B, dcfg.l2, rng, autocast=ac), repeats)
     peak_round = sw.peak_mib()
@@ -291,10 +294,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sw.reset_peak()
     Y = gen.sample(B, rng)  # (B, T)
     rollout_rewards(gen, DiscriminatorReward(disc, acfg.score_chunk, autocast=ac), Y, 2, rng)  # burn-in at small N
-    t_roll = sw.time(lambda: rollout_rewards(gen, DiscriminatorReward(disc, acfg.score_chunk, autocast=ac), Y, n_roll, rng), repeats)
+    t_roll = sw.time(lambda: rollout_rewards(gen, DiscriminatorReward(disc, acfg.score_chunk, autocast=ac), Y, n_roll,
+                                             rng), repeats)
     pg_cfg = AdversarialConfig(rollout_num=n_roll)
-    pg_step(gen, gen, DiscriminatorReward(disc, autocast=ac), opt_pg, AdversarialConfig(rollout_num=2), B, clip, rng, autocast=ac)  # burn-in: Adam state
-    t_pg = sw.time(lambda: pg_step(gen, gen, DiscriminatorReward(disc, autocast=ac), opt_pg, pg_cfg, B, clip, rng, autocast=ac), repeats)
+    # burn-in: Adam state
+    pg_step(gen, gen, DiscriminatorReward(disc, autocast=ac), opt_pg, AdversarialConfig(rollout_num=2), B, clip, rng,
+            autocast=ac)
+    t_pg = sw.time(lambda: pg_step(gen, gen, DiscriminatorReward(disc, autocast=ac), opt_pg, pg_cfg, B, clip, rng,
+                                   autocast=ac), repeats)
     peak_adv = sw.peak_mib()
 
     rate_end = measure_rates(sw, quick)
@@ -340,7 +347,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     original_round = ORIGINAL_S["sample"] + ROUND_EPOCHS * ORIGINAL_S["d_epoch"]
 
     pieces = [
-        Piece(f"1. MLE epoch ({mle_batches} x {B})", mle_s, measured(t_mle, mle_scale, f"{n_mle}/{mle_batches} batches"),
+        Piece(f"1. MLE epoch ({mle_batches} x {B})", mle_s,
+              measured(t_mle, mle_scale, f"{n_mle}/{mle_batches} batches"),
               3 * mle_batches * B * T * tok, peak_mle, ORIGINAL_S["mle"]),
         Piece(f"2. NLL-oracle evaluation ({n_eval:,})", nll_s, measured(t_nll, nll_scale, f"{n_nll}/{n_eval} samples"),
               f_sample + f_score, peak_nll, ORIGINAL_S["nll"]),
@@ -348,7 +356,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
               f_sample, None, ORIGINAL_S["sample"]),
         Piece(f"   oracle scoring {n_eval:,}", score_s, measured(t_score, nll_scale, f"{n_nll}/{n_eval} samples"),
               f_score),
-        Piece(f"3. discriminator epoch ({d_batches} x {B})", d_epoch_s, measured(t_d, d_scale, f"{n_d}/{d_batches} batches"),
+        Piece(f"3. discriminator epoch ({d_batches} x {B})", d_epoch_s,
+              measured(t_d, d_scale, f"{n_d}/{d_batches} batches"),
               f_d_epoch, peak_d, ORIGINAL_S["d_epoch"]),
         Piece(f"4. discriminator round (sample + {ROUND_EPOCHS} ep)", round_s, round_how, f_round, peak_round,
               original_round),
@@ -414,7 +423,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     for phase in dict.fromkeys(ph for ph, *_ in schedule):
         items = [r for r in schedule if r[0] == phase]
         for _, comp, n, s, f, o in items:
-            rows.append([f"  {comp}", f"{n}", f"{s:.3f}", f"{n * s:.0f}", hours(n * s), f"{100 * n * s / total_s:.1f} %",
+            rows.append([f"  {comp}", f"{n}", f"{s:.3f}", f"{n * s:.0f}", hours(n * s),
+                         f"{100 * n * s / total_s:.1f} %",
                          fmt_total_flops(n * f), hours(n * o)])
         ph_s = sum(n * s for _, _, n, s, _, _ in items)
         ph_f = sum(n * f for _, _, n, _, f, _ in items)

@@ -117,9 +117,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     # (a) vectorised rollout ------------------------------------------------------------------
     rollout_rewards(gen, DiscriminatorReward(disc), Y, 2, rng)  # burn-in (allocator, kernels) at small N
-    t_vec = time_it(lambda: rollout_rewards(gen, DiscriminatorReward(disc), Y, N, rng), repeats, burn_in=0 if quick else 1)
+    t_vec = time_it(lambda: rollout_rewards(gen, DiscriminatorReward(disc), Y, N, rng), repeats,
+                    burn_in=0 if quick else 1)
     # (a') the same with plain convolutions instead of the shared first-layer tables
-    t_plain = time_it(lambda: rollout_rewards(gen, DiscriminatorReward(disc, tables=False), Y, N, rng), repeats, burn_in=0)
+    t_plain = time_it(lambda: rollout_rewards(gen, DiscriminatorReward(disc, tables=False), Y, N, rng), repeats,
+                      burn_in=0)
     comp = torch.randint(0, V, ((T - 1) * N * B, T), generator=rng)  # D scoring alone, both ways
     t_score_tab = time_it(lambda: disc.prob_real(comp, shared_tables=True), repeats, burn_in=0)
     t_score_plain = time_it(lambda: disc.prob_real(comp, shared_tables=False), repeats, burn_in=0)
@@ -128,11 +130,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     n_loop = QUICK_LOOP_ROLLOUTS if quick else N
     t_loop = time_it(lambda: loop_rollout_rewards(gen, DiscriminatorReward(disc), Y, n_loop, rng), repeats, burn_in=0)
     loop_s = t_loop.median * N / n_loop
-    t_vec_small = time_it(lambda: rollout_rewards(gen, DiscriminatorReward(disc), Y, n_loop, rng), repeats, burn_in=0) if quick else None
+    t_vec_small = (time_it(lambda: rollout_rewards(gen, DiscriminatorReward(disc), Y, n_loop, rng), repeats, burn_in=0)
+                   if quick else None)
 
     # (c) adversarial generator step ---------------------------------------------------------
     opt_pg = make_adam(gen, acfg.generator_lr)
-    pg_step(gen, gen, DiscriminatorReward(disc), opt_pg, AdversarialConfig(rollout_num=2), B, clip, rng)  # burn-in: Adam state
+    # burn-in: Adam state
+    pg_step(gen, gen, DiscriminatorReward(disc), opt_pg, AdversarialConfig(rollout_num=2), B, clip, rng)
     t_pg = time_it(lambda: pg_step(gen, gen, DiscriminatorReward(disc), opt_pg, acfg, B, clip, rng), repeats, burn_in=0)
 
     # (d) discriminator epoch ----------------------------------------------------------------

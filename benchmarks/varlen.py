@@ -92,7 +92,9 @@ def main() -> None:
     print(f"  completions, compact       {t_roll_c:.2f} s")
     print(f"  completions, padded        {t_roll_p:.2f} s (x{t_roll_p / t_roll_c:.2f})")
     print(f"  completions, fixed length  {t_roll_f:.2f} s (x{t_roll_f / t_roll_c:.2f})")
-    print(f"  D scoring, unfinished only {t_score_c:.2f} s; all prefixes {t_score_f:.2f} s (x{t_score_f / t_score_c:.2f})")
+    print(
+        f"  D scoring, unfinished only {t_score_c:.2f} s; all prefixes {t_score_f:.2f} s (x{t_score_f / t_score_c:.2f})"
+    )
     print(f"  whole rollout_rewards (CPU default) {t_q:.2f} s")
 
 

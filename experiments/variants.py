@@ -32,7 +32,8 @@ ALL_REALS = ["adversarial.discriminator_samples=0"]
 VARIANTS: dict[str, tuple[object, str, list[str], str]] = {
     "laptop": ("base", "laptop", [], "the laptop preset: PG batch 16, 4 g-steps + 1 d-step, 10 iterations"),
     "fast": ("base", "fast", [], "the fast preset: 30 iterations"),
-    "fast-40": ("base", "fast", ["adversarial.iterations=40"], "fast: 1 g-step (batch 64) + 1 d-step of 1 epoch on 5,000 + 5,000"),
+    "fast-40": ("base", "fast", ["adversarial.iterations=40"],
+                "fast: 1 g-step (batch 64) + 1 d-step of 1 epoch on 5,000 + 5,000"),
     "mean-baseline": ("base", "fast", ["adversarial.iterations=40", "adversarial.reward_baseline=mean"],
                       "fast with the batch-mean reward baseline"),
     "2g": ("base", "fast", ["adversarial.iterations=40", "adversarial.generator_steps=2"], "fast with 2 g-steps"),
@@ -63,7 +64,8 @@ def base(out: Path, seed: int, oracle: Path) -> Path:
         if (run_dir / "checkpoints").is_dir():
             sh([sys.executable, "-m", "seqgan", "train", "--resume", str(run_dir), "-q"])
         else:
-            sh([sys.executable, "-m", "seqgan", "train", "--preset", "fast", "--oracle", str(oracle), "--seed", str(seed),
+            sh([sys.executable, "-m", "seqgan", "train", "--preset", "fast", "--oracle", str(oracle),
+                "--seed", str(seed),
                 "--set", "adversarial.iterations=0", "--out", str(run_dir), "-q"])
     return run_dir
 

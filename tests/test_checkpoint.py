@@ -61,8 +61,8 @@ def assert_same_run(a: Path, b: Path) -> None:
 
 
 def start(resume_yaml: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "seqgan", "train", "--config", str(resume_yaml), "--out", str(out), "-q"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, "-m", "seqgan", "train", "--config", str(resume_yaml), "--out", str(out),
+                             "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def resume(out: Path, *extra: str) -> int:
@@ -289,7 +289,8 @@ def test_moving_average_rollout_starts_from_the_pretrained_generator(tiny_yaml, 
     """rollout_update_rate=1 freezes the copy: it must equal the generator at the start of the
     adversarial phase (not its random init), except the embedding, which follows the generator."""
     out = tmp_path / "run"
-    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q", "--set", "adversarial.rollout_update_rate=1.0",
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q",
+                 "--set", "adversarial.rollout_update_rate=1.0",
                  "--set", "train.checkpoint_every=1", "--set", "train.keep_checkpoints=50"]) == 0
     states = [ckpt.load(p) for p in ckpt.list_checkpoints(out)]
     start_adv = next(c for c in states if c.state["train_state"]["phase"] == "adversarial")

@@ -82,7 +82,13 @@ def test_data_run_directory(data_run, capsys):
     assert set(vocab["tokens"][4:]) == set(WORDS)  # lower-cased, punctuation split off
     recs = [json.loads(ln) for ln in (data_run / "metrics.jsonl").read_text().splitlines()]
     evals = [r for r in recs if "nll_test" in r]
-    assert [(r["phase"], r["step"]) for r in evals] == [("init", 0), ("mle", 0), ("mle", 2), ("adversarial", 0), ("adversarial", 2)]
+    assert [(r["phase"], r["step"]) for r in evals] == [
+        ("init", 0),
+        ("mle", 0),
+        ("mle", 2),
+        ("adversarial", 0),
+        ("adversarial", 2),
+    ]
     for r in evals:
         assert r["nll_test"] > 0 and all(0 <= r[f"{m}{n}"] <= 1 for m in ("bleu", "self_bleu") for n in (2, 3, 4, 5))
         assert r["bleu2"] >= r["bleu3"] >= r["bleu4"] >= r["bleu5"]

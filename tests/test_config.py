@@ -15,15 +15,20 @@ def test_presets_load_and_paper_is_the_original():
         load_config(name)
     p = load_config("paper")
     assert p == Config()  # the defaults are the original's values
-    assert (p.generator.vocab_size, p.generator.emb_dim, p.generator.hidden_dim, p.generator.seq_len) == (5000, 32, 32, 20)
+    g = p.generator
+    assert (g.vocab_size, g.emb_dim, g.hidden_dim, g.seq_len) == (5000, 32, 32, 20)
     assert p.generator.init_std == 0.1 and p.oracle.init_std == 1.0 and p.oracle.num_samples == 9984
     from seqgan.models import Discriminator
     d = Discriminator(p.discriminator, p.generator.vocab_size, p.generator.seq_len)  # null filters: the paper's rule
     assert d.filter_sizes == PAPER_FILTER_SIZES and d.num_filters == PAPER_NUM_FILTERS and sum(d.num_filters) == 1720
-    assert (p.discriminator.emb_dim, p.discriminator.dropout_keep, p.discriminator.l2, p.discriminator.lr) == (64, 0.75, 0.2, 1e-4)
-    assert (p.pretrain.generator_epochs, p.pretrain.generator_lr, p.pretrain.discriminator_rounds, p.pretrain.discriminator_epochs) == (120, 0.01, 50, 3)
+    dc = p.discriminator
+    assert (dc.emb_dim, dc.dropout_keep, dc.l2, dc.lr) == (64, 0.75, 0.2, 1e-4)
+    pre = p.pretrain
+    assert (pre.generator_epochs, pre.generator_lr, pre.discriminator_rounds,
+            pre.discriminator_epochs) == (120, 0.01, 50, 3)
     a = p.adversarial
-    assert (a.iterations, a.generator_steps, a.generator_lr, a.discriminator_rounds, a.discriminator_epochs, a.rollout_num) == (200, 1, 0.01, 5, 3, 16)
+    assert (a.iterations, a.generator_steps, a.generator_lr, a.discriminator_rounds, a.discriminator_epochs,
+            a.rollout_num) == (200, 1, 0.01, 5, 3, 16)
     assert a.rollout_update_rate is None and a.reward_baseline == "none" and a.loss_reduction == "sum"
     assert (p.train.batch_size, p.train.grad_clip, p.train.eval_every, p.train.eval_samples) == (64, 5.0, 5, 9984)
     q = load_config("quick")  # same model sizes, shorter schedule
@@ -43,13 +48,15 @@ def test_laptop_departs_from_the_paper_only_where_its_header_says():
     and two policy-gradient departures (batch 16, 4 g-steps), each named in the preset's comments."""
     from importlib import resources
     changed = diff(load_config("laptop"), load_config("paper"))
-    assert set(changed) == {"pretrain.generator_epochs", "pretrain.discriminator_rounds", "pretrain.discriminator_epochs",
+    assert set(changed) == {"pretrain.generator_epochs", "pretrain.discriminator_rounds",
+                            "pretrain.discriminator_epochs",
                             "pretrain.discriminator_samples", "adversarial.iterations", "adversarial.generator_steps",
                             "adversarial.batch_size", "adversarial.discriminator_rounds",
                             "adversarial.discriminator_epochs", "adversarial.discriminator_samples",
                             "train.diagnostics"}
     laptop = load_config("laptop")
-    assert (laptop.adversarial.batch_size, laptop.adversarial.generator_steps, laptop.adversarial.iterations) == (16, 4, 10)
+    la = laptop.adversarial
+    assert (la.batch_size, la.generator_steps, la.iterations) == (16, 4, 10)
     header = resources.files("seqgan.presets").joinpath("laptop.yaml").read_text(encoding="utf-8")
     comments = "\n".join(line for line in header.splitlines() if line.startswith("#"))
     for key in ("adversarial.batch_size", "adversarial.generator_steps", "adversarial.iterations"):
@@ -99,7 +106,8 @@ def test_overrides_and_roundtrip(tmp_path):
 
 
 @pytest.mark.parametrize("overrides, message", [
-    (["adversarial.rolout_num=4"], r"unknown config key 'adversarial.rolout_num'; did you mean 'adversarial.rollout_num'"),
+    (["adversarial.rolout_num=4"],
+     r"unknown config key 'adversarial.rolout_num'; did you mean 'adversarial.rollout_num'"),
     (["generator.vocab=10"], r"unknown config key 'generator.vocab'; did you mean 'generator.vocab_size'"),
     (["adversarial.rollout_num=four"], r"adversarial.rollout_num: got 'four', expected an integer"),
     (["adversarial.rollout_num=2.5"], r"expected an integer"),
@@ -111,12 +119,14 @@ def test_overrides_and_roundtrip(tmp_path):
     (["generator.seq_len=10", "discriminator.filter_sizes=[1,15]", "discriminator.num_filters=[1,1]"],
      r"filter_sizes \[15\] are longer than the sequences \(generator.seq_len=10\)"),
     (["discriminator.num_filters=[1,2]"], r"must both be lists or both null"),
-    (["discriminator.num_filters=[1,2]", "discriminator.filter_sizes=[1]"], r"must be non-empty lists of the same length"),
+    (["discriminator.num_filters=[1,2]", "discriminator.filter_sizes=[1]"],
+     r"must be non-empty lists of the same length"),
     (["data.train=a.txt"], r"data.train=a.txt is set but task=oracle"),
     (["task=data", "data.train=a.txt", "data.max_vocab=4"], r"data.max_vocab=4 leaves no room beside the 4 special"),
     (["task=data", "data.train=a.txt", "data.tokenizer=bpe"], r"expected one of 'word', 'char', 'space'"),
     (["task=data", "data.train=a.txt", "data.max_len=9", "discriminator.filter_sizes=[1,11]",
-      "discriminator.num_filters=[1,1]"], r"filter_sizes \[11\] are longer than the sequences \(data.max_len \+ 1 = 10\)"),
+      "discriminator.num_filters=[1,1]"],
+     r"filter_sizes \[11\] are longer than the sequences \(data.max_len \+ 1 = 10\)"),
     (["adversarial.rollout_update_rate=1.5"], r"rollout_update_rate=1.5 must be null or in \(0, 1\]"),
     (["train.batch_size=true"], r"expected an integer"),
     (["adversarial.discriminator_samples=20000"], r"must be <= oracle.num_samples=9984"),

@@ -110,8 +110,9 @@ def test_data_run_on_cuda(tmp_path):
     from runs import write_corpus
     write_corpus(tmp_path, {"train.txt": 200, "test.txt": 40}, max_words=9)
     out = tmp_path / "run"
-    assert main(["train", "--data", str(tmp_path / "train.txt"), "--test", str(tmp_path / "test.txt"), "--out", str(out),
-                 "--device", "cuda", "-q", "--set", "pretrain.generator_epochs=3", "--set", "pretrain.discriminator_rounds=1",
+    assert main(["train", "--data", str(tmp_path / "train.txt"), "--test", str(tmp_path / "test.txt"),
+                 "--out", str(out), "--device", "cuda", "-q",
+                 "--set", "pretrain.generator_epochs=3", "--set", "pretrain.discriminator_rounds=1",
                  "--set", "adversarial.iterations=2", "--set", "eval.bleu_samples=100",
                  "--set", "train.precision=bf16"]) == 0
     recs = [json.loads(ln) for ln in (out / "metrics.jsonl").read_text().splitlines()]

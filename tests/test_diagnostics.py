@@ -67,13 +67,21 @@ def test_a_run_with_diagnostics_logs_them_and_changes_nothing_else(tiny_yaml, tm
     plain, diag = tmp_path / "plain", tmp_path / "diag"
     assert main(["train", "--config", str(tiny_yaml), "--out", str(plain), "-q"]) == 0
     assert main(["train", "--config", str(tiny_yaml), "--out", str(diag), "--set", "train.diagnostics=true", "-q"]) == 0
-    keys = ("d_prob_train_real", "d_prob_heldout_real", "d_prob_fresh_fake", "reward_oracle_spearman", "reward_sd_tokens")
+    keys = (
+        "d_prob_train_real",
+        "d_prob_heldout_real",
+        "d_prob_fresh_fake",
+        "reward_oracle_spearman",
+        "reward_sd_tokens",
+    )
     a, b = metrics_without_timing(plain), metrics_without_timing(diag)
     assert len(a) == len(b)
     for ra, rb in zip(a, b):  # every plain key equal; the extra keys are the diagnostics'
         assert {k: rb[k] for k in ra} == ra
-        assert all(k.startswith(("d_prob_", "d_acc_train", "d_acc_heldout", "d_acc_fresh", "reward_sd_", "reward_oracle_"))
-                   for k in set(rb) - set(ra))
+        assert all(
+            k.startswith(("d_prob_", "d_acc_train", "d_acc_heldout", "d_acc_fresh", "reward_sd_", "reward_oracle_"))
+            for k in set(rb) - set(ra)
+        )
     adv = [r for r in b if r["phase"] == "adversarial"]
     assert all("reward_oracle_spearman" in r and -1 <= r["reward_oracle_spearman"] <= 1 for r in adv)
     evals = [r for r in adv if "nll_oracle" in r]

@@ -42,7 +42,9 @@ def test_init_is_normal_0_01():
 
 def test_log_probs_equal_step_by_step_loop(tiny_gen_cfg):
     gen = build_generator(tiny_gen_cfg, torch.Generator().manual_seed(0))
-    tokens = torch.randint(0, tiny_gen_cfg.vocab_size, (5, tiny_gen_cfg.seq_len), generator=torch.Generator().manual_seed(1))
+    tokens = torch.randint(
+        0, tiny_gen_cfg.vocab_size, (5, tiny_gen_cfg.seq_len), generator=torch.Generator().manual_seed(1)
+    )
     lp = gen.log_probs(tokens)
     assert lp.shape == (5, tiny_gen_cfg.seq_len)
     ref = loop_log_probs(gen, tokens)

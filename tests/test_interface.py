@@ -133,12 +133,14 @@ def test_reproduce_bench_end_to_end_resumable_and_checked(tmp_path, capsys):
     assert [g["name"] for g in js["groups"]] == ["mle", "seqgan", "control_random"]
     from scipy import stats
     g = {x["name"]: x for x in js["groups"]}
-    p = stats.ttest_ind(g["control_random"]["values"]["nll_oracle"], g["mle"]["values"]["nll_oracle"], equal_var=False).pvalue
+    p = stats.ttest_ind(g["control_random"]["values"]["nll_oracle"], g["mle"]["values"]["nll_oracle"],
+                        equal_var=False).pvalue
     assert g["control_random"]["p_value"]["nll_oracle"] == pytest.approx(p)
     p = stats.ttest_rel(g["seqgan"]["values"]["nll_oracle"], g["mle"]["values"]["nll_oracle"]).pvalue
     assert g["seqgan"]["p_value"]["nll_oracle"] == pytest.approx(p)  # two stages of the same runs: paired
     final = json.loads((out / "control_random__1" / "summary.json").read_text())
-    assert g["control_random"]["values"]["nll_oracle"][1] == final["evaluations"]["final"]["nll_oracle"]  # the last, not the best
+    # the last, not the best
+    assert g["control_random"]["values"]["nll_oracle"][1] == final["evaluations"]["final"]["nll_oracle"]
     assert (out / "bench_curves.png").stat().st_size > 0 and (out / "bench_sweep.png").stat().st_size > 0
     capsys.readouterr()
     assert main(args) == 0  # every run finished: nothing trained again

@@ -21,7 +21,9 @@ V, T = 12, 6
 
 
 def constant_generator(token: int, seed: int = 0):
-    gen = build_generator(GeneratorConfig(vocab_size=V, emb_dim=4, hidden_dim=4, seq_len=T), torch.Generator().manual_seed(seed))
+    gen = build_generator(
+        GeneratorConfig(vocab_size=V, emb_dim=4, hidden_dim=4, seq_len=T), torch.Generator().manual_seed(seed)
+    )
     with torch.no_grad():
         gen.W_out.zero_()
         gen.b_out.zero_()
@@ -89,8 +91,12 @@ def test_every_round_draws_fresh_negatives(negatives, draws, monkeypatch):
 
 
 def test_the_moving_average_update_is_the_formula():
-    gen = build_generator(GeneratorConfig(vocab_size=V, emb_dim=4, hidden_dim=4, seq_len=T), torch.Generator().manual_seed(0))
-    roll = build_generator(GeneratorConfig(vocab_size=V, emb_dim=4, hidden_dim=4, seq_len=T), torch.Generator().manual_seed(1))
+    gen = build_generator(
+        GeneratorConfig(vocab_size=V, emb_dim=4, hidden_dim=4, seq_len=T), torch.Generator().manual_seed(0)
+    )
+    roll = build_generator(
+        GeneratorConfig(vocab_size=V, emb_dim=4, hidden_dim=4, seq_len=T), torch.Generator().manual_seed(1)
+    )
     before = {k: v.clone() for k, v in roll.state_dict().items()}
     update_rollout_policy(roll, gen, 0.8)
     for name, p in roll.named_parameters():

@@ -30,7 +30,11 @@ from test_interface import assert_control_trains_no_critic
 
 @pytest.fixture(scope="module")
 def gan_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "gan.yaml", GAN_YAML + "maligan: {samples_per_prefix: 4, prefix_start: 4, prefix_step: 2, prefix_every: 2}\n")
+    return config_file(
+        tmp_path_factory,
+        "gan.yaml",
+        GAN_YAML + "maligan: {samples_per_prefix: 4, prefix_start: 4, prefix_step: 2, prefix_every: 2}\n",
+    )
 
 
 # ----------------------------------------------------------------------------- MaliGAN

@@ -41,7 +41,8 @@ def test_laptop_preset_reaches_the_paper_s_seqgan_number(oracle_npz, tmp_path):
     """The `laptop` preset, seed 0, the original's oracle: NLL-oracle <= 8.736 (the paper's
     Table 1) at the end, within the hour on 2 cores. About 20 minutes."""
     out = tmp_path / "laptop"
-    assert main(["train", "--preset", "laptop", "--oracle", str(oracle_npz), "--seed", "0", "--out", str(out), "-q"]) == 0
+    assert main(["train", "--preset", "laptop", "--oracle", str(oracle_npz), "--seed", "0", "--out", str(out),
+                 "-q"]) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert summary["evaluations"]["final"]["nll_oracle"] <= 8.736
     assert summary["wall_time_s"] < 60 * 60

@@ -117,7 +117,9 @@ def run_inputs(run_dir: str | Path, cfg: Config, vocab: Optional[Vocabulary], te
             raise RunLoadError(f"{run_dir}: cannot rebuild the run's oracle: {e}") from None
         heldout = None
         if cfg.oracle.test_samples > 0:
-            heldout = oracle.sample(cfg.oracle.test_samples, make_rng(HELDOUT_SEED, STREAM_HELDOUT, torch.device(device)))
+            heldout = oracle.sample(
+                cfg.oracle.test_samples, make_rng(HELDOUT_SEED, STREAM_HELDOUT, torch.device(device))
+            )
         return RunInputs(oracle=oracle, heldout=heldout)
     assert vocab is not None
     test = test or cfg.data.test

@@ -95,7 +95,9 @@ def optimizer_from_flat(name: str, opt: torch.optim.Optimizer, meta: dict[str, A
 
 # ----------------------------------------------------------------------------- RNG
 
-def rng_to_flat(generators: dict[str, torch.Generator | torch.Tensor], tensors: dict[str, torch.Tensor]) -> dict[str, Any]:
+def rng_to_flat(
+    generators: dict[str, torch.Generator | torch.Tensor], tensors: dict[str, torch.Tensor]
+) -> dict[str, Any]:
     """The run's random streams (torch.Generators, or their states gathered from other torchrun
     ranks) as tensors "rng.<name>". Every random draw of a run comes from these streams, never
     from torch's, numpy's or python's global ones, so those are neither saved nor set."""

@@ -184,7 +184,9 @@ def _is_collective_failure(e: BaseException) -> bool:
     dist_error = getattr(torch.distributed, "DistError", ())
     text = str(e)
     return isinstance(e, dist_error) or any(
-        s in text for s in ("Connection closed by peer", "Connection reset by peer", "Gloo", "gloo", "NCCL", "Broken pipe"))
+        s in text
+        for s in ("Connection closed by peer", "Connection reset by peer", "Gloo", "gloo", "NCCL", "Broken pipe")
+    )
 
 
 GENERATE_BLOCK = 10 * 2048  # rows sampled per block: a multiple of the sampler's batch, so blocks change no sample
@@ -308,7 +310,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             raise ConfigError("--out needs matplotlib: pip install 'seqgan[plot]'") from None
         print(f"seqgan sweep: figure written to {args.out}", file=sys.stderr)
     from seqgan.files import json_safe
-    print(json.dumps(json_safe(data), indent=1) if args.json else to_markdown(curves), end="" if not args.json else "\n")
+    print(json.dumps(json_safe(data), indent=1) if args.json else to_markdown(curves),
+          end="" if not args.json else "\n")
     return 0
 
 
@@ -448,7 +451,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("run_dir", metavar="RUN_DIR")
     g.add_argument("-n", "--num", type=int, default=10, help="number of sequences (default 10)")
     g.add_argument("--temperature", type=float, default=1.0, help="softmax temperature (default 1.0)")
-    g.add_argument("--seed", type=int, default=0, help="sampling seed (default 0; the same seed gives the same samples)")
+    g.add_argument("--seed", type=int, default=0,
+                   help="sampling seed (default 0; the same seed gives the same samples)")
     g.add_argument("--checkpoint", metavar="DIR", help="a checkpoint directory instead of the final weights")
     g.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     g.add_argument("--mle", action="store_true",

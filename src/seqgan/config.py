@@ -212,7 +212,8 @@ class TrainConfig(Section):
     threads: int = 0
     """CPU threads for torch (0: torch's default, one per core)."""
     checkpoint_every: int = 5
-    """Checkpoint every this many MLE epochs / D rounds / adversarial iterations (0: only at phase ends and on SIGINT/SIGTERM)."""
+    """Checkpoint every this many MLE epochs / D rounds / adversarial iterations
+    (0: only at phase ends and on SIGINT/SIGTERM)."""
     keep_checkpoints: int = 2
     """How many of the newest checkpoints to keep in <run>/checkpoints."""
     tensorboard: bool = True
@@ -229,9 +230,11 @@ class TrainConfig(Section):
     """torch.compile the generator's, rollout policy's and oracle's per-token softmax work (the logits and draw of
     every sampling step; the logits and log-softmax of NLL scoring). 'default': inductor kernels; 'reduce-overhead':
     the same, with CUDA graphs on CUDA. Results equal eager up to float rounding (so not bit-identical to 'none');
-    compiling takes about 30 s per process and needs a C++ compiler on CPU; a failure falls back to eager with a warning."""
+    compiling takes about 30 s per process and needs a C++ compiler on CPU; a failure falls back to eager with a
+    warning."""
     tune_allocator: bool = True
-    """Let glibc reuse large freed buffers instead of page-faulting fresh ones (2-3x faster sampling on Linux; see seqgan/perf.py)."""
+    """Let glibc reuse large freed buffers instead of page-faulting fresh ones (2-3x faster sampling on Linux;
+    see seqgan/perf.py)."""
     diagnostics: bool = False
     """Oracle task: also log what the adversarial phase does (seqgan/diagnostics.py): at each evaluation D's mean
     probability and accuracy on its real training sequences, on the held-out oracle sequences and on fresh generator
@@ -289,14 +292,16 @@ else:
 MAX_SEED = 2**63 - 1
 _POSITIVE = {
     "oracle.num_samples", "oracle.emb_dim", "oracle.hidden_dim", "generator.vocab_size",
-    "generator.emb_dim", "generator.hidden_dim", "generator.num_layers", "generator.num_heads", "generator.seq_len", "discriminator.emb_dim",
+    "generator.emb_dim", "generator.hidden_dim", "generator.num_layers", "generator.num_heads", "generator.seq_len",
+    "discriminator.emb_dim",
     "adversarial.generator_steps", "adversarial.rollout_num", "discriminator.filter_scale",
     "train.batch_size", "train.eval_every", "train.eval_samples", "train.keep_checkpoints",
     "discriminator.lr", "pretrain.generator_lr", "adversarial.generator_lr", "train.grad_clip",
     "oracle.init_std", "generator.init_std", "data.min_freq", "eval.bleu_samples",
 }
 _NON_NEGATIVE = {
-    "adversarial.score_chunk", "seed", "oracle.seed", "oracle.test_samples", "pretrain.generator_epochs", "pretrain.discriminator_rounds",
+    "adversarial.score_chunk", "seed", "oracle.seed", "oracle.test_samples", "pretrain.generator_epochs",
+    "pretrain.discriminator_rounds",
     "pretrain.discriminator_epochs", "pretrain.discriminator_samples", "adversarial.discriminator_samples",
     "adversarial.iterations", "adversarial.discriminator_rounds",
     "adversarial.discriminator_epochs", "discriminator.l2", "train.threads", "train.checkpoint_every",
@@ -328,12 +333,14 @@ def validate(cfg: Config) -> list[str]:
             errs.append(f"data.{key}={getattr(cfg.data, key)} is set but task=oracle; give the training file "
                         f"with --data FILE (or --set task=data)")
     if 0 < cfg.data.max_vocab <= 4:
-        errs.append(f"data.max_vocab={cfg.data.max_vocab} leaves no room beside the 4 special tokens; use 0 (no limit) or more")
+        errs.append(f"data.max_vocab={cfg.data.max_vocab} leaves no room beside the 4 special tokens; "
+                    "use 0 (no limit) or more")
     # the length the discriminator sees: known in the oracle task, or when data.max_len is given
     length: Optional[int] = (cfg.data.max_len + 1 if cfg.data.max_len else None) if data_task else g.seq_len
     if not data_task:
         if g.seq_len < 2:
-            errs.append(f"generator.seq_len={g.seq_len} must be >= 2 (rollouts complete prefixes of 1..seq_len-1 tokens)")
+            errs.append(f"generator.seq_len={g.seq_len} must be >= 2 "
+                        "(rollouts complete prefixes of 1..seq_len-1 tokens)")
         if not 0 <= g.start_token < g.vocab_size:
             errs.append(f"generator.start_token={g.start_token} must be in [0, generator.vocab_size={g.vocab_size})")
     if g.kind == "transformer" and g.num_heads > 0 and g.emb_dim % g.num_heads:
@@ -526,7 +533,8 @@ def _error(e: ValidationError, where: "_Where") -> ConfigError:
         return ConfigError(str(err["ctx"]["error"]) if "ctx" in err else err["msg"])
     tp = _annotation(key)
     if _is_section(tp):
-        return where.wrap(ConfigError(f"{key}: expected a mapping of {tp.__name__} keys, got {_short(err['input'])}"), key)
+        return where.wrap(ConfigError(f"{key}: expected a mapping of {tp.__name__} keys, got {_short(err['input'])}"),
+                          key)
     if tp is None:
         return where.wrap(ConfigError(f"{key}: {err['msg']}"), key)
     items = [p for p in err["loc"] if isinstance(p, int)]
@@ -751,5 +759,6 @@ def describe(cls: type = Config, prefix: str = "", defaults: Any = None) -> list
         if _is_section(f.annotation):
             rows += describe(f.annotation, f"{prefix}{name}.", value)
         else:
-            rows.append((f"{prefix}{name}", _describe_type(f.annotation), value, " ".join((f.description or "").split())))
+            rows.append((f"{prefix}{name}", _describe_type(f.annotation), value,
+                         " ".join((f.description or "").split())))
     return rows

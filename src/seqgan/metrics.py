@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import sys
-from typing import Literal, Optional
+from bisect import bisect_left
+from collections import Counter
+from typing import Callable, Hashable, Iterable, Literal, Optional, Sequence
 
 import torch
 
@@ -32,10 +34,6 @@ def nll_oracle(generator: Policy, oracle: Policy, num_samples: int = 9984,
 #   nltk's method0 does since 3.4; nltk 3.10: a score near 1e-103 for BLEU-3, not exactly 0)
 #   BLEU = 0 when no unigram matches, else BP * exp(sum_n (1/n) log p_n),
 #   BP = 1 if c > r, 0 if c = 0, else exp(1 - r / c), r the closest reference length (ties: shorter).
-
-from bisect import bisect_left
-from collections import Counter
-from typing import Callable, Hashable, Iterable, Sequence
 
 Sentence = Sequence[Hashable]
 _EPSILON = 0.1  # nltk SmoothingFunction().epsilon, used by method1

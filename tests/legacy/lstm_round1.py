@@ -134,8 +134,12 @@ class _CompiledOrEager:
             except Exception as e:  # noqa: BLE001 - any compiler failure: run eagerly instead
                 self.failed = True
                 first = str(e).strip().splitlines()[0] if str(e).strip() else ""
-                warnings.warn(f"train.compile={self.mode}: torch.compile of {self.fn.__name__} failed ({type(e).__name__}: "
-                              f"{first[:200]}); running eagerly", RuntimeWarning, stacklevel=2)
+                warnings.warn(
+                    f"train.compile={self.mode}: torch.compile of {self.fn.__name__} failed ({type(e).__name__}: "
+                    f"{first[:200]}); running eagerly",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
         return self.fn(*args)
 
 

@@ -184,7 +184,8 @@ def sample(policy: "Policy", num: int, generator: Optional[torch.Generator] = No
         m = min(batch, num - lo)
         seq = torch.full((m, policy.seq_len), policy.pad_token, dtype=torch.long, device=device)
         start = policy.decoder().start(m)
-        generate(policy, seq, lambda s: (torch.arange(m, device=device), start) if s == 0 else None, 0,
+        # the lambda reads m and start of this block only: generate returns before the next one
+        generate(policy, seq, lambda s: (torch.arange(m, device=device), start) if s == 0 else None, 0,  # noqa: B023
                  generator, temperature, compact)
         out.append(seq)
     return torch.cat(out, 0)

@@ -27,4 +27,6 @@ class DiscriminatorReward:
     @torch.no_grad()
     def __call__(self, sequences: Tensor) -> Tensor:
         with self.autocast():
-            return self.disc.prob_real(sequences, chunk=self.chunk, shared_tables=None if self.tables else False).float()
+            return self.disc.prob_real(
+                sequences, chunk=self.chunk, shared_tables=None if self.tables else False
+            ).float()

@@ -248,7 +248,9 @@ class Run:
         """The metric of the experiment log: nll_oracle, nll_test or nll_valid."""
         if self.dataset is None:
             return "nll_oracle"
-        return "nll_test" if self.dataset.test is not None else ("nll_valid" if self.dataset.valid is not None else None)
+        return (
+            "nll_test" if self.dataset.test is not None else ("nll_valid" if self.dataset.valid is not None else None)
+        )
 
     def decode(self, row: list[int]) -> str:
         return self.dataset.vocab.decode_text(row) if self.dataset is not None else " ".join(map(str, row))
@@ -580,9 +582,11 @@ def _train(cfg: Config, sizes: Sizes, run_dir: Path, quiet: bool, resume: Option
                       f"torch threads {torch.get_num_threads()}"
                       + (f"  {world.size} torchrun processes" if world.distributed else ""))
             if oracle is not None:
-                log.print(f"oracle: {cfg.oracle.path or f'seeded N(0, {cfg.oracle.init_std}), seed {cfg.oracle.seed}'}; "
-                          f"{cfg.oracle.num_samples} real sequences; the oracle's NLL of its own samples "
-                          f"{oracle.nll(run.real):.4f}")
+                log.print(
+                    f"oracle: {cfg.oracle.path or f'seeded N(0, {cfg.oracle.init_std}), seed {cfg.oracle.seed}'}; "
+                    f"{cfg.oracle.num_samples} real sequences; the oracle's NLL of its own samples "
+                    f"{oracle.nll(run.real):.4f}"
+                )
             if dataset is not None:
                 for line in dataset.report:
                     if line.startswith("seqgan: warning") and world.is_main:
@@ -626,10 +630,16 @@ def _write_outputs(run: Run) -> None:
                                     *(f"{name}.safetensors" for name in saved)])
     samples = run.gen.sample(1000, torch.Generator(device=run.device).manual_seed(stream_seed(run.cfg.seed, 99)))
     if run.dataset is not None:
-        atomic_write_text(run.run_dir / "generator_samples.txt", "".join(run.decode(r) + "\n" for r in samples.tolist()))
+        atomic_write_text(
+            run.run_dir / "generator_samples.txt", "".join(run.decode(r) + "\n" for r in samples.tolist())
+        )
     else:
         write_tokens(run.run_dir / "generator_samples.txt", samples)
-    summary: dict[str, Any] = {"method": run.cfg.method, "seed": run.cfg.seed, "wall_time_s": round(run.log.elapsed(), 1)}
+    summary: dict[str, Any] = {
+        "method": run.cfg.method,
+        "seed": run.cfg.seed,
+        "wall_time_s": round(run.log.elapsed(), 1),
+    }
     summary.update(run.state.curves)
     summary["evaluations"] = run.state.evaluations
     summary.update({"torch": torch.__version__, "device": str(run.device), "threads": torch.get_num_threads(),
