@@ -173,9 +173,21 @@ def cmd_train(args: argparse.Namespace) -> int:
                   f"'seqgan train --resume {out}'", file=sys.stderr)
             return 1
         clean = True
+        if world.is_main and not args.quiet:
+            print(_next_steps(out))
     finally:
         distributed.shutdown(clean)
     return 0
+
+
+def _next_steps(run_dir: Path) -> str:
+    """The closing lines of `seqgan train`: the run directory, absolute, and what to run next."""
+    import shlex
+    run = shlex.quote(str(run_dir.resolve()))
+    return (f"seqgan: run saved in {run}\n"
+            f"next:  seqgan generate {run} -n 5      # samples\n"
+            f"       seqgan evaluate {run}           # metrics of the final generator\n"
+            f"       seqgan sweep {run} --mle        # temperature sweep, MLE baseline vs final")
 
 
 def _is_collective_failure(e: BaseException) -> bool:
@@ -194,6 +206,7 @@ GENERATE_BLOCK = 10 * 2048  # rows sampled per block: a multiple of the sampler'
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from seqgan.api import RunLoadError, load
+    from seqgan.data import EMPTY_SAMPLE
     from seqgan.sweep import SweepError, check_temperature
     if args.mle and args.checkpoint:
         raise ConfigError("give either --checkpoint or --mle, not both")
@@ -216,8 +229,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     eos = model.eos_token
 
     def lines(rows: list[list[int]]) -> str:
-        if vocab is not None and not args.ids:
-            return "".join(vocab.decode_text(row) + "\n" for row in rows)
+        if vocab is not None and not args.ids:  # an empty sample is a visible line, so line n is sample n
+            return "".join((vocab.decode_text(row) or EMPTY_SAMPLE) + "\n" for row in rows)
         rows = [row[: row.index(eos) + 1] if eos is not None and eos in row else row for row in rows]
         return "".join(" ".join(map(str, row)) + "\n" for row in rows)
 
@@ -444,7 +457,8 @@ def build_parser() -> argparse.ArgumentParser:
         "generate", help="sample sequences from a trained run's generator",
         description="Sample from the generator of RUN_DIR (its final weights, or its newest checkpoint when the "
                     "run has not finished) and print one sequence per line: text for a run on your data "
-                    "(characters joined without spaces for the char tokenizer), token ids for the oracle task.",
+                    "(characters joined without spaces for the char tokenizer), token ids for the oracle task. "
+                    "A sample of no tokens (<eos> first) prints as <empty>, so that line n is always sample n.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  seqgan generate runs/quick__0__20261128-120000 -n 5 --seed 1\n"
                "  seqgan generate RUN_DIR -n 10000 --temperature 0.8 --out samples.txt\n")

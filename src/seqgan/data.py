@@ -45,6 +45,9 @@ SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
 _WORD = re.compile(r"\w+|[^\w\s]")
 #: special names a text token may not be: they would encode as the special id (<unk> may: it is unknown)
 RESERVED = frozenset(SPECIALS) - {"<unk>"}
+#: what `seqgan generate` and the training log print for a sample of no tokens (<eos> first),
+#: so that one sample stays one visible line
+EMPTY_SAMPLE = "<empty>"
 
 
 class DataError(ConfigError):
@@ -78,7 +81,8 @@ class Tokenizer:
     def detokenize(self, tokens: Sequence[str]) -> str:
         """Text from tokens: characters joined without spaces; word tokens (punctuation split off)
         joined with spaces except where the tokenizer split a word ('nation ' s' -> "nation's",
-        'wheel .' -> 'wheel.'); space tokens with spaces. Tokenising the text gives the tokens back."""
+        'wheel .' -> 'wheel.') or a dash ('- -' -> '--'); space tokens with spaces. Tokenising the
+        text gives the tokens back."""
         if self.kind == "char":
             return "".join(tokens)
         if self.kind == "space" or not self.split_punctuation:
@@ -104,6 +108,7 @@ def _join_words(tokens: Sequence[str]) -> str:
         word = lambda t: bool(t) and (t[0].isalnum() or t[0] == "_")  # noqa: E731
         before = tokens[i - 2] if i >= 2 else ""
         glue = (tok in _CLOSING or prev in _OPENING
+                or (tok == "-" and prev == "-")  # a dash written '--' stays '--', not '- -'
                 or (tok in _JOINING and word(prev) and word(nxt))
                 or (prev in _JOINING and word(tok) and word(before))
                 or (prev in ".,:" and tok.isdigit() and before.isdigit()))  # 3.5, 10,000, 12:30

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import json
@@ -174,7 +175,9 @@ class RunDirBusy(RuntimeError):
 class RunLock:
     """An exclusive lock on a run directory while a process trains in it: `flock` on
     `<run>/.lock`, which also records the holder (pid, host, start time). The lock goes with
-    the process, however it ends, so a killed run never leaves a stale lock behind."""
+    the process, however it ends, so a killed run never leaves a stale lock behind; a run that
+    finishes or is interrupted and saved also deletes the file, so a finished run directory
+    names no dead process (a run killed with SIGKILL leaves the file, but not the lock)."""
 
     NAME = ".lock"
 
@@ -188,26 +191,41 @@ class RunLock:
         import fcntl
 
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.run_dir / self.NAME, os.O_RDWR | os.O_CREAT, 0o666)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        path = self.run_dir / self.NAME
+        while True:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
             try:
-                holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
-            except (ValueError, UnicodeDecodeError):
-                holder = {}
-            os.close(fd)
-            who = (f"process {holder.get('pid', '?')} on {holder.get('host', '?')} (since {holder.get('since', '?')})"
-                   if holder else "another process")
-            raise RunDirBusy(f"{self.run_dir} is in use by {who}; wait for it to finish or stop it "
-                             f"(kill -TERM {holder.get('pid', 'PID')}), then resume") from None
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                try:
+                    holder = json.loads(os.pread(fd, 4096, 0).decode("utf-8") or "{}")
+                except (ValueError, UnicodeDecodeError):
+                    holder = {}
+                os.close(fd)
+                who = (f"process {holder.get('pid', '?')} on {holder.get('host', '?')} "
+                       f"(since {holder.get('since', '?')})" if holder else "another process")
+                raise RunDirBusy(f"{self.run_dir} is in use by {who}; wait for it to finish or stop it "
+                                 f"(kill -TERM {holder.get('pid', 'PID')}), then resume") from None
+            if self._is_current(path, fd):
+                break
+            os.close(fd)  # a holder that finished between our open and flock deleted this file: retry
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps({"pid": os.getpid(), "host": socket.gethostname(),
                                   "since": time.strftime("%Y-%m-%d %H:%M:%S")}).encode(), 0)
         self._fd = fd
         return self
 
+    @staticmethod
+    def _is_current(path: Path, fd: int) -> bool:
+        """True when `fd` is the file now at `path` (not one a finished holder deleted)."""
+        try:
+            return os.stat(path).st_ino == os.fstat(fd).st_ino
+        except FileNotFoundError:
+            return False
+
     def __exit__(self, *exc: Any) -> None:
         if self._fd is not None:
+            with contextlib.suppress(OSError):  # gone already, or a read-only directory
+                (self.run_dir / self.NAME).unlink()  # while still held, so no one locks the old file
             os.close(self._fd)  # releases the flock
             self._fd = None

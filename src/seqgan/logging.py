@@ -14,6 +14,8 @@ from typing import Any, Optional
 from tqdm import tqdm
 
 METRICS, EXPLOG = "metrics.jsonl", "experiment-log.txt"
+#: the "tensorboard is not installed" notice is printed once per process (not with -q)
+_tensorboard_notice_shown = False
 
 
 class MetricLogger:
@@ -45,8 +47,11 @@ class MetricLogger:
             try:
                 from torch.utils.tensorboard import SummaryWriter
             except ImportError:
-                self.print("tensorboard is not installed (pip install 'seqgan[tensorboard]'): "
-                           "logging to metrics.jsonl only")
+                global _tensorboard_notice_shown
+                if not (self.quiet or _tensorboard_notice_shown):  # once per process: bench runs many
+                    _tensorboard_notice_shown = True
+                    self.print("seqgan: tensorboard is not installed (pip install 'seqgan[tensorboard]'): "
+                               "logging to metrics.jsonl only")
             else:
                 self._tb = SummaryWriter(str(self.run_dir / "tensorboard"), purge_step=purge_step)
 

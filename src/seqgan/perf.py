@@ -45,6 +45,11 @@ def tune_allocator() -> bool:
     return ok
 
 
+def allocator_tuned() -> bool:
+    """True once `tune_allocator` has applied in this process."""
+    return _tuned
+
+
 def configure_cpu(threads: int = 0, allocator: bool = True) -> None:
     """Apply the thread count and (optionally) the allocator tuning, for the rest of the process
     (benchmarks); a run uses `cpu_settings`, which restores the thread count."""
@@ -64,9 +69,10 @@ def max_threads() -> int:
 def cpu_settings(threads: int = 0, allocator: bool = True, announce: bool = True) -> Iterator[None]:
     """torch's thread count (`train.threads`, when > 0) while the block runs, then the caller's
     again. The glibc allocator tuning (`allocator`) cannot be undone (glibc has no way to read its
-    previous settings back): it stays for the rest of the process, changes no result, and is
-    announced once on stderr; `train.tune_allocator: false` or SEQGAN_NO_MALLOC_TUNING=1 keep
-    glibc's defaults."""
+    previous settings back): it stays for the rest of the process and changes no result. With
+    `announce` it is announced once on stderr; `seqgan train` does not announce it but names it
+    in the run's first line instead. `train.tune_allocator: false` or SEQGAN_NO_MALLOC_TUNING=1
+    keep glibc's defaults."""
     if threads > max_threads():
         from seqgan.config import ConfigError
         raise ConfigError(f"train.threads={threads}: more than {max_threads()} (4 per CPU, at most 1024) would only "

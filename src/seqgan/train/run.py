@@ -35,7 +35,7 @@ import torch
 
 from seqgan import checkpoint as ckpt
 from seqgan.config import Config, ConfigError, Sizes, absolute_paths, dump_yaml, to_dict
-from seqgan.data import Dataset, Vocabulary, load_dataset
+from seqgan.data import EMPTY_SAMPLE, Dataset, Vocabulary, load_dataset
 from seqgan.diagnostics import discriminator_probe
 from seqgan.distributed import (SINGLE, World, all_gather_object, all_gather_rows, all_reduce_max, all_reduce_sum,
                                 barrier, shard_size)
@@ -44,7 +44,7 @@ from seqgan.logging import MetricLogger
 from seqgan.metrics import References, text_metrics
 from seqgan import methods as registry
 from seqgan.models import Discriminator, Oracle, build_generator, build_oracle
-from seqgan.perf import Autocast, autocast_for, check_precision, cpu_settings, cuda_precision
+from seqgan.perf import Autocast, allocator_tuned, autocast_for, check_precision, cpu_settings, cuda_precision
 from seqgan.plan import EVALUATE, Build, Models, Part, Phase, _Evaluate, make_adam
 from seqgan.policies import Policy
 
@@ -256,7 +256,9 @@ class Run:
         return self.dataset.vocab.decode_text(row) if self.dataset is not None else " ".join(map(str, row))
 
     def evaluate(self, phase: str, step: int) -> dict[str, float]:
-        """The evaluation metrics; logs the main one in the original's format and two samples.
+        """The evaluation metrics; logs the main one in the original's format and, on your data,
+        prints two samples (not in the oracle task, whose samples are token ids: `seqgan generate`
+        and generator_samples.txt have them).
 
         Oracle task: NLL-oracle of `train.eval_samples` generator samples, NLL-test of the
         held-out oracle sequences (and with `train.diagnostics`, D on real, held-out and fresh
@@ -294,8 +296,9 @@ class Run:
         self.state.evaluations["init" if phase == "init" else "final"] = {"phase": phase, "step": step, **metrics}
         if main is not None and phase != "init":
             self.log.nll_line(step, metrics[main])
-        for row in samples[:2].tolist():
-            self.log.print(f"  sample: {self.decode(row)}")
+        if self.dataset is not None:  # oracle samples are token ids that say nothing on a console
+            for row in samples[:2].tolist():
+                self.log.print(f"  sample: {self.decode(row) or EMPTY_SAMPLE}")
         return metrics
 
 
@@ -557,7 +560,7 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
     device = device or resolve_device(cfg.device)
     method = registry.get(cfg.method).module()
     cfg, sizes, oracle, dataset = prepare(cfg, run_dir, resume, world, device)
-    with cpu_settings(cfg.train.threads, cfg.train.tune_allocator, announce=not quiet and world.is_main), \
+    with cpu_settings(cfg.train.threads, cfg.train.tune_allocator, announce=False), \
             RunLock(run_dir, enabled=world.is_main):
         if world.is_main:
             if dataset is not None and resume is None:
@@ -578,8 +581,10 @@ def _train(cfg: Config, sizes: Sizes, run_dir: Path, quiet: bool, resume: Option
         run = _setup(cfg, sizes, run_dir, device, oracle, dataset, log, resume, world, method)
         phases = method.plan(run)
         if resume is None:
+            # the allocator tuning is named here, not in a notice of its own (train.tune_allocator=false: off)
             log.print(f"seqgan: run directory {run_dir}  method {cfg.method}  device {device}  "
                       f"torch threads {torch.get_num_threads()}"
+                      + ("  glibc malloc tuned" if cfg.train.tune_allocator and allocator_tuned() else "")
                       + (f"  {world.size} torchrun processes" if world.distributed else ""))
             if oracle is not None:
                 log.print(
