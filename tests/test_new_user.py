@@ -137,3 +137,19 @@ def test_generate_prints_an_empty_sample_as_a_visible_marker(monkeypatch, capsys
 def test_a_double_dash_is_kept(text):
     tok = Tokenizer("word")
     assert tok.detokenize(tok(text)) == text
+
+
+# ------------------------------------------------------------------ evaluate names what it scored
+
+def test_evaluate_names_the_generator_it_scored(finished_run, capsys):
+    import json
+    run, _, _ = finished_run
+    assert main(["evaluate", str(run), "--mle", "--json", "-n", "16"]) == 0
+    mle = json.loads(capsys.readouterr().out)
+    assert (mle["generator"], mle["weights"]) == ("mle", "generator_mle.safetensors")
+    assert main(["evaluate", str(run), "-n", "16"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:2] == [f"{'generator':<14}final", f"{'weights':<14}generator.safetensors"]
+    saved = sorted((run / "checkpoints").iterdir())[-1]
+    assert main(["evaluate", str(run), "-n", "16", "--json", "--checkpoint", str(saved)]) == 0
+    assert json.loads(capsys.readouterr().out)["generator"] == "checkpoint"

@@ -147,20 +147,26 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
     `num_samples` (default train.eval_samples) samples, with the run's oracle, and nll_test of
     the run's held-out oracle sequences. `mle`: score the generator saved at the end of MLE
     pre-training instead of the final one. Samples are drawn from a fresh stream seeded `seed`.
+    The table opens with `generator` ("final", "mle" or "checkpoint": which one was scored) and
+    `weights` (the file or checkpoint it was read from).
     """
     gen = load(run_dir, checkpoint, device, mle)
     cfg: Config = getattr(gen, "config")
+    source: str = getattr(gen, "source")
+    # which generator was scored: the MLE baseline, the final one, or a checkpoint's
+    scored = {"generator": "mle" if mle else "checkpoint" if source.startswith("checkpoint") else "final",
+              "weights": source}
     rng = torch.Generator(device=device).manual_seed(seed)
     inputs = run_inputs(run_dir, cfg, getattr(gen, "vocab"), test, device, getattr(gen, "sizes"))
     if cfg.task == "oracle":
         n = num_samples or cfg.train.eval_samples
-        table: dict[str, Any] = {"samples": n, "nll_oracle": inputs.oracle.nll(gen.sample(n, rng))}
+        table: dict[str, Any] = {**scored, "samples": n, "nll_oracle": inputs.oracle.nll(gen.sample(n, rng))}
         if inputs.heldout is not None:
             table["nll_test"] = gen.nll(inputs.heldout)
         return table
     vocab: Vocabulary = getattr(gen, "vocab")
     n = num_samples or cfg.eval.bleu_samples
-    table = {"samples": n}
+    table = {**scored, "samples": n}
     if inputs.test:
         table["test"] = str(inputs.test)
     table.update(text_metrics(gen, vocab.decode, n, rng, inputs.references, inputs.test_ids, inputs.valid_ids))
