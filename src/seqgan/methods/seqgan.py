@@ -42,7 +42,8 @@ def plan(run: Run) -> list[Phase]:
     def iteration(i: int) -> list[Part]:
         g: list[Part] = [lambda: pg_step(run, reward)] * a.generator_steps  # 7-13
         dsteps: list[Part] = [lambda: discriminator_round(run, a.discriminator_epochs, a.discriminator_samples)]
-        return g + [EVALUATE, lambda: follow_generator(run)] + (dsteps * a.discriminator_rounds if d else [])  # 18, 14-17
+        d_steps = dsteps * a.discriminator_rounds if d is not None else []  # 14-17 (none for a control)
+        return g + [EVALUATE, lambda: follow_generator(run)] + d_steps  # 18, then 14-17
 
     return ([mle_phase(run)]  # 2
             + ([discriminator_phase(run)] if d is not None else [])  # 4-5
