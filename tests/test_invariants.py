@@ -113,7 +113,7 @@ def test_the_moving_average_update_is_the_formula():
 
 def test_a_run_rolls_out_with_its_rollout_policy(tiny_yaml, tmp_path, monkeypatch):
     """With a moving-average rollout copy, every g-step's rollouts run the copy, not the generator."""
-    import seqgan.train.adversarial as adv
+    import seqgan.train.steps as adv  # where training's g-step calls the rollouts
     seen = []
     real = adv.rollout_rewards
 
