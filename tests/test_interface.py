@@ -147,5 +147,6 @@ def test_reproduce_bench_end_to_end_resumable_and_checked(tmp_path, capsys):
     assert "training" not in capsys.readouterr().err
     assert main(args + ["--set", "adversarial.rollout_num=3"]) == 2  # another config: refused
     assert "made with another config" in capsys.readouterr().err
+    assert main(args + ["--set", "train.threads=1"]) == 0  # how, not what, a run computes: accepted
 
 

@@ -39,7 +39,7 @@ from typing import Any, Optional, Sequence
 
 from seqgan import methods as registry
 from seqgan.compare import read_run, summarise, to_json, to_markdown
-from seqgan.config import Config, ConfigError, diff, load_config, load_run_config
+from seqgan.config import RESUME_SAFE_KEYS, Config, ConfigError, diff, load_config, load_run_config
 
 CONTROLS = {"control_constant": ["reward.kind=constant"], "control_random": ["reward.kind=random"]}
 LABELS = {"control_constant": "SeqGAN, constant reward (control)",
@@ -110,8 +110,9 @@ def run_rows(out: Path, rows: Sequence[str], seeds: int, task: str, scale: str, 
             run_dir = out / f"{row}__{seed}"
             dirs.setdefault(row, []).append(run_dir)
             if (run_dir / "config.yaml").is_file():
+                # keys that resume may change (threads, device, checkpointing) say how, not what, a run computes
                 changed = {k: v for k, v in diff(load_run_config(run_dir), cfg).items()
-                           if not k.startswith(("oracle.path", "data."))}
+                           if not k.startswith(("oracle.path", "data.")) and k not in RESUME_SAFE_KEYS}
                 if changed:
                     keys = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in sorted(changed.items()))
                     raise ConfigError(f"{run_dir}: made with another config ({keys}); use another --out or the "
