@@ -56,9 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     src, out = Path(args.src), Path(args.out)
     saved = load_config(str(src / "config.yaml"))
     source = args.config or args.preset or str(src / "config.yaml")
-    overrides = (
-        [f"seed={saved.seed}", f"oracle.path={saved.oracle.path}"] if saved.oracle.path else [f"seed={saved.seed}"]
-    )
+    overrides = [f"seed={saved.seed}", f"oracle.seed={saved.oracle.seed}"] + (
+        [f"oracle.path={saved.oracle.path}"] if saved.oracle.path else [])
     cfg = absolute_paths(load_config(source, overrides + args.set))
     if args.checkpoint:
         resume = ckpt.load(ckpt.checkpoint_dir(src) / args.checkpoint)

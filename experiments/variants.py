@@ -12,7 +12,7 @@ the best on the way, NLL-test at the end, wall time of the whole run) and, with 
 draws NLL-oracle against wall-clock seconds (`seqgan plot --x wall`).
 
     python experiments/variants.py [--seed 100] [--only laptop,fast] [--out runs/variants] \
-        [--oracle ../shared/reference/seqgan_oracle.npz] [--figure docs/time_to_quality.png]
+        [--oracle ../shared/reference/seqgan_oracle.npz | --oracle-seed 7] [--figure docs/time_to_quality.png]
 """
 
 from __future__ import annotations
@@ -39,6 +39,10 @@ VARIANTS: dict[str, tuple[object, str, list[str], str]] = {
     "2g": ("base", "fast", ["adversarial.iterations=40", "adversarial.generator_steps=2"], "fast with 2 g-steps"),
     "b16-2g": ("base", "fast", ["adversarial.iterations=15", "adversarial.batch_size=16",
                                 "adversarial.generator_steps=2"], "PG batch 16, 2 g-steps"),
+    "b16-4g-30": ("base", "fast", ["adversarial.iterations=30", "adversarial.batch_size=16",
+                                   "adversarial.generator_steps=4"], "the laptop schedule run on to 30 iterations"),
+    "fast-30": ("base", "fast", ["adversarial.iterations=30"],
+                "fast: 1 g-step (batch 64) + 1 d-step of 1 epoch on 5,000 + 5,000, 30 iterations"),
     "b16-4g-40": ("base", "fast", ["adversarial.iterations=40", "adversarial.batch_size=16",
                                    "adversarial.generator_steps=4"], "the laptop schedule run on to 40 iterations"),
     "paper-slice": ("base", "fast", ["adversarial.iterations=8", "adversarial.discriminator_rounds=5",
@@ -58,19 +62,24 @@ def sh(cmd: list[str]) -> None:
     subprocess.run(cmd, check=True)
 
 
-def base(out: Path, seed: int, oracle: Path) -> Path:
+def oracle_args(oracle: Path | int) -> list[str]:
+    """The original's oracle (a path) or a seeded development oracle (an int)."""
+    return ["--set", f"oracle.seed={oracle}"] if isinstance(oracle, int) else ["--oracle", str(oracle)]
+
+
+def base(out: Path, seed: int, oracle: Path | int) -> Path:
     run_dir = out / f"base__{seed}"
     if not (run_dir / "summary.json").is_file():
         if (run_dir / "checkpoints").is_dir():
             sh([sys.executable, "-m", "seqgan", "train", "--resume", str(run_dir), "-q"])
         else:
-            sh([sys.executable, "-m", "seqgan", "train", "--preset", "fast", "--oracle", str(oracle),
+            sh([sys.executable, "-m", "seqgan", "train", "--preset", "fast", *oracle_args(oracle),
                 "--seed", str(seed),
                 "--set", "adversarial.iterations=0", "--out", str(run_dir), "-q"])
     return run_dir
 
 
-def run(name: str, out: Path, seed: int, oracle: Path) -> Path:
+def run(name: str, out: Path, seed: int, oracle: Path | int) -> Path:
     src, preset, overrides, _ = VARIANTS[name]
     run_dir = out / f"{name}__{seed}"
     if (run_dir / "summary.json").is_file():
@@ -103,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--only", help="comma-separated variant names (default: all): " + ", ".join(VARIANTS))
     p.add_argument("--out", default="runs/variants")
     p.add_argument("--oracle", default=str(ORACLE))
+    p.add_argument("--oracle-seed", type=int, help="a seeded development oracle instead of --oracle")
     p.add_argument("--figure", help="write the time-to-quality figure here (seqgan plot --x wall)")
     args = p.parse_args(argv)
     names = args.only.split(",") if args.only else list(VARIANTS)
@@ -111,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}", file=sys.stderr)
         return 2
     out = Path(args.out)
-    dirs = {n: run(n, out, args.seed, Path(args.oracle)) for n in names}
+    oracle = args.oracle_seed if args.oracle_seed is not None else Path(args.oracle)
+    dirs = {n: run(n, out, args.seed, oracle) for n in names}
     print("| variant | NLL-oracle after MLE | final NLL-oracle | best on the way | final NLL-test | wall time (min) |")
     print("|---|---|---|---|---|---|")
     for n, d in dirs.items():
