@@ -15,7 +15,7 @@ import griffe
 
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _CODE_SPAN = re.compile(r"(`+)(?:.+?)\1")
-_ANGLE = re.compile(r"<(?![!/]|https?:)")
+_ANGLE = re.compile(r"(?<!--8)<(?![!/]|https?:)")  # not a snippet include (--8<--), a comment or a URL
 
 
 def _line(text: str) -> str:

@@ -38,8 +38,17 @@ HELP_WIDTH = "100"  # argparse wraps --help to $COLUMNS: fixed, so the page does
 
 
 def config_table() -> str:
+    """`seqgan config --markdown`, split into one table per section (a heading each, to link to)."""
     from seqgan.cli import config_table as table
-    return table()
+    header, rule, *rows = table().splitlines()
+    sections: dict[str, list[str]] = {}
+    for row in rows:
+        key = row.split("`")[1]
+        sections.setdefault(key.split(".")[0] if "." in key else "", []).append(row)
+    parts = []
+    for name, body in sections.items():
+        parts += [f"### `{name}`" if name else "### Top level", "", header, rule, *body, ""]
+    return "\n".join(parts)
 
 
 def presets() -> str:
