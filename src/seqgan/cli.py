@@ -591,7 +591,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "or list every key with its type, default and meaning.")
     _config_args(c)
     c.add_argument("--list", action="store_true", help="list every key with its default and meaning")
-    c.add_argument("--markdown", action="store_true", help="the same as a markdown table (the docs' configuration reference)")
+    c.add_argument("--markdown", action="store_true",
+                   help="the same as a markdown table (the docs' configuration reference)")
     c.set_defaults(func=cmd_config)
     return p
 
