@@ -392,7 +392,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def config_table() -> str:
-    """Every key as a markdown table (the README's configuration reference)."""
+    """Every key as a markdown table (the docs site's configuration reference is made from it)."""
     def cell(v: object) -> str:
         return "null" if v is None else str(v).lower() if isinstance(v, bool) else str(v)
     rows = ["| key | default | meaning |", "|---|---|---|"]
@@ -591,7 +591,8 @@ def build_parser() -> argparse.ArgumentParser:
                                    "or list every key with its type, default and meaning.")
     _config_args(c)
     c.add_argument("--list", action="store_true", help="list every key with its default and meaning")
-    c.add_argument("--markdown", action="store_true", help="the same as a markdown table (the README's)")
+    c.add_argument("--markdown", action="store_true",
+                   help="the same as a markdown table (the docs' configuration reference)")
     c.set_defaults(func=cmd_config)
     return p
 

@@ -5,7 +5,8 @@ checks every value against its annotation; the errors are turned into one line n
 YAML file and line (or the --set) and the key. Cross-field and range checks are `validate`,
 run as the model's validator, all reported together. Every field carries an attribute
 docstring; `describe()` turns them into the config reference printed by `seqgan config
---list` and copied into the README.
+--list` and by the docs site's configuration reference (docs/reference/config.md, generated
+when the site is built).
 
 A config holds what the user chose. What a run derives from it (on your data, the
 vocabulary size and the sequence length) is a separate `Sizes`, saved as the run's sizes.json.
