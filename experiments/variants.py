@@ -67,6 +67,10 @@ def oracle_args(oracle: Path | int) -> list[str]:
     return ["--set", f"oracle.seed={oracle}"] if isinstance(oracle, int) else ["--oracle", str(oracle)]
 
 
+#: --set overrides for every run (e.g. train.threads=1 on a shared machine)
+EXTRA: list[str] = []
+
+
 def base(out: Path, seed: int, oracle: Path | int) -> Path:
     run_dir = out / f"base__{seed}"
     if not (run_dir / "summary.json").is_file():
@@ -75,7 +79,8 @@ def base(out: Path, seed: int, oracle: Path | int) -> Path:
         else:
             sh([sys.executable, "-m", "seqgan", "train", "--preset", "fast", *oracle_args(oracle),
                 "--seed", str(seed),
-                "--set", "adversarial.iterations=0", "--out", str(run_dir), "-q"])
+                "--set", "adversarial.iterations=0", *[a for o in EXTRA for a in ("--set", o)],
+                "--out", str(run_dir), "-q"])
     return run_dir
 
 
@@ -93,7 +98,7 @@ def run(name: str, out: Path, seed: int, oracle: Path | int) -> Path:
         parent, ck = src  # type: ignore[misc]
         origin, checkpoint = run(parent, out, seed, oracle), ["--checkpoint", ck]
     sh([sys.executable, str(BRANCH), "--from", str(origin), *checkpoint, "--out", str(run_dir), "--preset", preset,
-        "--set", "train.diagnostics=true", *[a for o in overrides for a in ("--set", o)], "-q"])
+        "--set", "train.diagnostics=true", *[a for o in [*overrides, *EXTRA] for a in ("--set", o)], "-q"])
     return run_dir
 
 
@@ -113,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", default="runs/variants")
     p.add_argument("--oracle", default=str(ORACLE))
     p.add_argument("--oracle-seed", type=int, help="a seeded development oracle instead of --oracle")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="an override for every run")
     p.add_argument("--figure", help="write the time-to-quality figure here (seqgan plot --x wall)")
     args = p.parse_args(argv)
     names = args.only.split(",") if args.only else list(VARIANTS)
@@ -121,6 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"unknown variants {unknown}; known: {', '.join(VARIANTS)}", file=sys.stderr)
         return 2
     out = Path(args.out)
+    EXTRA[:] = args.set
     oracle = args.oracle_seed if args.oracle_seed is not None else Path(args.oracle)
     dirs = {n: run(n, out, args.seed, oracle) for n in names}
     print("| variant | NLL-oracle after MLE | final NLL-oracle | best on the way | final NLL-test | wall time (min) |")
