@@ -73,7 +73,7 @@ def test_mix_zero_is_the_objective_alone():
 
 def test_duplicate_weights_count_within_each_batch():
     X, Y, Z = [5, 5], [6, 6], [7, 7]
-    rows = torch.tensor([X, X, Y, X, Z, Z, Z])
+    rows = torch.unique(torch.tensor([X, X, Y, X, Z, Z, Z]), dim=0, return_inverse=True)[1]  # equal rows, equal ids
     groups = torch.tensor([4, 4, 4, 9, 9, 9, 9])  # batch 4: X X Y; batch 9: X Z Z Z
     count = [1 / 2, 1 / 2, 1, 1, 1 / 3, 1 / 3, 1 / 3]  # X in batch 9 is alone there
     torch.testing.assert_close(duplicate_weights(rows, groups, "count"), torch.tensor(count))
@@ -286,6 +286,13 @@ def test_a_bad_objective_stops_the_cli_with_exit_2_and_one_line(tiny, tmp_path, 
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and err.startswith(f"seqgan: error: reward.objective {path}:score ")
     assert f"seqgan train --resume {out}" in err
+
+
+def test_the_configured_range_is_the_run_s_check(tiny, tmp_path):
+    path = objective_file(tmp_path, "return [3.0] * len(seqs)")
+    sets = [f"reward.objective={path}", "reward.mix=0", "adversarial.iterations=1"]
+    assert train_cli(tiny, tmp_path / "wide", *sets, "reward.objective_range=[-1, 5]") == 0
+    assert train_cli(tiny, tmp_path / "default", *sets) == 2
 
 
 def test_a_missing_objective_stops_before_anything_is_written(tiny, tmp_path, capsys):

@@ -32,17 +32,17 @@ from seqgan.objective import Objective
 from seqgan.rewards.base import Reward
 
 
-def duplicate_weights(sequences: Tensor, groups: Optional[Tensor], penalty: str) -> Tensor:
-    """w (M,) float32 of ORGAN's duplicate penalty for rows `sequences` (M, T) in batches
+def duplicate_weights(rows: Tensor, groups: Optional[Tensor], penalty: str) -> Tensor:
+    """w (M,) float32 of ORGAN's duplicate penalty for M rows, equal sequences sharing one id in
+    `rows` (M,) int64 (`torch.unique(sequences, dim=0, return_inverse=True)[1]`), in the batches
     `groups` (M,) (None: one batch): 1 / c_i ('count'), (u_g / m_g) / c_i ('organ': u_g distinct
     rows among the m_g of row i's batch g), or 1 ('none')."""
-    M = sequences.shape[0]
+    M = rows.shape[0]
     if penalty == "none" or M == 0:
-        return torch.ones(M, device=sequences.device)
-    g = (torch.zeros(M, dtype=torch.long, device=sequences.device) if groups is None
+        return torch.ones(M, device=rows.device)
+    g = (torch.zeros(M, dtype=torch.long, device=rows.device) if groups is None
          else torch.unique(groups, return_inverse=True)[1])  # (M,) batch ids 0..G-1
-    row = torch.unique(sequences, dim=0, return_inverse=True)[1]  # (M,) distinct-row ids 0..U-1
-    keys, key_of, counts = torch.unique(g * M + row, return_inverse=True, return_counts=True)  # (batch, row) pairs
+    keys, key_of, counts = torch.unique(g * M + rows, return_inverse=True, return_counts=True)  # (batch, row) pairs
     w = 1.0 / counts[key_of].float()  # (M,) 1 / c_i
     if penalty == "organ":
         G = int(g.max()) + 1
@@ -73,20 +73,21 @@ class ObjectiveReward:
         (a g-step's sampled sequences): the `objective_mean` the g-step logs."""
 
     @torch.no_grad()
-    def objective_scores(self, sequences: Tensor) -> Tensor:
-        """O (M,) float32 of rows `sequences` (M, T): each distinct row decoded and scored once."""
-        if sequences.shape[0] == 0:
-            return torch.zeros(0, device=sequences.device)
+    def objective_scores(self, sequences: Tensor) -> tuple[Tensor, Tensor]:
+        """O (M,) float32 of rows `sequences` (M, T), each distinct row decoded and scored once,
+        and the rows' ids (M,) (equal rows, equal ids)."""
         distinct, inverse = torch.unique(sequences, dim=0, return_inverse=True)  # (U, T), (M,)
+        if distinct.shape[0] == 0:
+            return torch.zeros(0, device=sequences.device), inverse
         values = self.objective([self.decode(row) for row in distinct.tolist()])  # (U,) float64, checked
-        return torch.as_tensor(values, dtype=torch.float32, device=sequences.device)[inverse]
+        return torch.as_tensor(values, dtype=torch.float32, device=sequences.device)[inverse], inverse
 
     @torch.no_grad()
     def grouped(self, sequences: Tensor, groups: Optional[Tensor]) -> Tensor:
-        o = self.objective_scores(sequences)  # (M,)
+        o, rows = self.objective_scores(sequences)  # (M,), (M,)
         if groups is None and o.numel():
             self.sampled_mean = float(o.mean())
-        r = (1.0 - self.mix) * o * duplicate_weights(sequences, groups, self.penalty)
+        r = (1.0 - self.mix) * o * duplicate_weights(rows, groups, self.penalty)
         if self.critic is not None:
             r = r + self.mix * self.critic(sequences).float()
         return r

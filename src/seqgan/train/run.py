@@ -557,9 +557,10 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
 
     Under torchrun pass this process's `world` and `device` (`seqgan.distributed.init`);
     rank 0 alone writes the run directory and holds its lock. Raises `Interrupted` after saving
-    a checkpoint when SIGINT/SIGTERM arrives. The process's torch thread count and glibc
-    allocator settings (`train.threads`, `train.tune_allocator`) apply while the run lasts and
-    are restored afterwards.
+    a checkpoint when SIGINT/SIGTERM arrives, and `seqgan.objective.ObjectiveError` when the
+    `reward.objective` function fails (the checkpoints already written stay as they were). The
+    process's torch thread count and glibc allocator settings (`train.threads`,
+    `train.tune_allocator`) apply while the run lasts and are restored afterwards.
     """
     run_dir = Path(run_dir)
     device = device or resolve_device(cfg.device)
@@ -611,6 +612,11 @@ def _train(cfg: Config, sizes: Sizes, run_dir: Path, quiet: bool, resume: Option
                 if run.main_metric is None:
                     log.print("seqgan: warning: no --test or --valid file: no held-out NLL or BLEU will be reported")
             log.print(f"generator: {cfg.generator.kind}, {run.gen.num_parameters():,} parameters")
+            if objective is not None and cfg.reward.mix < 1:
+                r = cfg.reward
+                log.print(f"reward: {r.mix:g} x the method's critic + {1 - r.mix:g} x {objective.name} "
+                          f"(scores in [{objective.low:g}, {objective.high:g}], "
+                          f"duplicate penalty {r.duplicate_penalty})")
             # the untrained generator: the "Random" row of the paper's Table 1
             log.log("init", 0, 0, **run.evaluate("init", 0))
             run.checkpoint()  # checkpoint 0: a run killed before its first step can still be resumed
