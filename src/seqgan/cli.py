@@ -91,6 +91,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     from seqgan.config import RESUME_SAFE_KEYS, diff
     from seqgan.files import RunDirBusy
     from seqgan.models import OracleFileError
+    from seqgan.objective import ObjectiveError
     from seqgan.train.run import Interrupted, train
 
     if args.config and args.preset:
@@ -154,6 +155,9 @@ def cmd_train(args: argparse.Namespace) -> int:
             train(cfg, out, quiet=args.quiet, resume=resume, world=world, device=device)
         except (OracleFileError, RunDirBusy) as e:
             raise ConfigError(str(e)) from None
+        except ObjectiveError as e:  # your function failed mid-run: the checkpoints are untouched
+            raise ConfigError(f"{e}; the run's checkpoints are as they were: fix the function, then "
+                              f"seqgan train --resume {out}") from None
         except OSError as e:  # unwritable, read-only, not a directory, disk full: file-system errors name a file
             if e.filename is None:
                 raise

@@ -191,13 +191,34 @@ class AdversarialConfig(Section):
 
 class RewardConfig(Section):
     kind: Literal["discriminator", "constant", "random"] = "discriminator"
-    """What scores a completion in the policy-gradient methods that use a discriminator's score (seqgan):
-    'discriminator' (the method's own); the controls 'constant' (every completion gets reward.constant) and
-    'random' (uniform noise in [0, 1), mean 0.5, drawn from the run's stream): the method's loop with the
+    """What scores a completion in the policy-gradient methods that use a discriminator's score (seqgan, maligan,
+    rankgan): 'discriminator' (the method's own); the controls 'constant' (every completion gets reward.constant)
+    and 'random' (uniform noise in [0, 1), mean 0.5, drawn from the run's stream): the method's loop with the
     discriminator's score replaced, and no discriminator trained (LantaoYu/SeqGAN#21). A GAN that does not beat
     its controls has not shown that its discriminator helps."""
     constant: float = 0.5
     """The reward of every completion with kind=constant (0.5: the random control's mean)."""
+    objective: Optional[str] = None
+    """Your own scoring function as (part of) the reward (ORGAN, Guimaraes et al. 2017; docs/guides/rewards.md):
+    'module:function' (an importable module), or 'path/to/file.py:function' (':function' may be left out for a
+    function named 'score'). It receives the distinct completed sequences of a reward call as one list (strings on
+    your data, as `seqgan generate` prints them; lists of token ids in the oracle task) and returns one number
+    each; loaded once when the run starts. null: no objective."""
+    mix: float = 1.0
+    """ORGAN's lambda: the reward is mix * critic + (1 - mix) * objective, the critic being the method's own
+    (discriminator, BLEU for pg_bleu, ranker) or the reward.kind control. 1 (default): the critic alone, SeqGAN
+    (a set objective is then loaded but not called, with a warning); 0: the objective alone, and no discriminator
+    is built or trained. Below 1 needs reward.objective. maligan mixes into D's probability before its
+    D / (1 - D) weight, so there the objective's range must lie in [0, 1]."""
+    objective_range: list[float] = Field(default_factory=lambda: [0.0, 1.0])
+    """[low, high]: every score the objective returns must lie in it, or the run stops naming the sequence."""
+    duplicate_penalty: Literal["organ", "count", "none"] = "organ"
+    """ORGAN's penalty on repeated sequences, applied to the objective's score (not the critic's), counted within
+    each batch the reward is called on: the g-step's sampled batch (the last position's reward, and MaliGAN's),
+    and each rollout column (the completions of one prefix length by one rollout, one per sampled sequence).
+    'organ' (ORGAN's code, gablg1/ORGAN): score * (the batch's share of distinct sequences) / (the sequence's count
+    in it); 'count': score / count, the penalty as the issue and the paper's summaries word it (the paper itself
+    was not read here); 'none'."""
 
 
 class TrainConfig(Section):
@@ -333,6 +354,7 @@ def validate(cfg: Config) -> list[str]:
         if not data_task and getattr(cfg.data, key):
             errs.append(f"data.{key}={getattr(cfg.data, key)} is set but task=oracle; give the training file "
                         f"with --data FILE (or --set task=data)")
+    errs += _reward_problems(cfg)
     if 0 < cfg.data.max_vocab <= 4:
         errs.append(f"data.max_vocab={cfg.data.max_vocab} leaves no room beside the 4 special tokens; "
                     "use 0 (no limit) or more")
@@ -390,6 +412,30 @@ def validate(cfg: Config) -> list[str]:
     return errs
 
 
+def _reward_problems(cfg: Config) -> list[str]:
+    """The `reward` section's ranges and its objective's name (syntax only: nothing is imported here)."""
+    from seqgan.objective import parse_objective
+    r = cfg.reward
+    errs: list[str] = []
+    if math.isfinite(r.mix) and not 0.0 <= r.mix <= 1.0:  # not finite: reported with every float key
+        errs.append(f"reward.mix={r.mix} must be in [0, 1] (1: the critic alone, SeqGAN; 0: the objective alone)")
+    if r.objective is not None:
+        try:
+            parse_objective(r.objective)
+        except ConfigError as e:
+            errs.append(str(e))
+    elif r.mix < 1.0:
+        errs.append(f"reward.mix={r.mix} mixes in an objective, but reward.objective is null; name your function "
+                    "(reward.objective: 'module:function' or 'path/to/file.py:function') or set reward.mix=1")
+    rng = r.objective_range
+    if len(rng) != 2 or not all(math.isfinite(v) for v in rng) or not rng[0] < rng[1]:
+        errs.append(f"reward.objective_range={rng} must be [low, high], two finite numbers with low < high")
+    elif cfg.method == "maligan" and r.objective is not None and r.mix < 1.0 and not 0.0 <= rng[0] < rng[1] <= 1.0:
+        errs.append(f"reward.objective_range={rng}: method=maligan mixes the objective into D's probability "
+                    "(before its D / (1 - D) weight), so the range must lie in [0, 1]; rescale the function's scores")
+    return errs
+
+
 # ----------------------------------------------------------------------------- resolution
 
 #: the special ids of every task=data vocabulary (seqgan.data)
@@ -439,9 +485,12 @@ class Sizes:
 
 
 def absolute_paths(cfg: Config) -> Config:
-    """`cfg` with the oracle and data paths made absolute, so that `evaluate`, `generate` and
+    """`cfg` with the oracle, data and objective file paths made absolute, so that `evaluate`, `generate` and
     `--resume` work from any directory (a run's config.yaml holds them so)."""
     c = cfg.model_copy(deep=True)
+    if c.reward.objective:
+        from seqgan.objective import absolute_objective
+        c.reward.objective = absolute_objective(c.reward.objective)
     if c.oracle.path:
         c.oracle.path = str(Path(c.oracle.path).resolve())
     for key in ("train", "valid", "test"):

@@ -11,7 +11,10 @@ All B x (T-1) x N completions are sampled together by the one sampler
 p with the teacher-forced state of their sequence, so each step is one batched policy step
 and one batched draw, and no work is spent on tokens that are already fixed. They are then
 scored by the reward in one call (the discriminator reward scores them in chunks, through
-its shared first-layer tables).
+its shared first-layer tables). A reward that depends on a row's batch-mates (`GroupedReward`:
+ORGAN's duplicate penalty) learns each completion's rollout column, the B completions (p, n)
+of one prefix length p by one rollout n, as ORGAN's rollout scores them batch by batch; the
+sampled batch Y is one batch.
 
 Variable length (the policy has an `eos_token`): let e_b be the last position row b owns
 (its first <eos>, else T-1). Only the prefixes p = 1..e_b are rolled out (a prefix that
@@ -30,6 +33,7 @@ from torch import Tensor
 from seqgan.policies import Policy
 from seqgan.policies.sampler import complete
 from seqgan.rewards import Reward
+from seqgan.rewards.base import score
 
 
 class Rollout(NamedTuple):
@@ -54,15 +58,16 @@ def rollout_rewards(policy: Policy, reward: Reward, Y: Tensor, num_rollouts: int
     N = num_rollouts
     comp, p, n_idx, b_idx = complete(policy, Y, N, generator)  # (R, T), rows ordered by (p, n, b)
     r_y = reward(Y)  # (B,)
+    columns = (p - 1) * N + n_idx  # (R,) the rollout column (p, n) of each completion
     if comp.shape[0] == (T - 1) * N * B:  # every prefix rolled out (always at fixed length)
         completions = comp.view(T - 1, N, B, T)
-        scores = reward(comp).view(T - 1, N, B)
+        scores = score(reward, comp, columns).view(T - 1, N, B)
     else:  # dense layouts: a prefix that was not rolled out is the finished sequence itself
         completions = Y.expand(T - 1, N, B, T).clone()
         scores = r_y.expand(T - 1, N, B).clone()
         if comp.shape[0]:
             completions[p - 1, n_idx, b_idx] = comp
-            scores[p - 1, n_idx, b_idx] = reward(comp)
+            scores[p - 1, n_idx, b_idx] = score(reward, comp, columns)
     q = torch.empty(B, T, device=Y.device)
     q[:, : T - 1] = scores.mean(dim=1).t()  # (T-1, B) -> (B, T-1)
     q[:, T - 1] = r_y

@@ -16,6 +16,11 @@ prefix of N tokens, which is trained by teacher forcing, and N falls as training
 
 Settings: section `maligan` (seqgan/methods/options/maligan.py); the rest is SeqGAN's
 (`adversarial`, `discriminator`, `pretrain`). No rollouts: the weight is per sequence.
+
+Your objective (`reward.objective`, ORGAN's mix) enters where D's probability does: the
+reward p_i = lambda D(Y_i) + (1 - lambda) O(Y_i) w_i (duplicate weight w_i counted in the
+g-step's batch) takes D's place before r_i = p_i / (1 - p_i), so O's range must lie in [0, 1]
+(the config checks); lambda = 0 weighs the samples by O alone and trains no D.
 """
 
 from __future__ import annotations
@@ -31,7 +36,8 @@ from seqgan.policies.sampler import generate
 from seqgan.rewards import DiscriminatorReward, Reward
 from seqgan.train.run import Run
 from seqgan.train.steps import (adversarial_phase, adversarial_reward, build_discriminator, discriminator_phase,
-                                discriminator_round, mle_phase, pg_models, pg_update, uses_discriminator)
+                                discriminator_round, mle_phase, objective_metrics, pg_models, pg_update,
+                                uses_discriminator)
 
 #: MaliGAN's paper reports no NLL-oracle on the SeqGAN oracle that we could confirm
 PUBLISHED: dict[str, tuple[float, str]] = {}
@@ -84,7 +90,9 @@ def maligan_step(run: Run, reward: Reward, N: int) -> dict[str, Any]:
     m = c.samples_per_prefix
     pick = torch.randint(run.real.shape[0], (run.pg_batch // m,), generator=rng, device=rng.device)
     Y = continue_prefixes(run.gen, run.real[pick.to(run.real.device)], N, m, rng)  # (b, T)
-    return maligan_update(run, Y, reward(Y), N)
+    out = maligan_update(run, Y, reward(Y), N)
+    out.update(objective_metrics(reward))
+    return out
 
 
 def maligan_update(run: Run, Y: Tensor, d: Tensor, N: int) -> dict[str, Any]:

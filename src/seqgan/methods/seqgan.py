@@ -10,7 +10,9 @@
 
 NLL-oracle is evaluated after the g-steps, before the d-steps, as the original does.
 With `reward.kind` constant or random (the controls) D's score is replaced, and D is neither
-built nor trained.
+built nor trained. With `reward.objective` and `reward.mix` = lambda < 1 this is ORGAN
+(Guimaraes et al. 2017): every completion's reward is lambda D + (1 - lambda) objective
+(`seqgan.rewards.objective`); at lambda = 0 no D is built or trained.
 """
 
 from __future__ import annotations

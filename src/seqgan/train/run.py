@@ -44,6 +44,7 @@ from seqgan.logging import MetricLogger
 from seqgan.metrics import References, text_metrics
 from seqgan import methods as registry
 from seqgan.models import Discriminator, Oracle, build_generator, build_oracle
+from seqgan.objective import Objective, load_objective
 from seqgan.perf import Autocast, allocator_tuned, autocast_for, check_precision, cpu_settings, cuda_precision
 from seqgan.plan import EVALUATE, Build, Models, Part, Phase, _Evaluate, make_adam
 from seqgan.policies import Policy
@@ -163,6 +164,8 @@ class Run:
     stop_signal: Optional[int] = None
     global_step: int = 0
     """Units done in all phases so far (TensorBoard's x axis)."""
+    objective: Optional[Objective] = None
+    """`reward.objective`, loaded when the run starts (None without one)."""
 
     @property
     def disc(self) -> Optional[Discriminator]:
@@ -384,7 +387,7 @@ def _run_phase(run: Run, ph: Phase, offset: int) -> None:
 
 def _setup(cfg: Config, sizes: Sizes, run_dir: Path, device: torch.device, oracle: Optional[Oracle],
            dataset: Optional[Dataset], log: MetricLogger, resume: Optional[ckpt.Checkpoint], world: World,
-           method: Any) -> Run:
+           method: Any, objective: Optional[Objective] = None) -> Run:
     rngs = {"train": make_rng(cfg.seed, STREAM_TRAIN, device, world),
             "eval": make_rng(cfg.seed, STREAM_EVAL, device, world)}
     # inits depend on the seed alone, so every torchrun rank starts from the same weights
@@ -453,7 +456,8 @@ def _setup(cfg: Config, sizes: Sizes, run_dir: Path, device: torch.device, oracl
         heldout = heldout[world.rank * n_test:(world.rank + 1) * n_test]
     return Run(cfg=cfg, sizes=sizes, run_dir=run_dir, device=device, oracle=oracle, dataset=dataset,
                references=references, real=real, all_real=all_real, gen=gen, models=models, optimizers=optimizers,
-               rngs=rngs, state=state, log=log, world=world, heldout=heldout, gen_model=gen_model, wrapped=wrapped)
+               rngs=rngs, state=state, log=log, world=world, heldout=heldout, gen_model=gen_model, wrapped=wrapped,
+               objective=objective)
 
 
 def check_resume(resume: ckpt.Checkpoint, world: World, device: torch.device) -> None:
@@ -512,7 +516,8 @@ def run_memory(cfg: Config, max_len: int, lines: int) -> int:
 def prepare(cfg: Config, run_dir: Path, resume: Optional[ckpt.Checkpoint], world: World,
             device: torch.device) -> tuple[Config, Sizes, Optional[Oracle], Optional[Dataset]]:
     """Checks and inputs before anything is written: the config with absolute paths, the sizes,
-    the oracle or the data. Raises ConfigError (or OracleFileError / DataError) naming what to change."""
+    the oracle or the data. Raises ConfigError (or OracleFileError / DataError) naming what to change.
+    (The objective is loaded by `train`, after these checks.)"""
     check_world(cfg, world)
     if resume is not None:
         check_resume(resume, world, device)  # before anything in the run directory changes
@@ -552,14 +557,17 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
 
     Under torchrun pass this process's `world` and `device` (`seqgan.distributed.init`);
     rank 0 alone writes the run directory and holds its lock. Raises `Interrupted` after saving
-    a checkpoint when SIGINT/SIGTERM arrives. The process's torch thread count and glibc
-    allocator settings (`train.threads`, `train.tune_allocator`) apply while the run lasts and
-    are restored afterwards.
+    a checkpoint when SIGINT/SIGTERM arrives, and `seqgan.objective.ObjectiveError` when the
+    `reward.objective` function fails (the checkpoints already written stay as they were). The
+    process's torch thread count and glibc allocator settings (`train.threads`,
+    `train.tune_allocator`) apply while the run lasts and are restored afterwards.
     """
     run_dir = Path(run_dir)
     device = device or resolve_device(cfg.device)
     method = registry.get(cfg.method).module()
     cfg, sizes, oracle, dataset = prepare(cfg, run_dir, resume, world, device)
+    r = cfg.reward  # your function, imported once, before anything is written (a ConfigError names what is wrong)
+    objective = load_objective(r.objective, *r.objective_range) if r.objective else None
     with cpu_settings(cfg.train.threads, cfg.train.tune_allocator, announce=False), \
             RunLock(run_dir, enabled=world.is_main):
         if world.is_main:
@@ -568,17 +576,18 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
             atomic_write_text(run_dir / "config.yaml", dump_yaml(cfg))
             atomic_write_text(run_dir / SIZES, json.dumps(sizes.to_dict()))
         barrier(world)
-        return _train(cfg, sizes, run_dir, quiet, resume, world, device, method, oracle, dataset)
+        return _train(cfg, sizes, run_dir, quiet, resume, world, device, method, oracle, dataset, objective)
 
 
 def _train(cfg: Config, sizes: Sizes, run_dir: Path, quiet: bool, resume: Optional[ckpt.Checkpoint], world: World,
-           device: torch.device, method: Any, oracle: Optional[Oracle], dataset: Optional[Dataset]) -> RunResult:
+           device: torch.device, method: Any, oracle: Optional[Oracle], dataset: Optional[Dataset],
+           objective: Optional[Objective] = None) -> RunResult:
     elapsed, offsets, purge = 0.0, None, None
     if resume is not None:
         elapsed, offsets = float(resume.state["elapsed_s"]), resume.state["log_offsets"]
         purge = int(resume.state.get("global_step", 0)) or None
     with MetricLogger(run_dir, quiet, elapsed, offsets, cfg.train.tensorboard, purge, enabled=world.is_main) as log:
-        run = _setup(cfg, sizes, run_dir, device, oracle, dataset, log, resume, world, method)
+        run = _setup(cfg, sizes, run_dir, device, oracle, dataset, log, resume, world, method, objective)
         phases = method.plan(run)
         if resume is None:
             # the allocator tuning is named here, not in a notice of its own (train.tune_allocator=false: off)
@@ -603,6 +612,11 @@ def _train(cfg: Config, sizes: Sizes, run_dir: Path, quiet: bool, resume: Option
                 if run.main_metric is None:
                     log.print("seqgan: warning: no --test or --valid file: no held-out NLL or BLEU will be reported")
             log.print(f"generator: {cfg.generator.kind}, {run.gen.num_parameters():,} parameters")
+            if objective is not None and cfg.reward.mix < 1:
+                r = cfg.reward
+                log.print(f"reward: {r.mix:g} x the method's critic + {1 - r.mix:g} x {objective.name} "
+                          f"(scores in [{objective.low:g}, {objective.high:g}], "
+                          f"duplicate penalty {r.duplicate_penalty})")
             # the untrained generator: the "Random" row of the paper's Table 1
             log.log("init", 0, 0, **run.evaluate("init", 0))
             run.checkpoint()  # checkpoint 0: a run killed before its first step can still be resumed

@@ -11,12 +11,14 @@ metrics. The computations themselves are the pure functions of `train/mle.py`,
     mle_phase(run), discriminator_phase(run) the pre-training phases the GANs share
 
 and the declarations the policy-gradient GANs share: `build_discriminator(b)`, `pg_models(b, ...)`,
-and `adversarial_reward(run, reward)` (the `reward.kind` controls).
+`adversarial_reward(run, reward)` (the `reward.kind` controls, then your objective) and
+`with_objective(run, critic)` (ORGAN's mix of a critic with `reward.objective`).
 """
 
 from __future__ import annotations
 
 import copy
+import sys
 import time
 from typing import Any, Callable, Optional
 
@@ -30,6 +32,7 @@ from seqgan.models import Discriminator
 from seqgan.plan import EVALUATE, Build, Models, Phase
 from seqgan.rewards import Reward
 from seqgan.rewards.controls import ConstantReward, RandomReward
+from seqgan.rewards.objective import ObjectiveReward
 from seqgan.rollout import rollout_rewards
 from seqgan.train import adversarial, discriminator, mle
 from seqgan.train.run import STREAM_DISCRIMINATOR_INIT, Run
@@ -44,8 +47,9 @@ def build_discriminator(b: Build) -> Discriminator:
 
 
 def uses_discriminator(cfg: Any) -> bool:
-    """False for the reward controls (`reward.kind` constant or random): nothing reads D, so none is trained."""
-    return bool(cfg.reward.kind == "discriminator")
+    """False for the reward controls (`reward.kind` constant or random) and for the objective alone
+    (`reward.mix` = 0): nothing reads D, so none is built or trained."""
+    return bool(cfg.reward.kind == "discriminator" and cfg.reward.mix > 0)
 
 
 def pg_models(b: Build, critic: Optional[tuple[str, torch.nn.Module, float]] = None) -> Models:
@@ -65,14 +69,41 @@ def pg_models(b: Build, critic: Optional[tuple[str, torch.nn.Module, float]] = N
 
 
 def adversarial_reward(run: Run, reward: Optional[Reward]) -> Reward:
-    """The method's reward, or the control `reward.kind` puts in its place."""
+    """The method's reward, or the control `reward.kind` puts in its place, mixed with the
+    objective (`with_objective`; at `reward.mix` = 0 the objective alone, and `reward` is None)."""
     r = run.cfg.reward
+    if r.mix == 0:
+        return with_objective(run, None)
     if r.kind == "constant":
-        return ConstantReward(r.constant)
+        return with_objective(run, ConstantReward(r.constant))
     if r.kind == "random":
-        return RandomReward(run.rngs["train"])
+        return with_objective(run, RandomReward(run.rngs["train"]))
     assert reward is not None, "reward.kind=discriminator needs the method's reward"
-    return reward
+    return with_objective(run, reward)
+
+
+def with_objective(run: Run, critic: Optional[Reward]) -> Reward:
+    """ORGAN's reward: `reward.mix` * critic + (1 - `reward.mix`) * the run's objective (with the
+    duplicate penalty; `seqgan.rewards.objective`). At mix = 1 the critic itself (SeqGAN); at
+    mix = 0 the objective alone (critic None)."""
+    r = run.cfg.reward
+    if r.mix == 1:
+        assert critic is not None, "reward.mix=1 needs the method's reward"
+        if r.objective and run.world.is_main:
+            print(f"seqgan: warning: reward.objective={r.objective} is loaded but not called: reward.mix=1 is "
+                  "the critic alone (SeqGAN); set reward.mix below 1 to mix it in", file=sys.stderr)
+        return critic
+    assert run.objective is not None, "reward.mix < 1 needs reward.objective (the config's validation says so)"
+    decode = run.dataset.vocab.decode_text if run.dataset is not None else list
+    return ObjectiveReward(run.objective, decode, r.mix, critic if r.mix > 0 else None, r.duplicate_penalty)
+
+
+def objective_metrics(reward: Reward) -> dict[str, Any]:
+    """`objective_mean`: the objective's mean over the step's sampled sequences (before the
+    penalty and the mix; this rank's share), for a reward with an objective."""
+    if isinstance(reward, ObjectiveReward) and reward.sampled_mean is not None:
+        return {"objective_mean": reward.sampled_mean}
+    return {}
 
 
 # ============================================================================ steps
@@ -108,6 +139,7 @@ def pg_step(run: Run, reward: Reward, rollout_num: Optional[int] = None) -> dict
     Y = run.gen.sample(run.pg_batch, rng)  # (b, T) this rank's share of the batch
     q = rollout_rewards(run.policy, reward, Y, rollout_num or run.cfg.adversarial.rollout_num, rng).rewards  # (b, T)
     out = pg_update(run, Y, q)  # L = -sum_{b,t} log G(y_t | y_<t) Q[b, t]; one clipped Adam step
+    out.update(objective_metrics(reward))
     out["g_step_s"] = round(time.perf_counter() - t0, 3)
     if run.cfg.train.diagnostics and run.oracle is not None:  # this rank's batch
         stats = reward_stats(q, run.oracle.log_probs(Y))
