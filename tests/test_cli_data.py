@@ -130,6 +130,26 @@ def test_evaluate(data_run, corpus, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+def test_evaluate_reports_the_draw_of_summary_json_and_compare(data_run, capsys):
+    """With its defaults (the run's eval.bleu_samples, seed 0, the run's device) `evaluate` draws
+    the samples the run's own evaluations drew: the same BLEU as summary.json and `compare` for
+    the final generator, and as the last MLE evaluation for --mle."""
+    from seqgan.compare import read_run
+    final = json.loads((data_run / "summary.json").read_text())["evaluations"]["final"]
+    assert main(["evaluate", str(data_run), "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    assert table["samples"] == 50 and table["seed"] == 0  # the draw, labelled
+    scores = [f"{m}{n}" for m in ("bleu", "self_bleu") for n in (2, 3, 4, 5)] + ["mean_len"]
+    assert {k: table[k] for k in scores} == {k: final[k] for k in scores}
+    assert {k: read_run(data_run).values[k] for k in scores} == {k: final[k] for k in scores}
+    last_mle = [r for r in map(json.loads, (data_run / "metrics.jsonl").read_text().splitlines())
+                if r["phase"] == "mle" and "bleu2" in r][-1]
+    mle = evaluate_run(data_run, mle=True)
+    assert {k: mle[k] for k in scores} == {k: last_mle[k] for k in scores}
+    assert {k: read_run(data_run, "pretrained").values[k] for k in scores} == {k: mle[k] for k in scores}
+    assert evaluate_run(data_run, seed=1)["bleu2"] != table["bleu2"]  # another seed is another draw
+
+
 def test_char_tokens_decode_without_spaces(corpus, tmp_path, capsys):
     train = tmp_path / "poems.txt"
     rng = random.Random(1)

@@ -106,7 +106,7 @@ def test_vocabulary_comes_from_the_lines_as_kept(tmp_path):
     (tmp_path / "train.txt").write_text("a b\nc d e f g\na b x y\n", encoding="utf-8")
     for overlong, extra in (("drop", []), ("truncate", ["c", "d", "e"])):
         ds = load_dataset(DataConfig(train=str(tmp_path / "train.txt"), tokenizer="space", max_len=3,
-                                     overlong=overlong))
+                                     overlong=overlong, max_drop=1.0))  # 2 of 3 lines dropped: allowed
         assert sorted(ds.vocab.tokens[4:]) == sorted(["a", "b"] + (["x"] if overlong == "truncate" else []) + extra)
         assert ds.train is not None and ds.train.unknown == 0
 

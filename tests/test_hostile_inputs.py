@@ -68,7 +68,7 @@ def test_one_very_long_line_is_refused_before_anything_is_written(tmp_path, caps
 def test_dropping_many_lines_is_a_warning_with_the_fix(tmp_path, capsys):
     write_corpus(tmp_path, {"train.txt": 200}, max_words=12)
     out = tmp_path / "run"
-    assert main(["train", "--data", str(tmp_path / "train.txt"), "--out", str(out), "-q", "--set", "data.max_len=4",
+    assert main(["train", "--data", str(tmp_path / "train.txt"), "--out", str(out), "-q", "--set", "data.max_len=8",
                  "--set", "pretrain.generator_epochs=1", "--set", "pretrain.discriminator_rounds=0",
                  "--set", "adversarial.iterations=0", "--set", "train.batch_size=16",
                  "--set", "generator.vocab_size=50"]) == 0

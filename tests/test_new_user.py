@@ -3,6 +3,7 @@ during training and by `seqgan generate`, and the `.lock` a run leaves behind.""
 
 from __future__ import annotations
 
+import random
 import sys
 from pathlib import Path
 
@@ -153,3 +154,54 @@ def test_evaluate_names_the_generator_it_scored(finished_run, capsys):
     saved = sorted((run / "checkpoints").iterdir())[-1]
     assert main(["evaluate", str(run), "-n", "16", "--json", "--checkpoint", str(saved)]) == 0
     assert json.loads(capsys.readouterr().out)["generator"] == "checkpoint"
+
+
+# ------------------------------------------------------------------ a preset's max_len on other text
+
+def paragraphs(path: Path) -> Path:
+    """200 lines: 44 of 10 word tokens, 155 of 40 and one of 90. 156 (78%) are longer than
+    coco's max_len of 24; 199 of 200 (99.5%) have at most 40 tokens, the length to suggest."""
+    lengths = [10] * 44 + [40] * 155 + [90]
+    random.Random(0).shuffle(lengths)
+    words = "we the people of these states in order to form a more perfect union".split()
+    path.write_text("".join(" ".join(words[(i + j) % len(words)] for j in range(n)) + "\n"
+                            for i, n in enumerate(lengths)), encoding="utf-8")
+    return path
+
+
+def test_the_coco_preset_on_paragraphs_is_refused_naming_the_share_and_the_fix(tmp_path, capsys):
+    data, out = paragraphs(tmp_path / "speeches.txt"), tmp_path / "run"
+    assert main(["train", "--preset", "coco", "--data", str(data), "--out", str(out), "-q"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("seqgan: error: "), err
+    assert (f"data.train={data}: 78% of the lines (156 of 200) are longer than data.max_len=24 and would be "
+            f"dropped (more than data.max_drop=0.5)") in err
+    assert "set data.max_len (99% of the lines have at most 40 tokens; 0: the longest line)" in err
+    assert err.endswith("or data.overlong=truncate")
+    assert not out.exists()  # nothing written
+
+
+@pytest.mark.parametrize("settings, kept", [
+    ({"max_len": 24}, None),                            # 78% dropped: more than the default 0.5, refused
+    ({"max_len": 24, "max_drop": 0.78}, 44),            # exactly the share allowed
+    ({"max_len": 24, "max_drop": 0.77}, None),
+    ({"max_len": 39}, None),                            # 156 lines of more than 39 tokens
+    ({"max_len": 40}, 199),                             # 1 line of 200 (0.5%) of more than 40
+    ({"max_len": 24, "overlong": "truncate"}, 200),     # nothing dropped
+    ({"max_len": 0}, 200),                              # the longest line: nothing dropped
+])
+def test_a_drop_of_more_than_data_max_drop_of_the_training_lines_is_refused(tmp_path, settings, kept):
+    from seqgan.config import DataConfig
+    from seqgan.data import DataError, load_dataset
+    cfg = DataConfig(train=str(paragraphs(tmp_path / "p.txt")), **settings)
+    if kept is None:
+        with pytest.raises(DataError, match=r"% of the lines \(156 of 200\) are longer than data.max_len="):
+            load_dataset(cfg)
+    else:
+        ds = load_dataset(cfg)
+        assert ds.train is not None and ds.train.ids.shape[0] == kept
+
+
+def test_data_max_drop_is_a_share(capsys):
+    assert main(["config", "--set", "task=data", "--set", "data.train=a.txt", "--set", "data.max_drop=1.5"]) == 2
+    assert "data.max_drop=1.5 must be in [0, 1]" in capsys.readouterr().err

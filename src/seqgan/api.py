@@ -22,7 +22,7 @@ from seqgan import checkpoint as ckpt
 from seqgan.config import Config, ConfigError, Sizes, load_run_config, load_run_sizes
 from seqgan.data import DataError, Vocabulary, encode_file
 from seqgan.files import check_weight_sum
-from seqgan.metrics import References, text_metrics
+from seqgan.metrics import EVAL_SEED, References, text_metrics
 from seqgan.models import OracleFileError, build_generator, build_oracle
 from seqgan.policies import Policy
 
@@ -137,7 +137,7 @@ def run_inputs(run_dir: str | Path, cfg: Config, vocab: Optional[Vocabulary], te
 
 
 def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: Optional[int] = None,
-                 checkpoint: Optional[str | Path] = None, seed: int = 0, device: str = "cpu",
+                 checkpoint: Optional[str | Path] = None, seed: int = EVAL_SEED, device: str = "cpu",
                  mle: bool = False) -> dict[str, Any]:
     """The metrics table of a run's generator (`seqgan evaluate`).
 
@@ -148,7 +148,13 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
     the run's held-out oracle sequences. `mle`: score the generator saved at the end of MLE
     pre-training instead of the final one. Samples are drawn from a fresh stream seeded `seed`.
     The table opens with `generator` ("final", "mle" or "checkpoint": which one was scored) and
-    `weights` (the file or checkpoint it was read from).
+    `weights` (the file or checkpoint it was read from), then the draw: `samples` and `seed`.
+
+    task=data: training's evaluations draw the same way (eval.bleu_samples samples, a fresh
+    stream seeded `EVAL_SEED` = 0), so with the defaults and the run's device the table equals
+    the run's last evaluation in summary.json (and, with `mle`, its last MLE evaluation in
+    metrics.jsonl). Oracle task: training's NLL-oracle draws continue the run's own eval stream
+    (on every rank); this is another draw of the same size, so the two differ by sampling noise.
     """
     gen = load(run_dir, checkpoint, device, mle)
     cfg: Config = getattr(gen, "config")
@@ -160,13 +166,14 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
     inputs = run_inputs(run_dir, cfg, getattr(gen, "vocab"), test, device, getattr(gen, "sizes"))
     if cfg.task == "oracle":
         n = num_samples or cfg.train.eval_samples
-        table: dict[str, Any] = {**scored, "samples": n, "nll_oracle": inputs.oracle.nll(gen.sample(n, rng))}
+        table: dict[str, Any] = {**scored, "samples": n, "seed": seed,
+                                 "nll_oracle": inputs.oracle.nll(gen.sample(n, rng))}
         if inputs.heldout is not None:
             table["nll_test"] = gen.nll(inputs.heldout)
         return table
     vocab: Vocabulary = getattr(gen, "vocab")
     n = num_samples or cfg.eval.bleu_samples
-    table = {**scored, "samples": n}
+    table = {**scored, "samples": n, "seed": seed}
     if inputs.test:
         table["test"] = str(inputs.test)
     table.update(text_metrics(gen, vocab.decode, n, rng, inputs.references, inputs.test_ids, inputs.valid_ids))

@@ -493,7 +493,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("-n", "--num", type=int, default=None,
                    help="generated sentences for BLEU and Self-BLEU (default: the run's eval.bleu_samples; "
                         "oracle task: train.eval_samples)")
-    e.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
+    e.add_argument("--seed", type=int, default=0,  # metrics.EVAL_SEED (the parser is built without torch)
+                   help="sampling seed (default 0: on your data the draw of the run's own evaluations, so that "
+                        "with the default -n the numbers are those of its summary.json)")
     e.add_argument("--checkpoint", metavar="DIR", help="a checkpoint directory instead of the final weights")
     e.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
     e.add_argument("--mle", action="store_true",

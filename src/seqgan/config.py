@@ -83,12 +83,19 @@ class DataConfig(Section):
     overlong: Literal["drop", "truncate", "error"] = "drop"
     """Lines longer than max_len: 'drop' them, 'truncate' them (first max_len tokens, then <eos>), or 'error'
     (names the line). The count is reported either way."""
+    max_drop: float = 0.5
+    """overlong=drop: the largest share of the training lines that may be dropped; a run that would drop more is
+    refused before anything is written (the message names the file, the share and the fixes: data.max_len, or
+    overlong=truncate), so a preset's max_len meant for other data (coco's 24) does not train on a small
+    remainder of yours. 1: never refused. Drops of 10% or more are warned about either way."""
 
 
 class EvalConfig(Section):
     bleu_samples: int = 2000
     """task=data: generated sentences scored by BLEU-2..5 against the whole test file and by Self-BLEU-2..5
-    against each other, every `train.eval_every` (and by `seqgan evaluate`)."""
+    against each other, every `train.eval_every` (and by `seqgan evaluate`). Each evaluation draws them from a
+    fresh stream seeded 0, as `seqgan evaluate` does by default: the same generator gives the same numbers in
+    summary.json, `seqgan compare` and `seqgan evaluate` (on the run's device)."""
 
 
 class GeneratorConfig(Section):
@@ -355,6 +362,8 @@ def validate(cfg: Config) -> list[str]:
             errs.append(f"data.{key}={getattr(cfg.data, key)} is set but task=oracle; give the training file "
                         f"with --data FILE (or --set task=data)")
     errs += _reward_problems(cfg)
+    if not 0.0 <= cfg.data.max_drop <= 1.0:
+        errs.append(f"data.max_drop={cfg.data.max_drop} must be in [0, 1] (a share of the training lines)")
     if 0 < cfg.data.max_vocab <= 4:
         errs.append(f"data.max_vocab={cfg.data.max_vocab} leaves no room beside the 4 special tokens; "
                     "use 0 (no limit) or more")

@@ -203,6 +203,12 @@ def nll_test(generator: Policy, test_ids: torch.Tensor) -> float:
     return generator.nll(test_ids)
 
 
+#: the seed of the fresh sample stream every task=data evaluation draws from: in training (each
+#: evaluation, hence summary.json and `seqgan compare`) and in `seqgan evaluate` (its --seed
+#: default), so that the same generator, sample count and device give the same BLEU everywhere
+EVAL_SEED = 0
+
+
 @torch.no_grad()
 def text_metrics(generator: Policy, decode: "Callable[[list[int]], list[str]]", num_samples: int,
                  rng: Optional[torch.Generator] = None, references: "Optional[References]" = None,
@@ -210,7 +216,8 @@ def text_metrics(generator: Policy, decode: "Callable[[list[int]], list[str]]", 
                  orders: Sequence[int] = (2, 3, 4, 5)) -> dict[str, float]:
     """The task=data metrics table: nll_test / nll_valid (when given), then BLEU-n of
     `num_samples` generated sentences against `references` (the test file) and their Self-BLEU-n.
-    `decode` maps a row of ids to its tokens (up to <eos>)."""
+    `decode` maps a row of ids to its tokens (up to <eos>). The samples come from `rng`: a fresh
+    stream seeded `EVAL_SEED` in training and in `seqgan evaluate`."""
     out: dict[str, float] = {}
     if test_ids is not None:
         out["nll_test"] = nll_test(generator, test_ids)

@@ -41,7 +41,7 @@ from seqgan.distributed import (SINGLE, World, all_gather_object, all_gather_row
                                 barrier, shard_size)
 from seqgan.files import RunLock, atomic_write_text, json_safe, save_weights, write_tokens, write_weight_sums
 from seqgan.logging import MetricLogger
-from seqgan.metrics import References, text_metrics
+from seqgan.metrics import EVAL_SEED, References, text_metrics
 from seqgan import methods as registry
 from seqgan.models import Discriminator, Oracle, build_generator, build_oracle
 from seqgan.objective import Objective, load_objective
@@ -266,7 +266,10 @@ class Run:
         Oracle task: NLL-oracle of `train.eval_samples` generator samples, NLL-test of the
         held-out oracle sequences (and with `train.diagnostics`, D on real, held-out and fresh
         generated sequences). task=data: NLL-test (and NLL-valid), BLEU-2..5 of
-        `eval.bleu_samples` samples against the test file, Self-BLEU-2..5."""
+        `eval.bleu_samples` samples against the test file, Self-BLEU-2..5; the samples come from
+        a fresh stream seeded `EVAL_SEED` at every evaluation, the draw `seqgan evaluate` makes,
+        so that the last evaluation (summary.json, `seqgan compare`) and `evaluate` agree (the
+        two printed samples come from the run's eval stream)."""
         if self.dataset is None:
             assert self.oracle is not None
             samples = self.gen.sample(self.share(self.cfg.train.eval_samples), self.rngs["eval"])  # (M, T)
@@ -287,7 +290,8 @@ class Run:
             return {}
         else:
             ds = self.dataset
-            metrics = text_metrics(self.gen, ds.vocab.decode, self.cfg.eval.bleu_samples, self.rngs["eval"],
+            draw = torch.Generator(device=self.device).manual_seed(EVAL_SEED)  # as `seqgan evaluate` draws
+            metrics = text_metrics(self.gen, ds.vocab.decode, self.cfg.eval.bleu_samples, draw,
                                    self.references, None if ds.test is None else ds.test.ids.to(self.device),
                                    None if ds.valid is None else ds.valid.ids.to(self.device))
             samples = self.gen.sample(2, self.rngs["eval"])
