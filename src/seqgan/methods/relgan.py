@@ -31,7 +31,8 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Any
+from contextlib import nullcontext
+from typing import Any, Optional
 
 import torch
 from torch import Tensor
@@ -39,7 +40,9 @@ from torch import Tensor
 from seqgan.distributed import all_reduce_sum
 from seqgan.losses import rsgan_loss
 from seqgan.models.relgan_discriminator import RelGANDiscriminator
+from seqgan.perf import Autocast
 from seqgan.plan import EVALUATE, Build, Models, Part, Phase
+from seqgan.policies import Policy
 from seqgan.policies.gumbel import gumbel_sample, relax
 from seqgan.section import ConfigError
 from seqgan.train.run import STREAM_DISCRIMINATOR_INIT, Run
@@ -105,68 +108,90 @@ def real_batch(run: Run) -> Tensor:
     return run.real[i * B:(i + 1) * B]
 
 
-def fake_batch(run: Run, beta: float, grad: bool) -> Tensor:
-    """A fresh batch of generated sequences as D sees them: relaxed one-hots (B, T, V), through
-    autograd to G's parameters when `grad`; with relgan.relaxation=none their token ids (B, T)."""
-    Y, g, o = gumbel_sample(run.gen, run.batch, run.rngs["train"])
-    if run.cfg.section("relgan").relaxation == "none":
-        return Y
-    if not grad:
-        return relax(run.gen, Y, g, beta, logits=o)
-    with run.autocast():
-        o_tf = run.trained("generator")(Y)  # (B, T, V) teacher-forced logits, through the DDP wrapper if any
-    return relax(run.gen, Y, g, beta, logits=o_tf.float())
+def generated_batch(run: Run) -> tuple[Tensor, Tensor, Tensor]:
+    """A fresh batch of this rank's share: Y (B, T) by Gumbel-max, its noise g and logits o (B, T, V)."""
+    return gumbel_sample(run.gen, run.batch, run.rngs["train"])
 
 
-def global_mean(run: Run, x: Tensor) -> float:
-    return float(all_reduce_sum(x.detach().float(), run.world)) / run.world.size
-
-
-def generator_step(run: Run, beta: float) -> dict[str, Any]:
-    """L_G = rsgan(D(x~), D(X_r)), one clipped Adam step of G (none without the relaxation)."""
-    t0 = time.perf_counter()
-    D, rng = run.models["discriminator"], run.rngs["train"]
-    real = real_batch(run)
-    fake = fake_batch(run, beta, grad=True)
-    run.gen.train()
+def generator_update(model: torch.nn.Module, gen: Policy, D: RelGANDiscriminator, opt: torch.optim.Optimizer,
+                     real: Tensor, Y: Tensor, g: Tensor, beta: float, relaxation: str, grad_clip: float,
+                     rng: Optional[torch.Generator] = None, autocast: Autocast = nullcontext) -> tuple[Tensor, float]:
+    """L_G = rsgan(D(x~), D(X_r)) with x~ = softmax(beta (o + g)), o = model(Y) G's teacher-forced logits
+    (`model`: G or its DDP wrapper), and one Adam step of G with global-norm clipping. D's parameters
+    get no gradient. relaxation 'none': D scores Y's hard one-hots, nothing reaches G and G is not
+    updated. real, Y (b, T), g (b, T, V). Returns (the loss, the gradient norm before clipping or nan)."""
+    gen.train()
     D.train()
     D.requires_grad_(False)  # D is not updated here: no gradients for its parameters
     try:
-        with run.autocast():
+        with autocast():
             with torch.no_grad():
-                d_real = D(real, rng).float()  # (B, R)
-            d_fake = D(fake, rng).float()  # (B, R)
+                d_real = D(real, rng).float()  # (b, R)
+            if relaxation == "none":
+                fake: Tensor = Y
+            else:
+                fake = relax(gen, Y, g, beta, logits=model(Y).float())  # (b, T, V), through autograd
+            d_fake = D(fake, rng).float()  # (b, R)
         loss = rsgan_loss(d_fake, d_real)
     finally:
         D.requires_grad_(True)
-    opt = run.optimizers["adversarial"]
+    if not loss.requires_grad:  # no relaxation: no gradient reaches G
+        return loss.detach(), math.nan
+    opt.zero_grad(set_to_none=True)
+    loss.backward()  # under DDP: gradients averaged over ranks = the global batch's mean loss
+    norm = float(torch.nn.utils.clip_grad_norm_(gen.parameters(), grad_clip))
+    opt.step()
+    return loss.detach(), norm
+
+
+def discriminator_update(model: torch.nn.Module, D: RelGANDiscriminator, opt: torch.optim.Optimizer, real: Tensor,
+                         fake: Tensor, clip: float, rng: Optional[torch.Generator] = None,
+                         autocast: Autocast = nullcontext) -> tuple[Tensor, Tensor]:
+    """L_D = rsgan(D(X_r), D(x~)) and one Adam step of D with global-norm clipping. `model`: D or its DDP
+    wrapper; real (b, T) ids, fake (b, T, V) relaxed one-hots (or (b, T) ids), no gradient to G.
+    Returns (the loss, the share of pairs whose real logit beats the generated one)."""
+    D.train()
+    with autocast():
+        d = model([real, fake], dropout_generator=rng).float()  # (2b, R): one pass (DDP: one forward, one backward)
+    b = real.shape[0]
+    loss = rsgan_loss(d[:b], d[b:])
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(D.parameters(), clip)
+    opt.step()
+    return loss.detach(), (d[:b] > d[b:]).float().mean().detach()
+
+
+def global_mean(run: Run, x: Tensor) -> float:
+    return float(all_reduce_sum(x.float(), run.world)) / run.world.size
+
+
+def generator_step(run: Run, beta: float) -> dict[str, Any]:
+    """A random real batch, a fresh generated batch, one generator update."""
+    t0 = time.perf_counter()
+    c = run.cfg.section("relgan")
+    real = real_batch(run)
+    Y, g, _ = generated_batch(run)
+    loss, norm = generator_update(run.trained("generator"), run.gen, run.models["discriminator"],  # type: ignore[arg-type]
+                                  run.optimizers["adversarial"], real, Y, g, beta, c.relaxation,
+                                  run.cfg.train.grad_clip, run.rngs["train"], run.autocast)
     out: dict[str, Any] = {"g_loss": global_mean(run, loss), "beta": beta}
-    if loss.requires_grad:  # the relaxation is on: D's gradient reaches G
-        opt.zero_grad(set_to_none=True)
-        loss.backward()  # under DDP: gradients averaged over ranks = the global batch's mean loss
-        out["g_grad_norm"] = float(torch.nn.utils.clip_grad_norm_(run.gen.parameters(), run.cfg.train.grad_clip))
-        opt.step()
+    if not math.isnan(norm):
+        out["g_grad_norm"] = norm
     out["g_step_s"] = round(time.perf_counter() - t0, 3)
     return out
 
 
 def discriminator_step(run: Run, beta: float) -> dict[str, Any]:
-    """L_D = rsgan(D(X_r), D(x~)) on a fresh real and a fresh generated batch, one clipped Adam step of D."""
+    """A random real batch, a fresh relaxed generated batch (no gradient to G), one discriminator update."""
     t0 = time.perf_counter()
-    c, rng = run.cfg.section("relgan"), run.rngs["train"]
-    D, model, opt = run.models["discriminator"], run.trained("discriminator"), run.optimizers["discriminator"]
+    c = run.cfg.section("relgan")
     real = real_batch(run)
-    fake = fake_batch(run, beta, grad=False)
-    D.train()
-    with run.autocast():
-        d = model([real, fake], dropout_generator=rng).float()  # (2B, R): one pass (DDP: one forward, one backward)
-    B = real.shape[0]
-    loss = rsgan_loss(d[:B], d[B:])
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    torch.nn.utils.clip_grad_norm_(D.parameters(), c.discriminator_clip)
-    opt.step()
-    acc = (d[:B] > d[B:]).float().mean()  # how often a real logit beats its paired generated one
+    Y, g, o = generated_batch(run)
+    fake = Y if c.relaxation == "none" else relax(run.gen, Y, g, beta, logits=o)
+    loss, acc = discriminator_update(run.trained("discriminator"), run.models["discriminator"],  # type: ignore[arg-type]
+                                     run.optimizers["discriminator"], real, fake, c.discriminator_clip,
+                                     run.rngs["train"], run.autocast)
     return {"d_loss": global_mean(run, loss), "d_real_beats_fake": global_mean(run, acc),
             "d_steps_s": round(time.perf_counter() - t0, 3)}
 

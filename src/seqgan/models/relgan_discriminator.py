@@ -27,7 +27,6 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from seqgan.ops import conv_maxpool
 
 
 def _trunc(shape: tuple[int, ...], std: float, generator: Optional[torch.Generator]) -> nn.Parameter:
@@ -54,7 +53,7 @@ class RelGANDiscriminator(nn.Module):
         self.dropout_keep = dropout_keep
         w, Fn, g = self.width, sum(num_filters), generator
         self.embedding = _trunc((vocab_size, emb_dim), 1 / math.sqrt(vocab_size), g)
-        # convolution weights in F.conv1d layout (n_k, w, k), shared by the R representations
+        # convolution weights (n_k, w, k): filter f's weight of unit c at offset j; shared by the R representations
         self.conv_w = nn.ParameterList([_trunc((n, w, k), math.sqrt(2.0 / (k * w)), g)
                                         for k, n in zip(self.filter_sizes, self.num_filters)])
         self.conv_b = nn.ParameterList([nn.Parameter(torch.zeros(n)) for n in self.num_filters])
@@ -76,12 +75,14 @@ class RelGANDiscriminator(nn.Module):
         emb = self.embed(x) if isinstance(x, Tensor) else torch.cat([self.embed(p) for p in x])  # (B, T, E)
         B, T, _ = emb.shape
         R, w = self.num_rep, self.width
-        slices = emb.view(B, T, R, w).transpose(1, 2).reshape(B * R, T, w)  # (B R, T, w): one per representation
-        if torch.is_grad_enabled():  # the max-pool's sparse backward (exact, seqgan.ops)
-            z = conv_maxpool(slices, list(self.conv_w), list(self.conv_b))  # (B R, F)
-        else:
-            x_t = slices.transpose(1, 2)  # (B R, w, T)
-            z = torch.cat([F.conv1d(x_t, cw, cb).relu_().amax(dim=2) for cw, cb in zip(self.conv_w, self.conv_b)], 1)
+        slices = emb.view(B, T, R, w).transpose(1, 2)  # (B, R, T, w): the representations
+        pooled = []
+        for cw, cb in zip(self.conv_w, self.conv_b):  # (n, w, k), (n,)
+            n, _, k = cw.shape
+            windows = slices.unfold(2, k, 1).reshape(B, R, T - k + 1, w * k)  # (B, R, S, w k): [c k + j]
+            conv = windows @ cw.reshape(n, w * k).t()  # (B, R, S, n)
+            pooled.append((conv.amax(2) + cb).relu())  # relu(max_s conv + b) = max_s relu(conv + b)
+        z = torch.cat(pooled, 2).reshape(B * R, -1)  # (B R, F)
         Fn = z.shape[1]
         hw = z @ self.highway_w  # (B R, 2F)
         t = torch.sigmoid(hw[:, Fn:])

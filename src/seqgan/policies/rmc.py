@@ -79,6 +79,7 @@ class RMCPolicy(Policy):
         self.ln2_g, self.ln2_b = nn.Parameter(torch.empty(D)), nn.Parameter(torch.empty(D))
         self.W_gu = nn.Parameter(torch.empty(D, 2 * D))  # gates from the projected input [i | f], no bias
         self.W_gm = nn.Parameter(torch.empty(D, 2 * D))  # gates from tanh(memory), no bias
+        self.initial_memory: Tensor
         initial = torch.zeros(N, D)
         initial[:, :min(N, D)] = torch.eye(N)[:, :min(N, D)]
         self.register_buffer("initial_memory", initial, persistent=False)

@@ -33,8 +33,10 @@ class RelGANConfig(Section):
     the schedule's value for n - 1: their temperature variable starts at 1 and is set after each iteration."""
     beta_steps: int = 5000
     """N of the schedule: hard-coded 5000 in the authors' code, whatever the number of iterations, so with their
-    3,000 oracle (2,000 COCO) iterations beta never reaches beta_max: 'exp' ends at beta_max^(2999/5000), 15.8 for
-    100 and 63 for 1000 (COCO: 6.3 and 15.8). Set it to adversarial.iterations to reach beta_max."""
+    3,000 oracle (2,000 COCO) iterations beta never reaches beta_max: with 'exp' their last iteration runs at
+    beta_max^(2998/5000), 15.8 for 100 and 63.0 for 1000 (COCO: 6.3 and 15.8). Set it to about
+    adversarial.iterations for beta to reach beta_max by the end (with 'exp' the last iteration runs at
+    beta_max^((iterations - 2) / N))."""
     relaxation: Literal["gumbel", "none"] = "gumbel"
     """'gumbel' (RelGAN): D scores the relaxed one-hots softmax(beta (o_t + g_t)) of the generated sequences, so its
     gradient reaches the generator. 'none' (a control): D scores their hard one-hots; no gradient reaches the
