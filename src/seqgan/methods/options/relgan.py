@@ -34,7 +34,7 @@ class RelGANConfig(Section):
     beta_steps: int = 5000
     """N of the schedule: hard-coded 5000 in the authors' code, whatever the number of iterations, so with their
     3,000 oracle (2,000 COCO) iterations beta never reaches beta_max: with 'exp' their last iteration runs at
-    beta_max^(2998/5000), 15.8 for 100 and 63.0 for 1000 (COCO: 6.3 and 15.8). Set it to about
+    beta_max^(2998/5000), 15.8 for 100 and 62.9 for 1000 (COCO: 6.3 and 15.8). Set it to about
     adversarial.iterations for beta to reach beta_max by the end (with 'exp' the last iteration runs at
     beta_max^((iterations - 2) / N))."""
     relaxation: Literal["gumbel", "none"] = "gumbel"
