@@ -8,7 +8,9 @@ What RelGAN shares with the other methods stays in their sections: the generator
 `pretrain.generator_lr`; the authors: 150 epochs at Adam 1e-2), the number of adversarial
 iterations (`adversarial.iterations`; the authors' oracle script 3,000, COCO 2,000), the batch
 (`train.batch_size`, 64) and the generator's gradient clip (`train.grad_clip`, 5). The `relgan`
-preset sets those to the authors' values; `relgan-cpu` is a CPU-sized schedule."""
+preset sets those to the authors' values; `relgan-cpu` is a CPU-sized schedule. SeqGAN's
+`discriminator` section, the other `adversarial` keys, `pretrain.discriminator_*` (RelGAN does not
+pre-train its discriminator) and `reward` do not apply."""
 
 from __future__ import annotations
 
