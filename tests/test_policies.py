@@ -1,4 +1,5 @@
-"""The policy interface: every kind's sampler draws its exact distribution, the Transformer's KV
+"""The policy interface: every kind's sampler draws its exact distribution (the relational
+memory's step against its teacher-forced forward is in test_relgan.py), the Transformer's KV
 cache equals its full forward, rollouts keep their prefixes, the policy gradient equals a loop
 written out by hand, and the one sampler reproduces the round-1 LSTM loops bit for bit."""
 
@@ -25,12 +26,12 @@ from legacy.lstm_round1 import LSTMLM  # noqa: E402
 from legacy.rollout_round1 import sample_completions, sample_completions_until_eos  # noqa: E402
 from runs import lstm_cell  # noqa: E402
 
-KINDS = ["lstm", "gru", "transformer"]
+KINDS = ["lstm", "gru", "transformer", "rmc"]
 
 
 def make(kind: str, V: int = 6, T: int = 4, eos: bool = False, seed: int = 0, std: float = 0.8) -> Policy:
     cfg = GeneratorConfig(kind=kind, vocab_size=V, emb_dim=8, hidden_dim=8, seq_len=T, init_std=std,
-                          num_layers=2, num_heads=2)
+                          num_layers=2, num_heads=2, mem_slots=2, head_size=4)
     return build_generator(cfg, torch.Generator().manual_seed(seed), Sizes(V, T, BOS, EOS) if eos else None)
 
 
@@ -120,11 +121,11 @@ def test_rollouts_keep_their_prefixes_and_follow_the_conditionals(kind):
 
 def written_out_log_probs(gen: Policy, Y: torch.Tensor) -> torch.Tensor:
     """log p(y_t | y_<t) (B, T) by hand, one position at a time, with autograd: the recurrent kinds
-    step their cell equations from the start token; the Transformer reruns its causal forward on
-    each prefix (no cache) and reads the last position."""
+    step their cell equations from the start token; the Transformer and the relational memory
+    rerun their forward on each prefix (no cache) and read the last position."""
     B, T = Y.shape
     out = []
-    if gen.kind == "transformer":
+    if gen.kind in ("transformer", "rmc"):
         for t in range(T):
             inputs = gen.inputs(Y)[:, : t + 1]
             h = gen.features(inputs)[:, -1]

@@ -8,7 +8,11 @@ resumed, and a row whose saved config differs from the command's is refused):
 - `mle`: read from the `seqgan` runs (the end of their MLE pre-training; a method=mle run of
   the same seed is the same computation to the bit); the SeqGAN row is tested against it with
   the paired t-test by seed, every other row with Welch's;
-- every registered adversarial method at the scale's schedule;
+- every registered adversarial method at the scale's schedule; RelGAN twice, at beta_max 100
+  (`relgan`) and 1000 (`relgan_1000`), the authors' two settings on real data;
+- `relgan_mle`: read from the `relgan` runs (the end of their MLE pre-training: RelGAN's own
+  relational-memory generator, which the `relgan_1000` runs share to the bit), beside the
+  LSTM's `mle` row;
 - `control_constant`, `control_random`: SeqGAN's loop with D's score replaced by 0.5 or by
   U(0, 1) noise, no D trained (`reward.kind`).
 
@@ -22,7 +26,9 @@ Tasks:
 
 Scales: `cpu` (the `laptop` schedule: MLE 50 epochs, D 20 x 1 epoch on 5,000 + 5,000,
 10 iterations of 4 g-steps at batch 16 and 1 d-step; each run within 30 minutes on 2 cores at
-length 20) and `smoke` (seconds; checks the pipeline, no result).
+length 20; RelGAN's rows the `relgan-cpu` preset: a smaller relational memory and
+discriminator, MLE 50 epochs, 600 iterations) and `smoke` (seconds; checks the pipeline, no
+result).
 
 Writes `bench.md` (per row: NLL-oracle and NLL-test at the last evaluation, mean ± sd, the t-test's
 p against MLE, the published number with its source; the sweep's means), `bench.json`, `bench_curves.png` (NLL-oracle
@@ -42,8 +48,16 @@ from seqgan.compare import read_run, summarise, to_json, to_markdown
 from seqgan.config import RESUME_SAFE_KEYS, Config, ConfigError, diff, load_config, load_run_config
 
 CONTROLS = {"control_constant": ["reward.kind=constant"], "control_random": ["reward.kind=random"]}
+#: rows that are a registered method with other settings: row -> (method, overrides), listed after the method's row
+VARIANTS = {"relgan_1000": ("relgan", ["relgan.beta_max=1000"])}
+#: rows read from another row's runs at the end of their MLE pre-training (as `mle` from `seqgan`): row -> source
+MLE_STAGES = {"relgan_mle": "relgan"}
 LABELS = {"control_constant": "SeqGAN, constant reward (control)",
-          "control_random": "SeqGAN, random reward (control)"}
+          "control_random": "SeqGAN, random reward (control)",
+          "relgan": "RelGAN (beta_max 100)", "relgan_1000": "RelGAN (beta_max 1000)",
+          "relgan_mle": "MLE, RelGAN's relational memory (its pre-training)"}
+#: the preset of a method's rows at scale cpu (default `laptop`)
+PRESETS = {"relgan": "relgan-cpu"}
 #: methods that are not adversarial rows of their own (MLE is read from the SeqGAN runs)
 NOT_ROWS = ("mle",)
 TASKS = ("oracle", "oracle40")
@@ -55,41 +69,52 @@ SMOKE = ["oracle.num_samples=256", "oracle.test_samples=256", "train.eval_sample
          "adversarial.iterations=2", "adversarial.generator_steps=1", "adversarial.discriminator_samples=0",
          "adversarial.rollout_num=2", "adversarial.batch_size=16", "train.eval_every=1",
          "discriminator.filter_sizes=[2, 3]", "discriminator.num_filters=[8, 8]"]
+#: a method's own smoke-scale sizes
+SMOKE_METHOD = {"relgan": ["generator.head_size=8", "relgan.emb_dim=8", "relgan.num_rep=4",
+                           "relgan.filter_sizes=[2, 3]", "relgan.num_filters=[8, 8]", "relgan.hidden_dim=8"]}
 TEMPERATURES = (0.7, 0.85, 1.0, 1.2, 1.5)
 
 
 def row_names(methods: Optional[Sequence[str]] = None) -> list[str]:
-    """The trained rows: the registered adversarial methods (or `methods`), then the controls."""
-    known = [m for m in registry.METHODS if m not in NOT_ROWS] + list(CONTROLS)
+    """The trained rows: the registered adversarial methods each followed by its variants (or
+    `methods`), then the controls."""
+    known = [r for m in registry.METHODS if m not in NOT_ROWS
+             for r in [m, *(v for v, (base, _) in VARIANTS.items() if base == m)]] + list(CONTROLS)
     if not methods:
         return known
-    bad = [m for m in methods if m not in known and m != "mle"]
+    stages = {"mle": "seqgan", **MLE_STAGES}  # rows read from another row's runs
+    bad = [m for m in methods if m not in known and m not in stages]
     if bad:
         raise ConfigError(f"--methods {', '.join(bad)}: expected some of {', '.join(['mle'] + known)}")
-    rows = [m for m in known if m in methods]
-    if "mle" in methods and "seqgan" not in rows:
-        rows.insert(0, "seqgan")  # the MLE row is read from the SeqGAN runs
-    return rows
+    wanted = set(methods) | {stages[m] for m in methods if m in stages}
+    return [m for m in known if m in wanted]
 
 
 def label(row: str) -> str:
     return LABELS.get(row, registry.label(row))
 
 
+def row_method(row: str) -> str:
+    """The registered method a row runs."""
+    return "seqgan" if row in CONTROLS else VARIANTS[row][0] if row in VARIANTS else row
+
+
 def row_config(row: str, seed: int, task: str, scale: str, oracle: Optional[str], extra: Sequence[str]) -> Config:
-    method = "seqgan" if row in CONTROLS else row
-    sets = [f"method={method}", *CONTROLS.get(row, []), f"seed={seed}"]
+    method = row_method(row)
+    sets = [f"method={method}", *CONTROLS.get(row, []), *(VARIANTS[row][1] if row in VARIANTS else []),
+            f"seed={seed}"]
     if task == "oracle40":
         sets += ORACLE40
     elif oracle:
         sets.append(f"oracle.path={oracle}")
     if scale == "smoke":
-        sets += SMOKE
-    return load_config("laptop", sets + list(extra))
+        sets += SMOKE + SMOKE_METHOD.get(method, [])
+    return load_config(PRESETS.get(method, "laptop"), sets + list(extra))
 
 
 def published(row: str, task: str) -> Optional[tuple[float, str]]:
-    """(value, source) a method's module publishes for the task (its PUBLISHED), if any."""
+    """(value, source) a method's module publishes for the task (its PUBLISHED), if any (none for a
+    variant or a control)."""
     if row in CONTROLS or row not in registry.METHODS and row != "mle":
         return None
     name = "seqgan" if row == "mle" else row
@@ -135,6 +160,9 @@ def report(out: Path, dirs: dict[str, list[Path]], task: str, oracle: Optional[s
     groups: dict[str, list[Any]] = {}
     if "seqgan" in dirs:
         groups["mle"] = [read_run(d, "pretrained") for d in dirs["seqgan"]]
+    for stage, source in MLE_STAGES.items():
+        if source in dirs:
+            groups[stage] = [read_run(d, "pretrained") for d in dirs[source]]
     for row, ds in dirs.items():
         groups[row] = [read_run(d) for d in ds]
     metrics = ["nll_oracle", "nll_test"]
@@ -155,9 +183,11 @@ def report(out: Path, dirs: dict[str, list[Path]], task: str, oracle: Optional[s
                          "this bench only, not with its published length-40 column"}[task]
     md = (f"Bench ({which}). NLL-oracle and NLL-test (nats per token) at each run's last evaluation, mean ± sd "
           f"over seeds (n runs), and the two-sided t-test p against MLE (the MLE row is the end of the SeqGAN "
-          f"runs' pre-training, so the SeqGAN row is paired with it by seed; every other row is Welch's). "
-          f"Published numbers are quoted as the papers report them (their own oracles, sample counts and "
-          f"selection; not comparable to the bit).\n\n"
+          f"runs' pre-training, so the SeqGAN row is paired with it by seed; every other row is Welch's)"
+          + (". RelGAN pre-trains its own generator (a relational memory, not the LSTM): its MLE row is the end of "
+             "the RelGAN runs' pre-training, the point its rows start from" if "relgan_mle" in groups else "")
+          + ". Published numbers are quoted as the papers report them (their own oracles, sample counts and "
+          "selection; not comparable to the bit).\n\n"
           + "\n".join(lines) + "\n")
     sweep = sweep_means(dirs, temperatures, quiet)
     md += ("\nTemperature sweep of the final generators (mean over seeds): NLL-oracle / NLL-test at each T. A row "
@@ -178,14 +208,15 @@ def report(out: Path, dirs: dict[str, list[Path]], task: str, oracle: Optional[s
 
 def sweep_means(dirs: dict[str, list[Path]], temperatures: Sequence[float],
                 quiet: bool) -> dict[str, list[dict[str, float]]]:
-    """Every row's final generators (and the MLE generators of the SeqGAN runs) swept over
+    """Every row's final generators (and the MLE generators of the SeqGAN and RelGAN runs) swept over
     `temperatures` (`seqgan.sweep`): row -> per temperature the means over seeds of NLL-oracle and
     NLL-test."""
     from seqgan.sweep import sweep_runs
+    stage_of = {"seqgan": "mle", **{source: stage for stage, source in MLE_STAGES.items()}}
     series: dict[str, list[list[dict[str, float]]]] = {}
     for row, ds in dirs.items():
-        for c in sweep_runs(ds, temperatures, mle=row == "seqgan", quiet=quiet):
-            series.setdefault("mle" if c.stage == "mle" else row, []).append(c.points)
+        for c in sweep_runs(ds, temperatures, mle=row in stage_of, quiet=quiet):
+            series.setdefault(stage_of[row] if c.stage == "mle" else row, []).append(c.points)
     return {name: [{"temperature": t, "n": len(runs),
                     **{k: sum(r[i][k] for r in runs) / len(runs) for k in ("nll_oracle", "nll_test")}}
                    for i, t in enumerate(temperatures)] for name, runs in series.items()}

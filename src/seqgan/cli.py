@@ -554,7 +554,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "(NLL-oracle and NLL-test at the last evaluation, mean ± sd, Welch's p against MLE, published "
                     "numbers), bench.json, bench_curves.png and bench_sweep.png (every final generator over "
                     "temperatures). Scale cpu: the `laptop` schedule, each run within 30 minutes on 2 cores at "
-                    "length 20; smoke: seconds, checks the pipeline.\n\nFinished runs are skipped, interrupted "
+                    "length 20 (RelGAN's rows, at beta_max 100 and 1000: the `relgan-cpu` preset); smoke: seconds, "
+                    "checks the pipeline.\n\nFinished runs are skipped, interrupted "
                     "ones resumed (stop with Ctrl-C, run the same command again); a run made with another config "
                     "is refused.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -567,7 +568,8 @@ def build_parser() -> argparse.ArgumentParser:
                     help="table1: quick (default), fast, paper (see seqgan/reproduce.py); bench: cpu (default), smoke")
     rp.add_argument("--task", choices=["oracle", "oracle40"], help="bench: length 20 (default) or 40")
     rp.add_argument("--methods", nargs="+", metavar="ROW",
-                    help="bench: the rows to train (default all): mle, the registered methods, control_constant, "
+                    help="bench: the rows to train (default all): mle, the registered methods, relgan_1000 "
+                         "(RelGAN at beta_max 1000), relgan_mle (RelGAN's own MLE stage), control_constant, "
                          "control_random")
     rp.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
     rp.add_argument("--oracle", metavar="FILE.npz", help="the original's oracle (default: the built-in seeded one)")

@@ -99,9 +99,11 @@ class EvalConfig(Section):
 
 
 class GeneratorConfig(Section):
-    kind: Literal["lstm", "gru", "transformer"] = "lstm"
-    """The policy: 'lstm' (the paper's), 'gru', or 'transformer' (decoder-only, causal, KV-cached; emb_dim is its
-    width, hidden_dim its MLP width, with num_layers and num_heads)."""
+    kind: Literal["lstm", "gru", "transformer", "rmc"] = "lstm"
+    """The policy: 'lstm' (the paper's), 'gru', 'transformer' (decoder-only, causal, KV-cached; emb_dim is its
+    width, hidden_dim its MLP width, with num_layers and num_heads) or 'rmc' (RelGAN's relational memory,
+    seqgan/policies/rmc.py: emb_dim its input embedding, mem_slots slots of num_heads x head_size units; hidden_dim,
+    num_layers and init_std do not apply, its init is the authors' fan-in truncated normal)."""
     vocab_size: int = 5000
     """Oracle task: number of tokens (ids 0..vocab_size-1), shared by oracle, generator and discriminator
     (task=data: ignored, the vocabulary decides; the run's sizes.json has it)."""
@@ -112,7 +114,14 @@ class GeneratorConfig(Section):
     num_layers: int = 2
     """Transformer layers (kind=transformer)."""
     num_heads: int = 2
-    """Transformer attention heads; emb_dim must be a multiple (kind=transformer)."""
+    """Attention heads: the Transformer's (emb_dim must be a multiple) or the relational memory's (kind=rmc:
+    RelGAN's 2)."""
+    mem_slots: int = 1
+    """kind=rmc: memory slots (RelGAN's 1); the features that score the next token are all slots, mem_slots x
+    num_heads x head_size."""
+    head_size: int = 256
+    """kind=rmc: units per attention head, also the key size (RelGAN's oracle and COCO scripts: 256, so the memory
+    is 2 x 256 = 512 wide)."""
     seq_len: int = 20
     """Oracle task: length of every sequence (task=data: ignored, data.max_len + 1 positions, the longest
     sequence with its <eos>; the run's sizes.json has it)."""
@@ -322,6 +331,7 @@ MAX_SEED = 2**63 - 1
 _POSITIVE = {
     "oracle.num_samples", "oracle.emb_dim", "oracle.hidden_dim", "generator.vocab_size",
     "generator.emb_dim", "generator.hidden_dim", "generator.num_layers", "generator.num_heads", "generator.seq_len",
+    "generator.mem_slots", "generator.head_size",
     "discriminator.emb_dim",
     "adversarial.generator_steps", "adversarial.rollout_num", "discriminator.filter_scale",
     "train.batch_size", "train.eval_every", "train.eval_samples", "train.keep_checkpoints",

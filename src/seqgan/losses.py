@@ -1,4 +1,4 @@
-"""The three losses, as pure functions (reference §2-3)."""
+"""The losses, as pure functions (reference §2-3; RelGAN's RSGAN loss, §4)."""
 
 from __future__ import annotations
 
@@ -83,3 +83,12 @@ def discriminator_loss(disc: Discriminator, logits: Tensor, labels: Tensor, l2: 
     p_real = labels.to(logits.dtype) * (1.0 - label_smoothing)  # (B,)
     target = torch.stack([1.0 - p_real, p_real], 1)  # (B, 2) class probabilities
     return F.cross_entropy(logits, target) + l2 * disc.l2_penalty()
+
+
+def rsgan_loss(first: Tensor, second: Tensor) -> Tensor:
+    """The relativistic standard GAN loss (Jolicoeur-Martineau 2018) as RelGAN's code computes it:
+    the mean sigmoid cross-entropy of the logit differences against label 1,
+    -mean log sigmoid(first - second), over paired logits (B, R) (row b, representation r of each).
+    RelGAN's discriminator minimises rsgan_loss(D(real), D(fake)), its generator
+    rsgan_loss(D(fake), D(real))."""
+    return F.softplus(second - first).mean()

@@ -48,6 +48,8 @@ METHODS: dict[str, MethodInfo] = {m.name: m for m in (
                "pg_bleu:PGBLEUConfig"),
     MethodInfo("maligan", "MaliGAN", "Che et al. 2017: MLE weighted by normalised D/(1-D)", "maligan:MaliGANConfig"),
     MethodInfo("rankgan", "RankGAN", "Lin et al. 2017: a ranker of cosines to real sentences", "rankgan:RankGANConfig"),
+    MethodInfo("relgan", "RelGAN", "Nie et al. 2019: Gumbel-softmax relaxed samples, so D's gradient reaches G; "
+               "relational memory (generator.kind=rmc), RSGAN loss", "relgan:RelGANConfig"),
 )}
 
 
