@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import torch
 from safetensors import SafetensorError
@@ -23,7 +23,7 @@ from seqgan.config import Config, ConfigError, Sizes, load_run_config, load_run_
 from seqgan.data import DataError, Vocabulary, encode_file
 from seqgan.files import check_weight_sum
 from seqgan.metrics import EVAL_SEED, References, text_metrics
-from seqgan.models import OracleFileError, build_generator, build_oracle
+from seqgan.models import OracleFileError, build_oracle
 from seqgan.policies import Policy
 
 
@@ -36,9 +36,10 @@ def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: s
     """The generator of a run: its final weights, else its newest valid checkpoint; with
     `mle`, the generator as it was at the end of MLE pre-training (generator_mle.safetensors).
 
-    Returns the generator (a `seqgan.policies.Policy` of the run's `generator.kind`) in eval mode
-    with `.config` (the run's Config) and `.vocab` (None for oracle runs) attached. Weights are
-    read with safetensors only, never pickle; the caller's random streams are not touched.
+    Returns the generator (a `seqgan.policies.Policy` of the run's `generator.kind`, or its
+    method's own: LeakGAN's, with the discriminator it reads restored from the same source) in
+    eval mode with `.config` (the run's Config) and `.vocab` (None for oracle runs) attached. Weights
+    are read with safetensors only, never pickle; the caller's random streams are not touched.
     """
     run_dir = Path(run_dir)
     try:
@@ -46,39 +47,40 @@ def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: s
         sizes = load_run_sizes(run_dir, cfg)
     except ConfigError as e:
         raise RunLoadError(str(e)) from None
+    # where the weights come from: state(prefix) -> the module's tensors ('generator', and the
+    # models the generator reads, `Policy.companions`: LeakGAN's 'discriminator')
+    state: Callable[[str], dict[str, torch.Tensor]]
     if checkpoint is not None:
         try:
-            state = ckpt.load(Path(checkpoint)).module_state("generator")
+            chk = ckpt.load(Path(checkpoint))
         except ckpt.CheckpointError as e:
             raise RunLoadError(str(e)) from None
-        source = f"checkpoint {Path(checkpoint).name}"
+        state, source = chk.module_state, f"checkpoint {Path(checkpoint).name}"
     elif mle or (run_dir / "generator.safetensors").is_file():
-        path = run_dir / ("generator_mle.safetensors" if mle else "generator.safetensors")
-        if not path.is_file():
-            raise RunLoadError(f"{path}: not found; the run has not finished MLE pre-training")
-        problem = check_weight_sum(path)
-        if problem:
-            raise RunLoadError(problem)
-        try:
-            state = load_file(str(path))
-        except (SafetensorError, OSError, ValueError) as e:
-            raise RunLoadError(f"{path}: not a valid safetensors file ({e})") from None
-        source = path.name
+        state = lambda prefix: _weights_file(run_dir / f"{prefix}{'_mle' if mle else ''}.safetensors")  # noqa: E731
+        source = "generator_mle.safetensors" if mle else "generator.safetensors"
     else:
         latest = ckpt.latest_valid(run_dir)
         if latest is None:
             raise RunLoadError(f"{run_dir}: no generator.safetensors and no valid checkpoint")
-        state = latest.module_state("generator")
-        source = f"checkpoint {latest.path.name} (the newest; no final weights yet)"
-    bad = next((k for k, v in state.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())), None)
-    if bad is not None:
-        raise RunLoadError(f"{run_dir}: tensor '{bad}' of {source} holds NaN or inf (damaged or diverged weights); "
-                           "restore the file or load an earlier checkpoint (checkpoint=...)")
-    gen = build_generator(cfg.generator, torch.Generator().manual_seed(0), sizes)  # an init that the weights replace
-    try:
-        gen.load_state_dict(state)
-    except RuntimeError as e:
-        raise RunLoadError(f"{run_dir}: the weights do not fit the run's config ({e})") from None
+        state, source = latest.module_state, f"checkpoint {latest.path.name} (the newest; no final weights yet)"
+    from seqgan import methods as registry
+    gen = registry.build_generator(cfg, sizes, torch.Generator().manual_seed(0))  # an init that the weights replace
+    for prefix, module in {"generator": gen, **gen.companions()}.items():
+        try:
+            tensors = state(prefix)
+        except ckpt.CheckpointError as e:
+            raise RunLoadError(str(e)) from None
+        bad = next((k for k, v in tensors.items() if v.is_floating_point() and not bool(torch.isfinite(v).all())),
+                   None)
+        if bad is not None:
+            raise RunLoadError(f"{run_dir}: tensor '{bad}' of {source} holds NaN or inf (damaged or diverged "
+                               "weights); restore the file or load an earlier checkpoint (checkpoint=...)")
+        try:
+            module.load_state_dict(tensors)
+        except RuntimeError as e:
+            raise RunLoadError(f"{run_dir}: the weights do not fit the run's config ({e})") from None
+        module.eval()
     vocab = None
     if cfg.task == "data":
         try:
@@ -90,6 +92,21 @@ def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: s
     setattr(gen, "vocab", vocab)  # oracle runs have no vocabulary
     setattr(gen, "source", source)  # where the weights came from
     return gen.to(device).eval()
+
+
+def _weights_file(path: Path) -> dict[str, torch.Tensor]:
+    """The tensors of a run's weights file, checked against weights.sha256."""
+    if not path.is_file():
+        if path.name.endswith("_mle.safetensors"):
+            raise RunLoadError(f"{path}: not found; the run has not finished MLE pre-training")
+        raise RunLoadError(f"{path}: not found")
+    problem = check_weight_sum(path)
+    if problem:
+        raise RunLoadError(problem)
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as e:
+        raise RunLoadError(f"{path}: not a valid safetensors file ({e})") from None
 
 
 @dataclass

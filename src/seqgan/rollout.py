@@ -25,7 +25,7 @@ after it (those positions carry neither reward nor gradient).
 
 from __future__ import annotations
 
-from typing import NamedTuple, Optional
+from typing import NamedTuple, Optional, Sequence
 
 import torch
 from torch import Tensor
@@ -74,3 +74,25 @@ def rollout_rewards(policy: Policy, reward: Reward, Y: Tensor, num_rollouts: int
     if policy.eos_token is not None:
         q.masked_fill_(~policy.mask(Y), 0.0)  # no reward after the end
     return Rollout(q, completions, scores)
+
+
+@torch.no_grad()
+def prefix_rewards(policy: Policy, reward: Reward, Y: Tensor, num_rollouts: int, lengths: Sequence[int],
+                   generator: Optional[torch.Generator] = None) -> Tensor:
+    """Rewards at chosen prefix lengths only (LeakGAN's window boundaries): (B, L + 1), column i the
+    mean reward of N rollouts of Y[:, :lengths[i]], the last column R(Y). Variable length: a prefix
+    that already holds its row's <eos> is the finished sequence, worth R(Y)."""
+    B, T = Y.shape
+    N, L = num_rollouts, len(lengths)
+    r_y = reward(Y)  # (B,)
+    q = r_y[:, None].repeat(1, L + 1)  # (B, L + 1)
+    if L == 0:
+        return q
+    comp, p, n_idx, b_idx = complete(policy, Y, N, generator, lengths=lengths)  # rows ordered by (p, n, b)
+    column = torch.full((T,), -1, dtype=torch.long, device=Y.device)
+    column[torch.tensor(list(lengths), dtype=torch.long, device=Y.device)] = torch.arange(L, device=Y.device)
+    scores = r_y.expand(L, N, B).clone()  # (L, N, B): a prefix not rolled out is the finished sequence
+    if comp.shape[0]:
+        scores[column[p], n_idx, b_idx] = score(reward, comp, column[p] * N + n_idx)  # batches: rollout columns
+    q[:, :L] = scores.mean(dim=1).t()
+    return q

@@ -3,7 +3,8 @@ choices, `seqgan config --list`, `compare` and `reproduce` all read it.
 
 A method is a module `seqgan.methods.<name>` that reads like its algorithm (see
 `seqgan.plan` for what it provides: `build`, which declares the models and optimizers it
-trains beside the generator, and `plan`, its phases and their steps), plus, when it has
+trains beside the generator, and `plan`, its phases and their steps; a method whose
+generator is not a policy of `generator.kind` also provides `build_generator`), plus, when it has
 settings of its own, a light options module (`seqgan/methods/options/<name>.py`, no torch)
 whose section appears in the config under the method's name. Adding a method is those files
 and one line below. This module imports neither: it stays cheap for `seqgan --help`.
@@ -50,12 +51,25 @@ METHODS: dict[str, MethodInfo] = {m.name: m for m in (
     MethodInfo("rankgan", "RankGAN", "Lin et al. 2017: a ranker of cosines to real sentences", "rankgan:RankGANConfig"),
     MethodInfo("relgan", "RelGAN", "Nie et al. 2019: Gumbel-softmax relaxed samples, so D's gradient reaches G; "
                "relational memory (generator.kind=rmc), RSGAN loss", "relgan:RelGANConfig"),
+    MethodInfo("leakgan", "LeakGAN", "Guo et al. 2018: a Manager and a Worker steered by features leaked from D",
+               "leakgan:LeakGANConfig"),
 )}
 
 
 #: the phases whose units train the generator, in the order a run has them: the x axis of the NLL
 #: curves (`plot`, `reproduce`); every method names its phases from these and 'discriminator'
 GENERATOR_PHASES = ("mle", "scheduled_sampling", "adversarial")
+
+
+def build_generator(cfg: Any, sizes: Any, generator: Any) -> Any:
+    """The generator of a run of `cfg` (a `seqgan.policies.Policy`), initialised from the torch
+    Generator `generator`: the method's own (its module's `build_generator(cfg, sizes, generator)`,
+    LeakGAN's hierarchical policy), else a policy of `generator.kind` (`seqgan.models.build_generator`)."""
+    own = getattr(get(cfg.method).module(), "build_generator", None)
+    if own is not None:
+        return own(cfg, sizes, generator)
+    from seqgan.models import build_generator as by_kind
+    return by_kind(cfg.generator, generator, sizes)
 
 
 def method_names() -> list[str]:

@@ -183,3 +183,34 @@ class Discriminator(nn.Module):
         finally:
             self.train(was_training)
         return torch.cat(out)
+
+
+class PaddedDiscriminator(Discriminator):
+    """LeakGAN's discriminator (CR-Gjx/LeakGAN, Discriminator.py): the same CNN with one more
+    embedding row for 'no token yet', so that it also reads prefixes. Row 0 is that padding
+    and token v is row v + 1: inputs are ids in -1..V-1, -1 marking the positions a prefix has
+    not reached. D(Y) and the features of whole sequences are those of the plain CNN with the
+    shifted embedding; `features` of a prefix padded with -1 is the feature LeakGAN leaks."""
+
+    def __init__(self, cfg: DiscriminatorConfig, vocab_size: int, seq_len: int,
+                 generator: Optional[torch.Generator] = None) -> None:
+        super().__init__(cfg, vocab_size + 1, seq_len, generator)
+        self._tables: tuple[list[Tensor], list[Tensor]] = ([], [])  # (the weights they were made of, the tables)
+
+    def features(self, x: Tensor, tables: Optional[list[Tensor]] = None) -> Tensor:
+        """x (B, T) ids in -1..V-1 -> (B, F), as `Discriminator.features` of x + 1."""
+        return super().features(x + 1, tables)
+
+    @torch.no_grad()
+    def conv_tables(self) -> list[Tensor]:
+        """`Discriminator.conv_tables`, made again only when the embedding or a convolution has changed
+        since (compared exactly with a copy of the weights they were made of): the generator reads
+        them at every sampling step and every teacher-forced batch, while D changes only in its own
+        rounds. The tables must not be modified."""
+        weights = [self.embedding, *self.conv_w]
+        made_of, tables = self._tables
+        if tables and all(a.device == b.device and torch.equal(a, b) for a, b in zip(made_of, weights)):
+            return tables
+        self._tables = ([w.detach().clone() for w in weights], super().conv_tables())
+        return self._tables[1]
+

@@ -1,5 +1,5 @@
 """The policy interface: what generates tokens, for MLE, sampling, rollouts and the policy
-gradient (LSTM, GRU and a KV-cached Transformer implement it).
+gradient (LSTM, GRU, a KV-cached Transformer and LeakGAN's hierarchical policy implement it).
 
 Notation: B batch, T length, V vocabulary, H feature size, M rows.
 
@@ -11,7 +11,9 @@ things:
     decoder()          a Decoder: start(M) and step(state, tokens), one token per row at a time
     prefixes(tokens)   the teacher-forced states after every prefix of `tokens`, for rollouts
 
-and the base class does the rest the same way for every kind: the output layer and its
+A state may carry whatever a kind needs beside its features (LeakGAN's carries the tokens read
+so far, whose discriminator features its Manager reads at every step), so the sampler needs
+nothing per kind. The base class does the rest the same way for every kind: the output layer and its
 variable-length mask, teacher-forced logits, the fused NLL loss of MLE and the policy
 gradient, per-token NLL, and sampling and completions through the one sampler
 (`seqgan.policies.sampler`).
@@ -33,7 +35,7 @@ from torch import Tensor, nn
 
 from seqgan.ops import linear_cross_entropy
 from seqgan.policies import sampler
-from seqgan.policies.sampler import ROW_CHUNK, State
+from seqgan.policies.sampler import ROW_CHUNK, State, Temperature
 
 
 class Decoder(Protocol):
@@ -154,6 +156,13 @@ class Policy(nn.Module):
     def prefixes(self, tokens: Tensor) -> Prefixes:
         raise NotImplementedError
 
+    def companions(self) -> dict[str, nn.Module]:
+        """Other models of the run that this policy reads when it generates and scores, by their
+        checkpoint prefix (LeakGAN: the discriminator whose features it leaks); they are not its
+        parameters. The run saves them beside it (`<name>.safetensors`, `<name>_mle.safetensors`)
+        and `seqgan.load` restores them from the same source. None for LSTM, GRU, Transformer."""
+        return {}
+
     # ------------------------------------------------------------------ shared
     def set_compile(self, mode: str) -> None:
         """`train.compile`: 'none' (eager), 'default' (torch.compile the per-chunk logits + softmax
@@ -268,9 +277,10 @@ class Policy(nn.Module):
         return total / count
 
     @torch.no_grad()
-    def sample(self, num: int, generator: Optional[torch.Generator] = None, temperature: float = 1.0,
+    def sample(self, num: int, generator: Optional[torch.Generator] = None, temperature: Temperature = 1.0,
                batch: int = 2048, seed: Optional[int] = None, compact: Optional[bool] = None) -> Tensor:
-        """`num` sequences (num, T) int64 from softmax(logits / temperature), all rows in parallel.
+        """`num` sequences (num, T) int64 from softmax(logits / temperature), all rows in parallel
+        (`temperature`: one, or one per step).
 
         Draws from `generator`, or from a fresh one seeded with `seed` (the same seed gives the
         same samples). Rows are drawn `batch` at a time (memory only)."""

@@ -26,6 +26,17 @@ from seqgan.policies.base import Policy
 from seqgan.policies.sampler import State
 
 
+def lstm_step(xw: Tensor, h: Tensor, c: Tensor, U: Tensor) -> tuple[Tensor, Tensor]:
+    """One step of the original's LSTM. xw = x @ W + b (M, 4H); h, c (M, H); U (H, 4H) -> h', c' (M, H)."""
+    H = h.shape[1]
+    gates = torch.addmm(xw, h, U)  # (M, 4H)
+    ifo = torch.sigmoid(gates[:, : 3 * H])
+    g = torch.tanh(gates[:, 3 * H:])
+    c = ifo[:, H: 2 * H] * c + ifo[:, :H] * g
+    h = ifo[:, 2 * H:] * torch.tanh(c)
+    return h, c
+
+
 class LSTMPolicy(Policy):
     """Single-layer LSTM language model with the original's equations and layout."""
 
@@ -50,13 +61,7 @@ class LSTMPolicy(Policy):
 
     def cell(self, xw: Tensor, h: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
         """One LSTM step. xw = x @ W + b (M, 4H); h, c (M, H) -> h', c' (M, H)."""
-        H = self.hidden_dim
-        gates = torch.addmm(xw, h, self.U)  # (M, 4H)
-        ifo = torch.sigmoid(gates[:, : 3 * H])
-        g = torch.tanh(gates[:, 3 * H:])
-        c = ifo[:, H: 2 * H] * c + ifo[:, :H] * g
-        h = ifo[:, 2 * H:] * torch.tanh(c)
-        return h, c
+        return lstm_step(xw, h, c, self.U)
 
     def hidden_states(self, inputs: Tensor) -> tuple[Tensor, Tensor]:
         """Teacher-forced pass. inputs (B, T) -> h, c (B, T, H): h[:, t] has read inputs[:, :t+1]."""

@@ -23,7 +23,7 @@ sync per step; without it (CUDA) they keep stepping and what they draw is overwr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional, Sequence, Union
 
 import torch
 from torch import Tensor
@@ -33,6 +33,15 @@ if TYPE_CHECKING:
 
 State = tuple[Tensor, ...]
 """A batch of policy states: tensors with the rows first; [0] is the features (M, H)."""
+
+Temperature = Union[float, Sequence[float]]
+"""The softmax temperature of sampling: one for every step, or one per step (LeakGAN's authors sharpen
+the first two tokens of the samples they train on)."""
+
+
+def step_temperature(temperature: Temperature, s: int) -> float:
+    """The temperature of step s."""
+    return float(temperature) if isinstance(temperature, (int, float)) else float(temperature[s])
 
 #: rows of the (rows, V) softmax handled at once while sampling and scoring: small enough
 #: to stay in cache, large enough for efficient matmuls; bounds memory, never changes results
@@ -126,8 +135,9 @@ Joins = Callable[[int], Optional[tuple[Tensor, State]]]
 
 @torch.no_grad()
 def generate(policy: "Policy", out: Tensor, joins: Joins, last_join: int, generator: Optional[torch.Generator],
-             temperature: float = 1.0, compact: Optional[bool] = None) -> Tensor:
-    """Fill `out` (R, T) in place: every row draws its tokens from the step it joins at.
+             temperature: Temperature = 1.0, compact: Optional[bool] = None) -> Tensor:
+    """Fill `out` (R, T) in place: every row draws its tokens from the step it joins at, step s
+    from softmax(logits / temperature) (`temperature[s]` when it is one per step).
 
     Rows join in the order of `out` (rows joining at step s come after every row that joined
     earlier), so that without compaction the live rows are always out[:n]. `last_join` is the
@@ -156,7 +166,7 @@ def generate(policy: "Policy", out: Tensor, joins: Joins, last_join: int, genera
             if s >= last_join:
                 break
             continue
-        tok = policy.draw(state[0], generator, temperature)  # (M,)
+        tok = policy.draw(state[0], generator, step_temperature(temperature, s))  # (M,)
         if compact:
             out[live, s] = tok
             assert eos is not None  # compaction is for sequences that end
@@ -174,7 +184,7 @@ def generate(policy: "Policy", out: Tensor, joins: Joins, last_join: int, genera
 
 
 @torch.no_grad()
-def sample(policy: "Policy", num: int, generator: Optional[torch.Generator] = None, temperature: float = 1.0,
+def sample(policy: "Policy", num: int, generator: Optional[torch.Generator] = None, temperature: Temperature = 1.0,
            batch: int = 2048, compact: Optional[bool] = None) -> Tensor:
     """`num` sequences (num, T) int64 from the start token, `batch` rows at a time (memory only).
     Fixed length, or (eos_token set) each row stops at its first <eos>, <pad> after it."""
@@ -193,12 +203,15 @@ def sample(policy: "Policy", num: int, generator: Optional[torch.Generator] = No
 
 @torch.no_grad()
 def complete(policy: "Policy", Y: Tensor, num_rollouts: int, generator: Optional[torch.Generator] = None,
-             compact: Optional[bool] = None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """Monte Carlo completions of every proper prefix of every row of Y (B, T), N times.
+             compact: Optional[bool] = None, lengths: Optional[Sequence[int]] = None
+             ) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """Monte Carlo completions of every proper prefix of every row of Y (B, T), N times
+    (`lengths`: of the prefixes of those lengths only, each in 1..T-1).
 
     Returns (completions (R, T), p (R,), n (R,), b (R,)): row r keeps Y[b_r, :p_r] and
     completes it (rollout n_r); rows are ordered by (p, n, b). Fixed length: every prefix
-    p = 1..T-1, R = (T-1) N B, so `completions.view(T-1, N, B, T)` is the dense layout.
+    p = 1..T-1, R = (T-1) N B, so `completions.view(T-1, N, B, T)` is the dense layout
+    (with `lengths`, R = len(lengths) N B and `view(len(lengths), N, B, T)`).
     Variable length: only the prefixes that do not yet hold their row's first <eos> (a prefix
     that does is a finished sequence), and each completion stops at its own <eos>.
     """
@@ -206,6 +219,10 @@ def complete(policy: "Policy", Y: Tensor, num_rollouts: int, generator: Optional
     N, pad = num_rollouts, policy.pad_token
     ends = policy.mask(Y).sum(1) - 1  # (B,) last position each row owns (T-1 at fixed length)
     need = torch.arange(1, T, device=Y.device)[:, None] <= ends[None, :]  # (T-1, B): prefix p = row + 1
+    if lengths is not None:  # only the chosen prefix lengths
+        chosen = torch.zeros(T - 1, 1, dtype=torch.bool, device=Y.device)
+        chosen[torch.tensor([p - 1 for p in lengths], dtype=torch.long, device=Y.device)] = True
+        need &= chosen
     p_idx, n_idx, b_idx = need[:, None, :].expand(T - 1, N, B).nonzero(as_tuple=True)  # sorted by (p, n, b)
     p = p_idx + 1  # (R,)
     pos = torch.arange(T, device=Y.device)

@@ -60,11 +60,13 @@ def discriminator_round(disc: Discriminator, opt: torch.optim.Optimizer, gen: Po
                         epochs: int, batch_size: int, l2: float, rng: torch.Generator,
                         num_samples: int = 0, model: Optional[torch.nn.Module] = None,
                         world: World = SINGLE, autocast: Autocast = nullcontext,
-                        negatives: str = "round", label_smoothing: float = 0.0) -> RoundStats:
+                        negatives: str = "round", label_smoothing: float = 0.0,
+                        temperature: float = 1.0) -> RoundStats:
     """Sample as many negatives as real sequences from `gen`, then train `disc` for `epochs`
     passes. num_samples > 0 uses a random subset of that many real sequences (a departure
     from the original, which always uses the whole real set). negatives='fresh' samples new
-    negatives (and reshuffles) for every epoch instead of reusing the round's.
+    negatives (and reshuffles) for every epoch instead of reusing the round's. `temperature`:
+    of the negatives' softmax (1: the generator's own distribution; LeakGAN's trick sharpens it).
 
     Under torchrun, `model` is disc's DistributedDataParallel wrapper and `real`,
     `num_samples`, `batch_size` are this rank's shares; the statistics are global.
@@ -76,7 +78,7 @@ def discriminator_round(disc: Discriminator, opt: torch.optim.Optimizer, gen: Po
     stats = torch.zeros(5, device=real.device)
     for epoch in range(epochs):
         if epoch == 0 or negatives == "fresh":
-            fake = gen.sample(real.shape[0], rng)  # (M, T)
+            fake = gen.sample(real.shape[0], rng, temperature=temperature)  # (M, T)
             x = torch.cat([real, fake], 0)  # (2M, T)
             y = torch.cat([torch.ones(real.shape[0], dtype=torch.long, device=x.device),
                            torch.zeros(fake.shape[0], dtype=torch.long, device=x.device)])  # 1 = real

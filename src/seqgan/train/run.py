@@ -43,7 +43,7 @@ from seqgan.files import RunLock, atomic_write_text, json_safe, save_weights, wr
 from seqgan.logging import MetricLogger
 from seqgan.metrics import EVAL_SEED, References, text_metrics
 from seqgan import methods as registry
-from seqgan.models import Discriminator, Oracle, build_generator, build_oracle
+from seqgan.models import Discriminator, Oracle, build_oracle
 from seqgan.objective import Objective, load_objective
 from seqgan.perf import Autocast, allocator_tuned, autocast_for, check_precision, cpu_settings, cuda_precision
 from seqgan.plan import EVALUATE, Build, Models, Part, Phase, _Evaluate, make_adam
@@ -395,8 +395,8 @@ def _setup(cfg: Config, sizes: Sizes, run_dir: Path, device: torch.device, oracl
     rngs = {"train": make_rng(cfg.seed, STREAM_TRAIN, device, world),
             "eval": make_rng(cfg.seed, STREAM_EVAL, device, world)}
     # inits depend on the seed alone, so every torchrun rank starts from the same weights
-    gen = build_generator(cfg.generator, torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_GENERATOR_INIT)),
-                          sizes)
+    gen = registry.build_generator(cfg, sizes, torch.Generator().manual_seed(stream_seed(cfg.seed,
+                                                                                          STREAM_GENERATOR_INIT)))
     gen = gen.to(device)
     gen.set_compile(cfg.train.compile)
     # what the method trains beside the generator (its discriminator, ranker, rollout copy, ...)
@@ -615,7 +615,7 @@ def _train(cfg: Config, sizes: Sizes, run_dir: Path, quiet: bool, resume: Option
                           + (f"; discriminator filters {run.disc.filter_sizes}" if run.disc is not None else ""))
                 if run.main_metric is None:
                     log.print("seqgan: warning: no --test or --valid file: no held-out NLL or BLEU will be reported")
-            log.print(f"generator: {cfg.generator.kind}, {run.gen.num_parameters():,} parameters")
+            log.print(f"generator: {run.gen.kind}, {run.gen.num_parameters():,} parameters")
             if objective is not None and cfg.reward.mix < 1:
                 r = cfg.reward
                 log.print(f"reward: {r.mix:g} x the method's critic + {1 - r.mix:g} x {objective.name} "
@@ -650,7 +650,8 @@ def _write_outputs(run: Run) -> None:
     for name in saved:
         save_weights(run.run_dir / f"{name}.safetensors", run.models[name], meta)
     write_weight_sums(run.run_dir, ["generator.safetensors", "generator_mle.safetensors",
-                                    *(f"{name}.safetensors" for name in saved)])
+                                    *(f"{name}.safetensors" for name in saved),
+                                    *(f"{name}_mle.safetensors" for name in run.gen.companions())])
     samples = run.gen.sample(1000, torch.Generator(device=run.device).manual_seed(stream_seed(run.cfg.seed, 99)))
     if run.dataset is not None:
         atomic_write_text(

@@ -175,10 +175,13 @@ def start_rollout_copy(run: Run) -> None:
 
 
 def save_mle_baseline(run: Run) -> None:
-    """generator_mle.safetensors: the generator at the end of MLE pre-training (rank 0)."""
+    """generator_mle.safetensors: the generator at the end of MLE pre-training (rank 0), with the
+    models it reads (`Policy.companions`, LeakGAN's discriminator) as <name>_mle.safetensors."""
     if run.world.is_main:
-        save_weights(run.run_dir / "generator_mle.safetensors", run.gen,
-                     {"format": "seqgan", "config": to_dict(run.cfg), "stage": "mle"})
+        meta = {"format": "seqgan", "config": to_dict(run.cfg), "stage": "mle"}
+        save_weights(run.run_dir / "generator_mle.safetensors", run.gen, meta)
+        for name, module in run.gen.companions().items():
+            save_weights(run.run_dir / f"{name}_mle.safetensors", module, meta)
 
 
 # ============================================================================ phases
