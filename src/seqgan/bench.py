@@ -13,6 +13,8 @@ resumed, and a row whose saved config differs from the command's is refused):
 - `relgan_mle`: read from the `relgan` runs (the end of their MLE pre-training: RelGAN's own
   relational-memory generator, which the `relgan_1000` runs share to the bit), beside the
   LSTM's `mle` row;
+- `leakgan_mle`: read from the `leakgan` runs (the end of their interleaved pre-training:
+  LeakGAN's own Manager and Worker, with the discriminator they read then);
 - `control_constant`, `control_random`: SeqGAN's loop with D's score replaced by 0.5 or by
   U(0, 1) noise, no D trained (`reward.kind`).
 
@@ -27,8 +29,9 @@ Tasks:
 Scales: `cpu` (the `laptop` schedule: MLE 50 epochs, D 20 x 1 epoch on 5,000 + 5,000,
 10 iterations of 4 g-steps at batch 16 and 1 d-step; each run within 30 minutes on 2 cores at
 length 20; RelGAN's rows the `relgan-cpu` preset: a smaller relational memory and
-discriminator, MLE 50 epochs, 600 iterations) and `smoke` (seconds; checks the pipeline, no
-result).
+discriminator, MLE 50 epochs, 600 iterations; LeakGAN's the `leakgan` preset, whose MLE epoch
+costs about 15 times SeqGAN's: 10 epochs, 10 D rounds, 20 iterations, and at length 40 a
+shorter one still, `LENGTH40_METHOD`) and `smoke` (seconds; checks the pipeline, no result).
 
 Writes `bench.md` (per row: NLL-oracle and NLL-test at the last evaluation, mean ± sd, the t-test's
 p against MLE, the published number with its source; the sweep's means), `bench.json`, `bench_curves.png` (NLL-oracle
@@ -51,13 +54,20 @@ CONTROLS = {"control_constant": ["reward.kind=constant"], "control_random": ["re
 #: rows that are a registered method with other settings: row -> (method, overrides), listed after the method's row
 VARIANTS = {"relgan_1000": ("relgan", ["relgan.beta_max=1000"])}
 #: rows read from another row's runs at the end of their MLE pre-training (as `mle` from `seqgan`): row -> source
-MLE_STAGES = {"relgan_mle": "relgan"}
+MLE_STAGES = {"relgan_mle": "relgan", "leakgan_mle": "leakgan"}
 LABELS = {"control_constant": "SeqGAN, constant reward (control)",
           "control_random": "SeqGAN, random reward (control)",
           "relgan": "RelGAN (beta_max 100)", "relgan_1000": "RelGAN (beta_max 1000)",
-          "relgan_mle": "MLE, RelGAN's relational memory (its pre-training)"}
+          "relgan_mle": "MLE, RelGAN's relational memory (its pre-training)",
+          "leakgan_mle": "MLE, LeakGAN's Manager and Worker (its interleaved pre-training)"}
 #: the preset of a method's rows at scale cpu (default `laptop`)
-PRESETS = {"relgan": "relgan-cpu"}
+PRESETS = {"relgan": "relgan-cpu", "leakgan": "leakgan"}
+#: a method's own schedule at scale cpu on the length-40 task, over its preset: LeakGAN's evaluations, MLE epochs
+#: and D rounds each cost about 4 times their length-20 cost there (twice the tokens, the authors' 64/64 Worker
+#: and Manager), a g-step about 6 times: 3 rounds of 1 D round and 1 epoch, 5 iterations
+LENGTH40_METHOD = {"leakgan": ["pretrain.generator_epochs=3", "pretrain.discriminator_rounds=3",
+                               "leakgan.pretrain_rounds=3", "adversarial.iterations=5",
+                               "generator.emb_dim=64", "generator.hidden_dim=64"]}
 #: methods that are not adversarial rows of their own (MLE is read from the SeqGAN runs)
 NOT_ROWS = ("mle",)
 TASKS = ("oracle", "oracle40")
@@ -109,6 +119,8 @@ def row_config(row: str, seed: int, task: str, scale: str, oracle: Optional[str]
         sets.append(f"oracle.path={oracle}")
     if scale == "smoke":
         sets += SMOKE + SMOKE_METHOD.get(method, [])
+    elif task == "oracle40":
+        sets += LENGTH40_METHOD.get(method, [])
     return load_config(PRESETS.get(method, "laptop"), sets + list(extra))
 
 
@@ -186,6 +198,8 @@ def report(out: Path, dirs: dict[str, list[Path]], task: str, oracle: Optional[s
           f"runs' pre-training, so the SeqGAN row is paired with it by seed; every other row is Welch's)"
           + (". RelGAN pre-trains its own generator (a relational memory, not the LSTM): its MLE row is the end of "
              "the RelGAN runs' pre-training, the point its rows start from" if "relgan_mle" in groups else "")
+          + (". LeakGAN pre-trains its own generator (a Manager and a Worker reading D's features): its MLE row is "
+             "the end of the LeakGAN runs' interleaved pre-training" if "leakgan_mle" in groups else "")
           + ". Published numbers are quoted as the papers report them (their own oracles, sample counts and "
           "selection; not comparable to the bit).\n\n"
           + "\n".join(lines) + "\n")
