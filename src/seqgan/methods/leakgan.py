@@ -66,7 +66,7 @@ from seqgan.rewards.rescale import rescale
 from seqgan.rollout import prefix_rewards
 from seqgan.train import discriminator
 from seqgan.train.run import STREAM_DISCRIMINATOR_INIT, Run, stream_seed
-from seqgan.train.steps import adversarial_phase, adversarial_reward, save_mle_baseline
+from seqgan.train.steps import adversarial_phase, adversarial_reward, objective_metrics, save_mle_baseline
 
 #: published NLL-oracle by bench task: (value, source)
 PUBLISHED = {"oracle": (7.038, "Guo et al. 2018, Table 1; recalled, not verified here; their code scores samples "
@@ -258,7 +258,7 @@ def leak_step(run: Run, reward: Reward) -> dict[str, Any]:
     res: dict[str, Any] = {"g_loss": float(out[0]), "goal_loss": float(out[1]), **stats,
                            "d_reward_mean": float(all_reduce_sum(q.mean(), run.world)) / run.world.size,
                            "pg_grad_norm": float(out[2]) / run.world.size,
-                           "g_step_s": round(time.perf_counter() - t0, 3)}
+                           "g_step_s": round(time.perf_counter() - t0, 3), **objective_metrics(reward)}
     if run.cfg.train.diagnostics and run.oracle is not None:  # this rank's batch; every token its window's reward
         from seqgan.diagnostics import reward_stats
         window = torch.arange(T, device=Y.device) // c.step_size
