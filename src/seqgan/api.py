@@ -32,9 +32,10 @@ class RunLoadError(RuntimeError):
 
 
 def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: str = "cpu",
-         mle: bool = False) -> Policy:
+         mle: bool = False, mle_best: bool = False) -> Policy:
     """The generator of a run: its final weights, else its newest valid checkpoint; with
-    `mle`, the generator as it was at the end of MLE pre-training (generator_mle.safetensors).
+    `mle`, the generator as it was at the end of MLE pre-training (generator_mle.safetensors);
+    with `mle_best`, the MLE epoch pretrain.select=best_valid chose (generator_mle_best.safetensors).
 
     Returns the generator (a `seqgan.policies.Policy` of the run's `generator.kind`) in eval mode
     with `.config` (the run's Config) and `.vocab` (None for oracle runs) attached. Weights are
@@ -52,8 +53,13 @@ def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: s
         except ckpt.CheckpointError as e:
             raise RunLoadError(str(e)) from None
         source = f"checkpoint {Path(checkpoint).name}"
-    elif mle or (run_dir / "generator.safetensors").is_file():
-        path = run_dir / ("generator_mle.safetensors" if mle else "generator.safetensors")
+    elif mle or mle_best or (run_dir / "generator.safetensors").is_file():
+        name = "generator_mle_best" if mle_best else "generator_mle" if mle else "generator"
+        path = run_dir / f"{name}.safetensors"
+        if not path.is_file() and mle_best and cfg.pretrain.select != "best_valid":
+            raise RunLoadError(f"{path}: not found; the run was made with pretrain.select={cfg.pretrain.select}, "
+                               "which keeps only the last MLE epoch's generator (--mle); train with "
+                               "--set pretrain.select=best_valid to keep the best-valid one")
         if not path.is_file():
             raise RunLoadError(f"{path}: not found; the run has not finished MLE pre-training")
         problem = check_weight_sum(path)
@@ -138,7 +144,7 @@ def run_inputs(run_dir: str | Path, cfg: Config, vocab: Optional[Vocabulary], te
 
 def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: Optional[int] = None,
                  checkpoint: Optional[str | Path] = None, seed: int = 0, device: str = "cpu",
-                 mle: bool = False) -> dict[str, Any]:
+                 mle: bool = False, mle_best: bool = False) -> dict[str, Any]:
     """The metrics table of a run's generator (`seqgan evaluate`).
 
     task=data: nll_test on `test` (default the run's data.test), nll_valid (the run's
@@ -146,16 +152,20 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
     against the test file, Self-BLEU-2..5, mean sample length. Oracle task: nll_oracle of
     `num_samples` (default train.eval_samples) samples, with the run's oracle, and nll_test of
     the run's held-out oracle sequences. `mle`: score the generator saved at the end of MLE
-    pre-training instead of the final one. Samples are drawn from a fresh stream seeded `seed`.
-    The table opens with `generator` ("final", "mle" or "checkpoint": which one was scored) and
-    `weights` (the file or checkpoint it was read from).
+    pre-training instead of the final one; `mle_best`, the MLE epoch pretrain.select=best_valid chose.
+    Samples are drawn from a fresh stream seeded `seed`. The table opens with `generator` ("final",
+    "mle", "mle_best" or "checkpoint": which one was scored) and `weights` (the file or checkpoint it
+    was read from).
     """
-    gen = load(run_dir, checkpoint, device, mle)
+    gen = load(run_dir, checkpoint, device, mle, mle_best)
     cfg: Config = getattr(gen, "config")
     source: str = getattr(gen, "source")
+    if test and cfg.task == "oracle":
+        raise RunLoadError(f"--test {test}: {run_dir} is an oracle run, scored on held-out oracle sequences "
+                           "(NLL-test) and its oracle (NLL-oracle); --test is for runs on your data")
     # which generator was scored: the MLE baseline, the final one, or a checkpoint's
-    scored = {"generator": "mle" if mle else "checkpoint" if source.startswith("checkpoint") else "final",
-              "weights": source}
+    stage = "mle_best" if mle_best else "mle" if mle else "checkpoint" if source.startswith("checkpoint") else "final"
+    scored = {"generator": stage, "weights": source}
     rng = torch.Generator(device=device).manual_seed(seed)
     inputs = run_inputs(run_dir, cfg, getattr(gen, "vocab"), test, device, getattr(gen, "sizes"))
     if cfg.task == "oracle":

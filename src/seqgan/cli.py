@@ -208,8 +208,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from seqgan.api import RunLoadError, load
     from seqgan.data import EMPTY_SAMPLE
     from seqgan.sweep import SweepError, check_temperature
-    if args.mle and args.checkpoint:
-        raise ConfigError("give either --checkpoint or --mle, not both")
+    if sum(map(bool, (args.mle, args.mle_best, args.checkpoint))) > 1:
+        raise ConfigError("give one of --checkpoint, --mle and --mle-best")
     if args.num <= 0:
         raise ConfigError(f"-n {args.num}: must be > 0")
     _check_seed(args.seed)
@@ -219,7 +219,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     except SweepError as e:
         raise ConfigError(str(e)) from None
     try:
-        model = load(args.run_dir, checkpoint=args.checkpoint, mle=args.mle)
+        model = load(args.run_dir, checkpoint=args.checkpoint, mle=args.mle, mle_best=args.mle_best)
     except RunLoadError as e:
         raise ConfigError(str(e)) from None
     source = getattr(model, "source", "")
@@ -264,14 +264,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
     from seqgan.api import RunLoadError, evaluate_run
-    if args.mle and args.checkpoint:
-        raise ConfigError("give either --checkpoint or --mle, not both")
+    if sum(map(bool, (args.mle, args.mle_best, args.checkpoint))) > 1:
+        raise ConfigError("give one of --checkpoint, --mle and --mle-best")
     if args.num is not None and args.num < 1:
         raise ConfigError(f"-n {args.num}: must be > 0")
     _check_seed(args.seed)
     try:
         table = evaluate_run(args.run_dir, test=args.test, num_samples=args.num, checkpoint=args.checkpoint,
-                             seed=args.seed, mle=args.mle)
+                             seed=args.seed, mle=args.mle, mle_best=args.mle_best)
     except RunLoadError as e:
         raise ConfigError(str(e)) from None
     if args.json:
@@ -471,6 +471,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     g.add_argument("--mle", action="store_true",
                    help="the generator at the end of MLE pre-training (generator_mle.safetensors), the MLE baseline")
+    g.add_argument("--mle-best", action="store_true",
+                   help="the MLE epoch pretrain.select=best_valid kept (generator_mle_best.safetensors)")
     g.add_argument("--ids", action="store_true", help="print token ids (up to and including <eos>) instead of text")
     g.set_defaults(func=cmd_generate)
 
@@ -494,6 +496,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
     e.add_argument("--mle", action="store_true",
                    help="score the generator at the end of MLE pre-training (the MLE baseline) instead")
+    e.add_argument("--mle-best", action="store_true",
+                   help="score the MLE epoch with the lowest held-out NLL instead (generator_mle_best.safetensors, "
+                        "written by runs with pretrain.select=best_valid)")
     e.set_defaults(func=cmd_evaluate)
 
     sw = sub.add_parser(

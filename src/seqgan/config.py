@@ -149,6 +149,16 @@ class PretrainConfig(Section):
     """Passes over (real + negatives) per discriminator round."""
     discriminator_samples: int = 0
     """Real and fresh negative sequences per pre-training round (0: all the real data, as the original)."""
+    select: Literal["last", "best_valid"] = "last"
+    """Which MLE generator the run keeps and the later phases start from: 'last' (the last epoch's, the paper and
+    the original) or 'best_valid' (the epoch with the lowest NLL on a selection set, scored after every epoch:
+    data.valid; without it a seeded `pretrain.valid_share` of the training lines, held out and never trained on;
+    on the oracle task valid_share x oracle.num_samples fresh oracle sequences of a stream of their own, the same
+    for every run seed and not NLL-test's). generator_mle.safetensors is the last epoch's either way;
+    best_valid also writes generator_mle_best.safetensors (`seqgan evaluate --mle-best`)."""
+    valid_share: float = 0.1
+    """pretrain.select=best_valid without data.valid: the share of the training lines held out to select on (on
+    the oracle task: fresh oracle sequences, this share of oracle.num_samples)."""
 
 
 class AdversarialConfig(Section):
@@ -372,6 +382,12 @@ def validate(cfg: Config) -> list[str]:
                 f"discriminator.filter_sizes {too_long} are longer than the sequences ({what}): "
                 f"a VALID convolution needs width <= the length; remove them or set both filter keys to null"
             )
+    p = cfg.pretrain
+    if not 0.0 < p.valid_share < 1.0:
+        errs.append(f"pretrain.valid_share={p.valid_share} must be in (0, 1)")
+    if p.select == "best_valid" and cfg.method == "scheduled_sampling":
+        errs.append("pretrain.select=best_valid selects among the epochs of MLE pre-training, which method="
+                    "scheduled_sampling does not have; use pretrain.select=last")
     if a.rollout_update_rate is not None and not 0.0 < a.rollout_update_rate <= 1.0:
         errs.append(f"adversarial.rollout_update_rate={a.rollout_update_rate} must be null or in (0, 1]")
     B = cfg.train.batch_size

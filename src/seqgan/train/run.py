@@ -21,6 +21,7 @@ the part in progress).
 
 from __future__ import annotations
 
+import copy
 import json
 import platform
 import signal
@@ -52,7 +53,7 @@ __all__ = ["EVALUATE", "Part", "Phase", "Run", "train", "make_adam", "stream_see
 
 # independent random streams derived from `seed` (np.random.SeedSequence([seed, stream]))
 (STREAM_GENERATOR_INIT, STREAM_DISCRIMINATOR_INIT, STREAM_TRAIN, STREAM_EVAL, STREAM_DATA, STREAM_HELDOUT,
- STREAM_METHOD) = range(7)
+ STREAM_METHOD, STREAM_SELECT) = range(8)
 #: the held-out oracle sequences of NLL-test come from this seed's STREAM_HELDOUT whatever the run's seed,
 #: so that every run on one oracle is scored on the same sequences
 HELDOUT_SEED = 0
@@ -97,7 +98,11 @@ class TrainState:
     curves: Curves = field(default_factory=dict)
     """Evaluation curves of the main metric (and NLL-test on the oracle task)."""
     evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """'init': every metric of the untrained generator's evaluation; 'final': of the latest one."""
+    """'init': every metric of the untrained generator's evaluation; 'final': of the latest one; with
+    pretrain.select=best_valid, 'mle_best': of the selected MLE generator."""
+    mle_best: dict[str, Any] = field(default_factory=dict)
+    """pretrain.select=best_valid: the MLE epoch with the lowest NLL on the selection set so far, and that NLL
+    ({'epoch': e, 'nll': v}); empty before the first epoch and with select=last."""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainState":
@@ -156,6 +161,9 @@ class Run:
     world: World = SINGLE
     heldout: Optional[torch.Tensor] = None
     """Oracle task: this rank's share of the held-out oracle sequences (NLL-test, diagnostics); never trained on."""
+    select_set: Optional[torch.Tensor] = None
+    """pretrain.select=best_valid: the sequences the MLE epochs are selected on (data.valid, a held-out share of
+    the training file, or fresh oracle sequences), whole on every rank; None with select=last."""
     gen_model: Optional[torch.nn.Module] = None
     """The generator as trained: itself, or its DistributedDataParallel wrapper under torchrun."""
     wrapped: dict[str, torch.nn.Module] = field(default_factory=dict)
@@ -217,6 +225,8 @@ class Run:
         path = None
         if self.world.is_main:
             tensors: dict[str, torch.Tensor] = {"data.real": self.all_real}
+            if self.select_set is not None and select_source(self.cfg) == "share":
+                tensors["data.select"] = self.select_set  # lines of the training file, not in data.real
             for prefix, module in self.modules().items():
                 tensors.update({f"{prefix}.{k}": v for k, v in module.state_dict().items()})
             optim = {name: ckpt.optimizer_to_flat(name, opt, tensors) for name, opt in self.optimizers.items()}
@@ -264,6 +274,28 @@ class Run:
         held-out oracle sequences (and with `train.diagnostics`, D on real, held-out and fresh
         generated sequences). task=data: NLL-test (and NLL-valid), BLEU-2..5 of
         `eval.bleu_samples` samples against the test file, Self-BLEU-2..5."""
+        metrics, samples = self.score(phase)
+        if not metrics:
+            return {}
+        if self.dataset is not None:
+            samples = self.gen.sample(2, self.rngs["eval"])
+        main = self.main_metric
+        tracked = [main] + (["nll_test"] if self.dataset is None and "nll_test" in metrics else [])
+        for key in tracked:
+            if key is not None:
+                self.state.curves.setdefault(key, {}).setdefault(phase, []).append([step, metrics[key]])
+        self.state.evaluations["init" if phase == "init" else "final"] = {"phase": phase, "step": step, **metrics}
+        if main is not None and phase != "init":
+            self.log.nll_line(step, metrics[main])
+        if self.dataset is not None and samples is not None:  # oracle samples are token ids: not printed
+            for row in samples[:2].tolist():
+                self.log.print(f"  sample: {self.decode(row) or EMPTY_SAMPLE}")
+        return metrics
+
+    def score(self, phase: str) -> tuple[dict[str, float], Optional[torch.Tensor]]:
+        """The evaluation metrics of the generator as it is (see `evaluate`), and on the oracle task the
+        samples scored; ({}, None) on the ranks other than 0 of a run on your data."""
+        samples: Optional[torch.Tensor] = None
         if self.dataset is None:
             assert self.oracle is not None
             samples = self.gen.sample(self.share(self.cfg.train.eval_samples), self.rngs["eval"])  # (M, T)
@@ -281,25 +313,13 @@ class Run:
                                                     device=samples.device), self.world) / self.world.size
                 metrics = dict(zip(names, means.tolist()))
         elif not self.world.is_main:  # text metrics are computed once, on rank 0, which logs them
-            return {}
+            return {}, None
         else:
             ds = self.dataset
             metrics = text_metrics(self.gen, ds.vocab.decode, self.cfg.eval.bleu_samples, self.rngs["eval"],
                                    self.references, None if ds.test is None else ds.test.ids.to(self.device),
                                    None if ds.valid is None else ds.valid.ids.to(self.device))
-            samples = self.gen.sample(2, self.rngs["eval"])
-        main = self.main_metric
-        tracked = [main] + (["nll_test"] if self.dataset is None and "nll_test" in metrics else [])
-        for key in tracked:
-            if key is not None:
-                self.state.curves.setdefault(key, {}).setdefault(phase, []).append([step, metrics[key]])
-        self.state.evaluations["init" if phase == "init" else "final"] = {"phase": phase, "step": step, **metrics}
-        if main is not None and phase != "init":
-            self.log.nll_line(step, metrics[main])
-        if self.dataset is not None:  # oracle samples are token ids that say nothing on a console
-            for row in samples[:2].tolist():
-                self.log.print(f"  sample: {self.decode(row) or EMPTY_SAMPLE}")
-        return metrics
+        return metrics, samples
 
 
 def merge_metrics(pending: dict[str, Any], new: dict[str, Any]) -> None:
@@ -395,6 +415,8 @@ def _setup(cfg: Config, sizes: Sizes, run_dir: Path, device: torch.device, oracl
     # what the method trains beside the generator (its discriminator, ranker, rollout copy, ...)
     declared: Models = method.build(Build(cfg, sizes, device, gen, lambda stream: stream_seed(cfg.seed, stream)))
     models = declared.modules
+    if cfg.pretrain.select == "best_valid":  # the best MLE epoch's weights so far (checkpointed like a model)
+        models[MLE_BEST] = copy.deepcopy(gen).requires_grad_(False)
     for m in models.values():
         m.to(device)
         if isinstance(m, Policy):
@@ -406,10 +428,14 @@ def _setup(cfg: Config, sizes: Sizes, run_dir: Path, device: torch.device, oracl
         n_local = shard_size(cfg.oracle.num_samples, world, "oracle.num_samples")
     elif resume is not None:  # the checkpoint holds the training data the run started with
         n_local = resume.tensors["data.real"].shape[0] // world.size
+    select_set: Optional[torch.Tensor] = None
     if resume is None:
         if dataset is not None:  # the training file, shuffled once (the same order on every rank)
             assert dataset.train is not None
             train_ids = dataset.train.ids
+            if select_source(cfg) == "share":  # pretrain.select's held-out lines, never trained on
+                select_set, train_ids = split_share(train_ids, cfg)
+                select_set = select_set.to(device)
             perm = torch.randperm(train_ids.shape[0],
                                   generator=torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_DATA)))
             n_local = train_ids.shape[0] // world.size
@@ -425,6 +451,8 @@ def _setup(cfg: Config, sizes: Sizes, run_dir: Path, device: torch.device, oracl
     else:
         t = resume.tensors
         all_real = t["data.real"].to(device)
+        if select_source(cfg) == "share":
+            select_set = t["data.select"].to(device)
         real = all_real[world.rank * n_local:(world.rank + 1) * n_local]
         for prefix, module in {"generator": gen, **models}.items():
             module.load_state_dict(resume.module_state(prefix))
@@ -451,9 +479,55 @@ def _setup(cfg: Config, sizes: Sizes, run_dir: Path, device: torch.device, oracl
         n_test = shard_size(cfg.oracle.test_samples, world, "oracle.test_samples")
         heldout = oracle.sample(cfg.oracle.test_samples, make_rng(HELDOUT_SEED, STREAM_HELDOUT, device))
         heldout = heldout[world.rank * n_test:(world.rank + 1) * n_test]
+    source = select_source(cfg)
+    if source == "valid":
+        assert dataset is not None and dataset.valid is not None
+        select_set = dataset.valid.ids.to(device)
+    elif source == "oracle":
+        assert oracle is not None
+        select_set = oracle.sample(select_count(cfg, cfg.oracle.num_samples),
+                                   make_rng(HELDOUT_SEED, STREAM_SELECT, device))
     return Run(cfg=cfg, sizes=sizes, run_dir=run_dir, device=device, oracle=oracle, dataset=dataset,
                references=references, real=real, all_real=all_real, gen=gen, models=models, optimizers=optimizers,
-               rngs=rngs, state=state, log=log, world=world, heldout=heldout, gen_model=gen_model, wrapped=wrapped)
+               rngs=rngs, state=state, log=log, world=world, heldout=heldout, gen_model=gen_model, wrapped=wrapped,
+               select_set=select_set)
+
+
+#: the checkpoint prefix of the best MLE epoch's generator (pretrain.select=best_valid)
+MLE_BEST = "mle_best"
+
+
+def select_source(cfg: Config) -> Optional[str]:
+    """What pretrain.select=best_valid selects on: 'valid' (data.valid), 'share' (a held-out share of the
+    training lines), 'oracle' (fresh oracle sequences); None with select=last."""
+    if cfg.pretrain.select != "best_valid":
+        return None
+    if cfg.task == "oracle":
+        return "oracle"
+    return "valid" if cfg.data.valid else "share"
+
+
+def select_count(cfg: Config, lines: int) -> int:
+    """Sequences in pretrain.select's selection set drawn from `lines` (training lines or oracle.num_samples)."""
+    return max(1, round(cfg.pretrain.valid_share * lines))
+
+
+def split_share(train_ids: torch.Tensor, cfg: Config) -> tuple[torch.Tensor, torch.Tensor]:
+    """(held out, kept) rows of the encoded training file: `select_count` rows drawn by the seed's
+    STREAM_SELECT, the rest in file order."""
+    order = torch.randperm(train_ids.shape[0], generator=torch.Generator().manual_seed(
+        stream_seed(cfg.seed, STREAM_SELECT)))
+    n = select_count(cfg, train_ids.shape[0])
+    return train_ids[order[:n]], train_ids[order[n:].sort().values]
+
+
+def describe_select_set(run: "Run") -> str:
+    """Where pretrain.select=best_valid's sequences come from, for the log and summary.json."""
+    source, n = select_source(run.cfg), 0 if run.select_set is None else run.select_set.shape[0]
+    return {"valid": f"data.valid ({n} sequences)",
+            "share": f"a held-out share of data.train (pretrain.valid_share={run.cfg.pretrain.valid_share}: "
+                     f"{n} lines, never trained on)",
+            "oracle": f"{n} fresh oracle sequences of their own stream (not NLL-test's)"}.get(source or "", "")
 
 
 def check_resume(resume: ckpt.Checkpoint, world: World, device: torch.device) -> None:
@@ -531,9 +605,13 @@ def prepare(cfg: Config, run_dir: Path, resume: Optional[ckpt.Checkpoint], world
         dataset = load_dataset(data_cfg, vocab, read_train=resume is None,  # resumed: the checkpoint has the data
                                cost=lambda max_len, lines: run_memory(cfg, max_len, lines))
         sizes = Sizes.of(cfg, len(dataset.vocab), dataset.max_len)
-        if dataset.train is not None and dataset.train.ids.shape[0] // world.size < run_batch(cfg, world):
-            raise ConfigError(f"data.train={cfg.data.train}: {dataset.train.ids.shape[0]} sequences make no full batch "
-                              f"of train.batch_size={cfg.train.batch_size}; give more data or a smaller batch")
+        if dataset.train is not None:
+            lines = dataset.train.ids.shape[0]
+            kept = lines - (select_count(cfg, lines) if select_source(cfg) == "share" else 0)
+            if kept // world.size < run_batch(cfg, world):
+                held = f" ({lines - kept} held out by pretrain.valid_share)" if kept < lines else ""
+                raise ConfigError(f"data.train={cfg.data.train}: {kept} sequences{held} make no full batch "
+                                  f"of train.batch_size={cfg.train.batch_size}; give more data or a smaller batch")
     else:
         sizes = Sizes.of(cfg)
         oracle = build_oracle(cfg).to(device)
@@ -628,11 +706,11 @@ def _train(cfg: Config, sizes: Sizes, run_dir: Path, quiet: bool, resume: Option
 def _write_outputs(run: Run) -> None:
     meta = {"format": "seqgan", "config": to_dict(run.cfg)}
     save_weights(run.run_dir / "generator.safetensors", run.gen, meta)
-    saved = [name for name in run.models if name != "rollout"]  # the rollout copy trails the generator
+    saved = [name for name in run.models if name not in ("rollout", MLE_BEST)]  # the rollout copy trails the generator
     for name in saved:
         save_weights(run.run_dir / f"{name}.safetensors", run.models[name], meta)
     write_weight_sums(run.run_dir, ["generator.safetensors", "generator_mle.safetensors",
-                                    *(f"{name}.safetensors" for name in saved)])
+                                    "generator_mle_best.safetensors", *(f"{name}.safetensors" for name in saved)])
     samples = run.gen.sample(1000, torch.Generator(device=run.device).manual_seed(stream_seed(run.cfg.seed, 99)))
     if run.dataset is not None:
         atomic_write_text(
@@ -647,6 +725,8 @@ def _write_outputs(run: Run) -> None:
     }
     summary.update(run.state.curves)
     summary["evaluations"] = run.state.evaluations
+    if run.state.mle_best:
+        summary["mle_select"] = {**run.state.mle_best, "on": describe_select_set(run)}
     summary.update({"torch": torch.__version__, "device": str(run.device), "threads": torch.get_num_threads(),
                     "precision": run.cfg.train.precision, "machine": platform.processor() or platform.machine()})
     atomic_write_text(run.run_dir / "summary.json", json.dumps(json_safe(summary), indent=1))
