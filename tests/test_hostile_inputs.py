@@ -602,3 +602,32 @@ def test_a_sizes_json_that_is_a_directory_is_refused(tiny_run):
     (tiny_run / "sizes.json").mkdir()
     with pytest.raises(RunLoadError, match="sizes.json: not a sizes file"):
         seqgan.load(tiny_run)
+
+
+# 23 ----------------------------------------------------------------- reproduce: every row's config checked (issue 22, 2)
+
+def test_reproduce_checks_every_rows_config_against_the_commands(tmp_path, capsys):
+    from test_methods import TINY_SETS
+    out = tmp_path / "t1"
+    args = ["reproduce", "table1", "--seeds", "1", "--out", str(out), "-q", *[f"--set={s}" for s in TINY_SETS]]
+    assert main(args) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    # finished rows made under another oracle are not pooled with the command's
+    assert main(args + ["--set", "oracle.seed=5"]) == 2
+    line = one_line_error(capsys)
+    assert "row Scheduled Sampling, seed 0:" in line and "is finished" in line and "oracle.seed: 0 -> 5" in line
+    assert main(args + ["--set", "adversarial.iterations=3"]) == 2  # resume may extend a run; a table may not
+    assert "adversarial.iterations: 2 -> 3" in one_line_error(capsys)
+    # an interrupted row is not resumed under another config, and its config.yaml is not rewritten
+    (out / "scheduled_sampling__0" / "summary.json").unlink()
+    del before[out / "scheduled_sampling__0" / "summary.json"]
+    assert main(args + ["--set", "adversarial.rollout_num=3"]) == 2
+    line = one_line_error(capsys)
+    assert "row Scheduled Sampling, seed 0:" in line and "interrupted" in line
+    assert "adversarial.rollout_num: 2 -> 3" in line
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before  # nothing trained or written
+    # keys that say how a run computes (threads) do not count; the interrupted row is resumed
+    assert main(args + ["--set", "train.threads=2"]) == 0
+    err = capsys.readouterr().err
+    assert "resuming Scheduled Sampling, seed 0" in err and err.count("is finished") == 2
