@@ -631,3 +631,59 @@ def test_reproduce_checks_every_rows_config_against_the_commands(tmp_path, capsy
     assert main(args + ["--set", "train.threads=2"]) == 0
     err = capsys.readouterr().err
     assert "resuming Scheduled Sampling, seed 0" in err and err.count("is finished") == 2
+
+
+# 24 ----------------------------------------------------------------- resume trusts the checkpoint (issue 22, 5)
+
+def _run_files(run: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+
+
+def test_resume_refuses_an_edited_config_yaml_or_sizes_json(tiny_run, capsys):
+    cfg = tiny_run / "config.yaml"
+    text = cfg.read_text()
+    assert "seed: 1," in text
+    cfg.write_text(text.replace("seed: 1,", "seed: 2,", 1))  # the oracle's seed: another oracle
+    before = _run_files(tiny_run)
+    assert main(["train", "--resume", str(tiny_run), "--set", "adversarial.iterations=5", "-q"]) == 2
+    line = one_line_error(capsys)
+    assert "oracle.seed (1 -> 2)" in line and "config.yaml" in line and "ckpt-" in line
+    assert _run_files(tiny_run) == before  # nothing trained, nothing rewritten
+    cfg.write_text(text)
+    sizes = tiny_run / "sizes.json"
+    d = json.loads(sizes.read_text())
+    sizes.write_text(json.dumps({**d, "seq_len": d["seq_len"] + 2}))
+    before = _run_files(tiny_run)
+    assert main(["train", "--resume", str(tiny_run), "--set", "adversarial.iterations=5", "-q"]) == 2
+    line = one_line_error(capsys)
+    assert "sizes.json: seq_len 10 (the checkpoint's: 8)" in line and "restore the run's own sizes.json" in line
+    assert _run_files(tiny_run) == before
+    sizes.write_text(json.dumps(d))
+    assert main(["train", "--resume", str(tiny_run), "--set", "adversarial.iterations=5", "-q"]) == 0
+
+
+def test_resume_refuses_an_edited_vocab_json(tmp_path, capsys):
+    write_corpus(tmp_path, {"train.txt": 80}, max_words=6)
+    out = tmp_path / "run"
+    sets = ["pretrain.generator_epochs=1", "pretrain.discriminator_rounds=0", "adversarial.iterations=0",
+            "train.batch_size=16", "generator.emb_dim=8", "generator.hidden_dim=8", "eval.bleu_samples=10",
+            "train.tensorboard=false", "discriminator.filter_sizes=[2]", "discriminator.num_filters=[4]"]
+    assert main(["train", "--data", str(tmp_path / "train.txt"), "--out", str(out), "-q",
+                 *[a for s in sets for a in ("--set", s)]]) == 0
+    path = out / "vocab.json"
+    vocab = json.loads(path.read_text())
+    original = path.read_text()
+    vocab["tokens"][4], vocab["tokens"][5] = vocab["tokens"][5], vocab["tokens"][4]  # two words swap ids
+    path.write_text(json.dumps(vocab))
+    assert main(["train", "--resume", str(out), "-q"]) == 2
+    line = one_line_error(capsys)
+    assert "vocab.json: not the vocabulary checkpoint ckpt-" in line and "other tokens" in line
+    vocab["tokens"].append("zebra")
+    path.write_text(json.dumps(vocab))
+    assert main(["train", "--resume", str(out), "-q"]) == 2
+    assert "the run has" in one_line_error(capsys)
+    path.unlink()
+    assert main(["train", "--resume", str(out), "-q"]) == 2
+    assert "vocab.json: cannot read the run's vocabulary" in one_line_error(capsys)
+    path.write_text(json.dumps(json.loads(original), indent=2))  # the same vocabulary laid out otherwise
+    assert main(["train", "--resume", str(out), "-q"]) == 0

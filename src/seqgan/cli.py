@@ -209,7 +209,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from seqgan.data import EMPTY_SAMPLE
     from seqgan.sweep import SweepError, check_temperature
     if sum(map(bool, (args.mle, args.mle_best, args.checkpoint))) > 1:
-        raise ConfigError("give one of --checkpoint, --mle and --mle-best")
+        raise ConfigError("give either --checkpoint or --mle or --mle-best, not two of them")
     if args.num <= 0:
         raise ConfigError(f"-n {args.num}: must be > 0")
     _check_seed(args.seed)
@@ -265,7 +265,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
     from seqgan.api import RunLoadError, evaluate_run
     if sum(map(bool, (args.mle, args.mle_best, args.checkpoint))) > 1:
-        raise ConfigError("give one of --checkpoint, --mle and --mle-best")
+        raise ConfigError("give either --checkpoint or --mle or --mle-best, not two of them")
     if args.num is not None and args.num < 1:
         raise ConfigError(f"-n {args.num}: must be > 0")
     _check_seed(args.seed)

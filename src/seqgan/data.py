@@ -222,6 +222,14 @@ class Vocabulary:
     def decode_text(self, ids: Sequence[int]) -> str:
         return self.tokenizer.detokenize(self.decode(ids))
 
+    def digest(self) -> str:
+        """sha256 of what the vocabulary means (its tokens in id order and its tokenizer), whatever the
+        layout of its JSON file: checkpoints hold it, so that a resume notices an edited vocab.json."""
+        import hashlib
+        t = self.tokenizer
+        body = {"tokens": self.tokens, "tokenizer": [t.kind, t.lowercase, t.split_punctuation]}
+        return hashlib.sha256(json.dumps(body, ensure_ascii=False).encode("utf-8")).hexdigest()
+
     # ------------------------------------------------------------------ JSON
     def to_json(self) -> str:
         t = self.tokenizer

@@ -233,7 +233,10 @@ class Run:
             rng = ckpt.rng_to_flat(rng_states, tensors)
             state = {"train_state": asdict(self.state), "optimizers": optim, "rng": rng, "config": to_dict(self.cfg),
                      "log_offsets": self.log.offsets(), "elapsed_s": self.log.elapsed(), "world_size": self.world.size,
-                     "device_type": self.device.type, "global_step": self.global_step}
+                     "device_type": self.device.type, "global_step": self.global_step,
+                     "sizes": self.sizes.to_dict()}
+            if self.dataset is not None:
+                state["vocab_sha256"] = self.dataset.vocab.digest()
             path = ckpt.save(self.run_dir, self.state.serial, tensors, state, self.cfg.train.keep_checkpoints)
         barrier(self.world)
         return path
@@ -530,6 +533,55 @@ def describe_select_set(run: "Run") -> str:
             "oracle": f"{n} fresh oracle sequences of their own stream (not NLL-test's)"}.get(source or "", "")
 
 
+def checkpoint_sizes(resume: ckpt.Checkpoint) -> dict[str, Any]:
+    """The sizes a checkpoint's models were made with: saved in its state (seqgan >= 0.3), else read
+    from its tensors (the generator's output layer, the real data's length)."""
+    saved = resume.state.get("sizes")
+    if isinstance(saved, dict):
+        return saved
+    t = resume.tensors
+    return {"vocab_size": int(t["generator.W_out"].shape[1]), "seq_len": int(t["data.real"].shape[1])}
+
+
+def check_resume_files(resume: ckpt.Checkpoint, cfg: Config, run_dir: Path) -> tuple[Sizes, Optional[Vocabulary]]:
+    """Refuse (ConfigError, one line naming the file and keys) a resume whose config, sizes.json or
+    vocab.json differ from what the checkpoint was made with (an edited file would re-score against
+    another oracle, or break the models); returns the run's sizes and (task=data) its vocabulary."""
+    from seqgan.config import RESUME_SAFE_KEYS, _flatten, load_run_sizes
+    name = resume.path.name
+    then_cfg = resume.state.get("config")
+    if isinstance(then_cfg, dict):
+        then, defaults = _flatten(then_cfg), _flatten(to_dict(type(cfg)()))
+        now = _flatten(to_dict(cfg))
+        changed = {k: (then.get(k, defaults.get(k)), v) for k, v in now.items()
+                   if k not in RESUME_SAFE_KEYS and then.get(k, defaults.get(k)) != v}
+        if changed:
+            what = ", ".join(f"{k} ({a!r} -> {b!r})" for k, (a, b) in sorted(changed.items()))
+            raise ConfigError(f"--resume {run_dir}: the config differs from the one its checkpoint {name} was made "
+                              f"with in {what} (an edited config.yaml?); restore those values: only "
+                              f"{', '.join(sorted(RESUME_SAFE_KEYS))} may change when resuming")
+    sizes = load_run_sizes(run_dir, cfg)  # a malformed sizes.json: one line naming it
+    held = checkpoint_sizes(resume)
+    differ = {k: (v, getattr(sizes, k)) for k, v in held.items() if getattr(sizes, k, v) != v}
+    if differ:
+        what = ", ".join(f"{k} {b} (the checkpoint's: {a})" for k, (a, b) in sorted(differ.items()))
+        raise ConfigError(f"{run_dir / SIZES}: {what}; checkpoint {name} was made with other sizes: restore the "
+                          f"run's own sizes.json ({json.dumps(held)})")
+    vocab = None
+    if cfg.task == "data":
+        path = run_dir / "vocab.json"
+        try:
+            vocab = Vocabulary.load(path)
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot read the run's vocabulary ({e.strerror}); restore it") from None
+        digest = resume.state.get("vocab_sha256")
+        if len(vocab) != sizes.vocab_size or (digest is not None and digest != vocab.digest()):
+            raise ConfigError(f"{path}: not the vocabulary checkpoint {name} was trained with ({len(vocab)} ids"
+                              + (", other tokens" if len(vocab) == sizes.vocab_size else
+                                 f", the run has {sizes.vocab_size}") + "); restore the run's own vocab.json")
+    return sizes, vocab
+
+
 def check_resume(resume: ckpt.Checkpoint, world: World, device: torch.device) -> None:
     """A checkpoint continues exactly only with the same process count and device type."""
     saved_world = int(resume.state.get("world_size", 1))
@@ -596,11 +648,14 @@ def prepare(cfg: Config, run_dir: Path, resume: Optional[ckpt.Checkpoint], world
     cfg = absolute_paths(cfg)
     oracle: Optional[Oracle] = None
     dataset: Optional[Dataset] = None
+    vocab: Optional[Vocabulary] = None
+    saved_sizes: Optional[Sizes] = None
+    if resume is not None:  # what the checkpoint was made with, not what the run directory's files now say
+        saved_sizes, vocab = check_resume_files(resume, cfg, run_dir)
     if cfg.task == "data":
-        vocab = Vocabulary.load(run_dir / "vocab.json") if resume is not None else None
         max_len = cfg.data.max_len
-        if resume is not None and not max_len:  # the length the run found in its training file
-            max_len = int(json.loads((run_dir / SIZES).read_text(encoding="utf-8"))["seq_len"]) - 1
+        if saved_sizes is not None and not max_len:  # the length the run found in its training file
+            max_len = saved_sizes.seq_len - 1
         data_cfg = cfg.data.model_copy(update={"max_len": max_len})
         dataset = load_dataset(data_cfg, vocab, read_train=resume is None,  # resumed: the checkpoint has the data
                                cost=lambda max_len, lines: run_memory(cfg, max_len, lines))
