@@ -687,3 +687,59 @@ def test_resume_refuses_an_edited_vocab_json(tmp_path, capsys):
     assert "vocab.json: cannot read the run's vocabulary" in one_line_error(capsys)
     path.write_text(json.dumps(json.loads(original), indent=2))  # the same vocabulary laid out otherwise
     assert main(["train", "--resume", str(out), "-q"]) == 0
+
+
+# 25 ----------------------------------------------------------------- every phase's memory, before any work (issue 22, 7)
+
+@pytest.mark.parametrize("setting, named", [
+    ("adversarial.rollout_num=1000000", "adversarial.rollout_num=1000000: the adversarial phase would need about"),
+    ("generator.hidden_dim=100000", "generator.hidden_dim=100000: the adversarial phase would need about"),
+    ("generator.seq_len=200000", "generator.seq_len=200000, adversarial.rollout_num=2: the adversarial phase would"),
+    ("oracle.num_samples=10000000000", "oracle.num_samples=10000000000: the adversarial phase would need about"),
+    ("train.eval_samples=10000000000", "train.eval_samples=10000000000: the evaluation phase would need about"),
+])
+def test_a_run_that_cannot_fit_in_memory_is_refused_before_any_work(tiny_yaml, tmp_path, capsys, setting, named):
+    out = tmp_path / "run"
+    t0 = time.perf_counter()
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q", "--set", setting]) == 2
+    assert time.perf_counter() - t0 < 10
+    line = one_line_error(capsys)
+    assert named in line and "GiB is the budget here" in line and f"lower {setting.split('=')[0]}" in line
+    assert not out.exists()
+
+
+def test_the_memory_check_covers_the_data_task_resume_and_evaluate(tiny_run, tmp_path, capsys, monkeypatch):
+    write_corpus(tmp_path, {"train.txt": 100}, max_words=6)
+    out = tmp_path / "data"
+    assert main(["train", "--data", str(tmp_path / "train.txt"), "--out", str(out), "-q",
+                 "--set", "generator.hidden_dim=100000"]) == 2
+    assert "generator.hidden_dim=100000: the adversarial phase would need about" in one_line_error(capsys)
+    assert not out.exists()
+    # the samples evaluate and sweep score are held whole: too many are refused before sampling (the
+    # budget made small here, so that the check, not the machine, is what is tested)
+    import seqgan.data
+    monkeypatch.setattr(seqgan.data, "memory_budget", lambda: 2 ** 20)
+    for argv in (["evaluate", str(tiny_run), "-n", "100000"], ["sweep", str(tiny_run), "--samples", "100000", "-q"]):
+        assert main(argv) == 2
+        flag = argv[2]
+        assert f"{flag} 100000: 100000 samples of 8 tokens would need about" in one_line_error(capsys)
+    # a resume is checked too (here its budget shrank, as under a lower ulimit -v)
+    before = _run_files(tiny_run)
+    assert main(["train", "--resume", str(tiny_run), "--set", "adversarial.iterations=5", "-q"]) == 2
+    assert "the budget here" in one_line_error(capsys)
+    assert _run_files(tiny_run) == before
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "transformer"])
+def test_the_memory_estimate_counts_the_models_parameters_exactly(kind):
+    from seqgan.config import Sizes, load_config
+    from seqgan.memory import discriminator_size, generator_params
+    from seqgan.models import Discriminator, build_generator
+    cfg = load_config("quick", [f"generator.kind={kind}", "generator.vocab_size=37", "generator.emb_dim=12",
+                                "generator.hidden_dim=10", "generator.num_layers=3", "generator.seq_len=9",
+                                "discriminator.filter_scale=0.1"])
+    sizes = Sizes.of(cfg)
+    gen = build_generator(cfg.generator, torch.Generator().manual_seed(0), sizes)
+    assert generator_params(cfg, 37, 9)[0] == sum(p.numel() for p in gen.parameters())
+    disc = Discriminator(cfg.discriminator, 37, 9)
+    assert discriminator_size(cfg, 37, 9)[0] == sum(p.numel() for p in disc.parameters())

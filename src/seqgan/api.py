@@ -166,16 +166,19 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
     # which generator was scored: the MLE baseline, the final one, or a checkpoint's
     stage = "mle_best" if mle_best else "mle" if mle else "checkpoint" if source.startswith("checkpoint") else "final"
     scored = {"generator": stage, "weights": source}
+    n = num_samples or (cfg.train.eval_samples if cfg.task == "oracle" else cfg.eval.bleu_samples)
+    from seqgan.memory import check_samples
+    problem = check_samples(n, getattr(gen, "sizes"), cfg.task, "-n", torch.device(device).type)
+    if problem:  # before any sampling
+        raise RunLoadError(problem)
     rng = torch.Generator(device=device).manual_seed(seed)
     inputs = run_inputs(run_dir, cfg, getattr(gen, "vocab"), test, device, getattr(gen, "sizes"))
     if cfg.task == "oracle":
-        n = num_samples or cfg.train.eval_samples
         table: dict[str, Any] = {**scored, "samples": n, "nll_oracle": inputs.oracle.nll(gen.sample(n, rng))}
         if inputs.heldout is not None:
             table["nll_test"] = gen.nll(inputs.heldout)
         return table
     vocab: Vocabulary = getattr(gen, "vocab")
-    n = num_samples or cfg.eval.bleu_samples
     table = {**scored, "samples": n}
     if inputs.test:
         table["test"] = str(inputs.test)

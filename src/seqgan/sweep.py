@@ -116,6 +116,10 @@ def sweep_runs(run_dirs: Sequence[str | Path], temperatures: Sequence[float], ml
             cfg = getattr(gen, "config")
             inputs = run_inputs(d, cfg, getattr(gen, "vocab"))
             n = samples or (cfg.train.eval_samples if cfg.task == "oracle" else cfg.eval.bleu_samples)
+            from seqgan.memory import check_samples
+            problem = check_samples(n, getattr(gen, "sizes"), cfg.task, "--samples")
+            if problem:
+                raise RunLoadError(problem)
             if cfg.task == "oracle":
                 pts = sweep_model(gen, temperatures, n, seed, oracle=inputs.oracle, heldout=inputs.heldout,
                                   progress=bar)

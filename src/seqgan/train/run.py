@@ -35,6 +35,7 @@ import numpy as np
 import torch
 
 from seqgan import checkpoint as ckpt
+from seqgan import memory
 from seqgan.config import Config, ConfigError, Sizes, absolute_paths, dump_yaml, to_dict
 from seqgan.data import EMPTY_SAMPLE, Dataset, Vocabulary, load_dataset
 from seqgan.diagnostics import discriminator_probe
@@ -660,6 +661,10 @@ def prepare(cfg: Config, run_dir: Path, resume: Optional[ckpt.Checkpoint], world
         dataset = load_dataset(data_cfg, vocab, read_train=resume is None,  # resumed: the checkpoint has the data
                                cost=lambda max_len, lines: run_memory(cfg, max_len, lines))
         sizes = Sizes.of(cfg, len(dataset.vocab), dataset.max_len)
+        real = dataset.train.ids.shape[0] if dataset.train is not None else \
+            int(resume.tensors["data.real"].shape[0]) if resume is not None else 0
+        heldout = sum(e.ids.shape[0] for e in (dataset.valid, dataset.test) if e is not None)
+        memory.check_run(cfg, sizes, real, heldout, device.type, device.index)  # every phase, before any work
         if dataset.train is not None:
             lines = dataset.train.ids.shape[0]
             kept = lines - (select_count(cfg, lines) if select_source(cfg) == "share" else 0)
@@ -669,6 +674,8 @@ def prepare(cfg: Config, run_dir: Path, resume: Optional[ckpt.Checkpoint], world
                                   f"of train.batch_size={cfg.train.batch_size}; give more data or a smaller batch")
     else:
         sizes = Sizes.of(cfg)
+        heldout = cfg.oracle.test_samples + (select_count(cfg, cfg.oracle.num_samples) if select_source(cfg) else 0)
+        memory.check_run(cfg, sizes, cfg.oracle.num_samples, heldout, device.type, device.index)
         oracle = build_oracle(cfg).to(device)
         oracle.set_compile(cfg.train.compile)
     return cfg, sizes, oracle, dataset
