@@ -689,7 +689,7 @@ def test_resume_refuses_an_edited_vocab_json(tmp_path, capsys):
     assert main(["train", "--resume", str(out), "-q"]) == 0
 
 
-# 25 ---------------------------------------------------------------- every phase's memory, before any work (issue 22, 7)
+# 25 -------------------------------------------------------------- every phase's memory, before any work (issue 22, 7)
 
 @pytest.mark.parametrize("setting, named", [
     ("adversarial.rollout_num=1000000", "adversarial.rollout_num=1000000: the adversarial phase would need about"),
