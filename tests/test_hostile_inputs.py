@@ -743,3 +743,54 @@ def test_the_memory_estimate_counts_the_models_parameters_exactly(kind):
     assert generator_params(cfg, 37, 9)[0] == sum(p.numel() for p in gen.parameters())
     disc = Discriminator(cfg.discriminator, 37, 9)
     assert discriminator_size(cfg, 37, 9)[0] == sum(p.numel() for p in disc.parameters())
+
+
+# 26 ----------------------------------------------------------------- a full disk, a 300 MB line (issue 22, 10)
+
+def _no_space(kind: str) -> Exception:
+    import errno
+
+    from safetensors import SafetensorError
+    if kind == "oserror":
+        return OSError(errno.ENOSPC, "No space left on device")  # no file name: write(), not open(), failed
+    return SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+
+@pytest.mark.parametrize("kind", ["oserror", "safetensors"])
+def test_a_full_disk_while_checkpointing_is_one_line_and_the_previous_checkpoint_survives(
+        tiny_yaml, tmp_path, capsys, monkeypatch, kind):
+    import seqgan.checkpoint
+    real_save = seqgan.checkpoint.save_file
+    calls = []
+
+    def save_file(tensors, path, metadata=None):
+        calls.append(path)
+        if len(calls) == 4:  # the fourth checkpoint: the disk is full
+            with open(path, "wb") as f:
+                f.write(b"partial")
+            raise _no_space(kind)
+        real_save(tensors, path, metadata=metadata)
+
+    monkeypatch.setattr(seqgan.checkpoint, "save_file", save_file)
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q", "--set", "train.checkpoint_every=1",
+                 "--set", "train.keep_checkpoints=5"]) == 2
+    line = one_line_error(capsys)
+    assert "No space left on device" in line and "checkpoints" in line and f"seqgan train --resume {out}" in line
+    ckpts = ckpt.list_checkpoints(out)
+    assert len(ckpts) == 3 and not list((out / "checkpoints").glob(".tmp-*"))  # nothing half-written left
+    assert ckpt.latest_valid(out).path == ckpts[-1]  # the previous checkpoint loads
+    assert not (out / ".lock").exists()
+    monkeypatch.setattr(seqgan.checkpoint, "save_file", real_save)  # space freed: the run continues
+    assert main(["train", "--resume", str(out), "-q"]) == 0
+    assert (out / "summary.json").is_file()
+
+
+def test_a_full_disk_while_writing_the_final_weights_is_one_line(tiny_yaml, tmp_path, capsys, monkeypatch):
+    import seqgan.files
+    monkeypatch.setattr(seqgan.files, "save_file", lambda *a, **k: (_ for _ in ()).throw(_no_space("safetensors")))
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q"]) == 2
+    line = one_line_error(capsys)
+    assert "generator_mle.safetensors (No space left on device)" in line and "--resume" in line
+    assert not list(out.glob(".generator*")), "a temporary file was left behind"

@@ -155,9 +155,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         except (OracleFileError, RunDirBusy) as e:
             raise ConfigError(str(e)) from None
         except OSError as e:  # unwritable, read-only, not a directory, disk full: file-system errors name a file
-            if e.filename is None:
-                raise
-            raise ConfigError(f"cannot write {e.filename} ({e.strerror}); choose a writable --out directory") from None
+            import errno
+            where = e.filename or out
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise ConfigError(f"cannot write {where} ({e.strerror}): free some space, then continue with: "
+                                  f"seqgan train --resume {out} (the checkpoints written before are intact)") from None
+            raise ConfigError(f"cannot write {where} ({e.strerror}); choose a writable --out directory") from None
         except Interrupted as e:
             if world.is_main:
                 where = f"; checkpoint {e.path}" if e.path else ""
