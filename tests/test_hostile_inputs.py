@@ -794,3 +794,150 @@ def test_a_full_disk_while_writing_the_final_weights_is_one_line(tiny_yaml, tmp_
     line = one_line_error(capsys)
     assert "generator_mle.safetensors (No space left on device)" in line and "--resume" in line
     assert not list(out.glob(".generator*")), "a temporary file was left behind"
+
+
+def _spy_tokenizer(monkeypatch) -> list[int]:
+    """The lengths (characters) of every line the tokenizer is given."""
+    from seqgan.data import Tokenizer
+    seen: list[int] = []
+    real = Tokenizer.__call__
+
+    def call(self, line):
+        seen.append(len(line))
+        return real(self, line)
+
+    monkeypatch.setattr(Tokenizer, "__call__", call)
+    return seen
+
+
+def test_a_line_too_long_for_memory_is_refused_before_it_is_tokenised(tmp_path, capsys, monkeypatch):
+    """A 300 MB line, scaled down: with a 64 MiB budget a run affords lines of a few hundred tokens,
+    and a line of 50,000 words is counted, never tokenised, then refused with the run's message."""
+    import seqgan.data
+    monkeypatch.setattr(seqgan.data, "memory_budget", lambda: 2 ** 26)
+    seen = _spy_tokenizer(monkeypatch)
+    write_corpus(tmp_path, {"train.txt": 200}, max_words=8)
+    with open(tmp_path / "train.txt", "a") as f:
+        f.write(" ".join(["word"] * 50_000) + "\n")
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "train.txt"), "--out", str(out), "-q"]) == 2
+    line = one_line_error(capsys)
+    assert f"{tmp_path / 'train.txt'}:201" in line and "50000 tokens" in line and "99% of the lines" in line
+    assert seen and max(seen) < 100, "the long line was tokenised"
+    assert not out.exists()
+    # a held-out file (or any file read alone) is held to what tokenising a line may take
+    monkeypatch.setattr(seqgan.data, "memory_budget", lambda: 2 ** 20)  # 10,485 tokens a line
+    seen.clear()
+    from seqgan.data import DataError, Tokenizer, read_lines
+    with pytest.raises(DataError, match=r"train.txt:201: 50000 tokens on one line, more than can be tokenised"):
+        read_lines(tmp_path / "train.txt", Tokenizer("word"), "data.test")
+    assert max(seen) < 100
+
+
+@pytest.mark.parametrize("kind, split", [("word", True), ("word", False), ("char", True), ("space", True)])
+def test_counting_tokens_agrees_with_tokenising(kind, split):
+    from seqgan.data import Tokenizer
+    tok = Tokenizer(kind, split_punctuation=split)
+    for line in ["", "  ", "The dog's bench, 3.5 km -- ok?", "İstanbul  ǅemal\tx\x1cy", "白日依山尽 , 黄河入海流 。",
+                 "a\u00a0b  c\u2003d", "60 62 64 65 67"]:
+        assert tok.count(line) == len(tok(line)), (kind, line)
+
+
+# 27 ----------------------------------------------------------------- minor sharp edges (issue 22, 16)
+
+def test_a_duplicated_yaml_key_or_section_names_the_key_and_both_lines(tmp_path, capsys):
+    cfg = tmp_path / "dup.yaml"
+    cfg.write_text("seed: 1\nadversarial: {rollout_num: 4}\ntrain: {batch_size: 32}\nadversarial:\n  iterations: 3\n")
+    assert main(["config", "--config", str(cfg)]) == 2
+    line = one_line_error(capsys)
+    assert f"{cfg}:4: the key 'adversarial' is given twice (also at line 2)" in line
+    cfg.write_text("adversarial:\n  rollout_num: 4\n  iterations: 2\n  rollout_num: 8\n")
+    assert main(["train", "--config", str(cfg), "--out", str(tmp_path / "run")]) == 2
+    assert f"{cfg}:4: the key 'rollout_num' is given twice (also at line 2)" in one_line_error(capsys)
+    assert not (tmp_path / "run").exists()
+    # a YAML merge may override what it brings in: that is not a duplicate
+    import yaml
+
+    from seqgan.config import _UniqueKeyLoader
+    assert yaml.load("a: &b {x: 1, y: 2}\nc: {<<: *b, x: 3}\n", Loader=_UniqueKeyLoader)["c"] == {"x": 3, "y": 2}
+
+
+def test_a_held_out_file_that_is_the_training_file_is_refused(tmp_path, capsys):
+    write_corpus(tmp_path, {"train.txt": 100}, max_words=6)
+    (tmp_path / "link.txt").symlink_to(tmp_path / "train.txt")
+    for flag, path in (("--test", "train.txt"), ("--valid", "link.txt")):
+        out = tmp_path / "run"
+        assert main(["train", "--data", str(tmp_path / "train.txt"), flag, str(tmp_path / path), "--out", str(out),
+                     "-q"]) == 2
+        line = one_line_error(capsys)
+        assert f"data.{flag[2:]}=" in line and "is the training file" in line
+        assert not out.exists()
+
+
+def test_control_invisible_characters_and_cr_line_ends(tmp_path):
+    from seqgan.data import DataError, Tokenizer, read_lines
+    p = tmp_path / "t.txt"
+    p.write_bytes(b"a man\nthe d\x00og sits\n")
+    with pytest.raises(DataError, match=r"t.txt:2: the control character U\+0000 at column 6"):
+        read_lines(p, Tokenizer("word"))
+    # zero-width and bidirectional marks never become tokens; a zero-width space separates words
+    p.write_text("do\u200dg sits\u200b.\na\u200bman\n\u200e\u00adred\u2060dog\n", encoding="utf-8")
+    assert read_lines(p, Tokenizer("word")).lines == [["dog", "sits", "."], ["a", "man"], ["reddog"]]
+    assert read_lines(p, Tokenizer("char")).lines == [list("dogsits."), list("aman"), list("reddog")]
+    # CR-only line endings (old Mac files) are lines, as are CRLF ones
+    p.write_bytes(b"a b\rc d\r\re f\r")
+    f = read_lines(p, Tokenizer("space"))
+    assert f.lines == [["a", "b"], ["c", "d"], ["e", "f"]] and f.line_numbers == [1, 2, 4] and f.blank == 1
+    p.write_bytes(b"a b\r\nc d\r\n")
+    assert read_lines(p, Tokenizer("space")).line_numbers == [1, 2]
+
+
+def test_a_vocabulary_of_nothing_but_unk_is_refused(tmp_path, capsys):
+    write_corpus(tmp_path, {"train.txt": 100}, max_words=6)
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "train.txt"), "--out", str(out), "-q", "--set",
+                 "data.min_freq=100000"]) == 2
+    line = one_line_error(capsys)
+    assert "every training token maps to <unk>" in line and "lower data.min_freq" in line
+    assert not out.exists()
+
+
+def test_evaluate_test_on_an_oracle_run_is_one_line(shared_run, tmp_path, capsys):
+    (tmp_path / "t.txt").write_text("1 2 3\n")
+    assert main(["evaluate", str(shared_run), "--test", str(tmp_path / "t.txt")]) == 2
+    line = one_line_error(capsys)
+    assert "is an oracle run" in line and "--test is for runs on your data" in line
+
+
+def test_a_run_whose_final_nll_oracle_is_nan_stays_an_oracle_run_in_compare(shared_run, tmp_path, capsys):
+    import shutil
+    diverged = tmp_path / "diverged"
+    shutil.copytree(shared_run, diverged)
+    s = json.loads((diverged / "summary.json").read_text())
+    s["evaluations"]["final"]["nll_oracle"] = None  # how summary.json holds a NaN
+    (diverged / "summary.json").write_text(json.dumps(s))
+    capsys.readouterr()
+    assert main(["compare", str(shared_run), str(diverged), "--by", "name", "--reference", "run"]) == 0
+    out = capsys.readouterr().out
+    assert "NLL-oracle" in out and "| diverged | 1 | nan |" in out
+    assert main(["compare", str(shared_run), str(diverged), "--by", "name", "--json"]) == 0
+    js = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"bare {c} in the JSON"))
+    assert js["metrics"] == ["nll_oracle", "nll_test"]
+    assert next(g for g in js["groups"] if g["name"] == "diverged")["mean"]["nll_oracle"] is None
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_no_sample_or_completion_runs_past_max_len_without_eos(compact):
+    """A generator that never draws <eos>: every sample still ends with <eos> at the last of its
+    max_len + 1 positions, as every training sequence does, and so does every rollout completion."""
+    from seqgan.config import BOS_ID, EOS_ID, GeneratorConfig, Sizes
+    from seqgan.models import build_generator
+    from seqgan.policies.sampler import complete
+    gen = build_generator(GeneratorConfig(emb_dim=8, hidden_dim=8), torch.Generator().manual_seed(0),
+                          Sizes(12, 6, BOS_ID, EOS_ID))
+    with torch.no_grad():
+        gen.b_out[EOS_ID] = -1e4  # <eos> has probability ~e^-10000 at every step
+    Y = gen.sample(64, seed=1, compact=compact)  # (64, 6): max_len 5
+    assert (Y[:, -1] == EOS_ID).all() and not (Y[:, :-1] == EOS_ID).any()
+    comp, *_ = complete(gen, Y, 3, torch.Generator().manual_seed(2), compact=compact)
+    assert (comp[:, -1] == EOS_ID).all()

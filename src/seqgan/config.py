@@ -585,6 +585,41 @@ class _Where:
         return ConfigError(f"{loc}: {err}") if loc else err
 
 
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: str, first: int, again: int) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.key, self.first, self.again = key, first, again
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses a key given twice in one mapping (plain YAML keeps the last and
+    drops the first silently: a duplicated section would lose every key of the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # a merge (<<: *base) may override what it brings in
+            line = key_node.start_mark.line + 1
+            if key_node.value in seen:
+                raise _DuplicateKey(key_node.value, seen[key_node.value], line)
+            seen[key_node.value] = line
+        return super().construct_mapping(node, deep)
+
+
+def _safe_load(text: str, name: str) -> Any:
+    """yaml.safe_load, refusing duplicate keys; a YAML error is one line naming `name` and the line."""
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader: no objects constructed)
+    except _DuplicateKey as e:
+        raise ConfigError(f"{name}:{e.again}: the key '{e.key}' is given twice (also at line {e.first}); YAML would "
+                          "keep only the last: merge the two into one") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{name}{line}: invalid YAML ({getattr(e, 'problem', e)})") from None
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for k, v in over.items():
@@ -623,7 +658,9 @@ def parse_override(item: str) -> tuple[str, Any]:
     key, raw = item.split("=", 1)
     key = key.strip()
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = yaml.load(raw, Loader=_UniqueKeyLoader) if raw.strip() else None  # noqa: S506
+    except _DuplicateKey as e:
+        raise ConfigError(f"--set {item}: the key '{e.key}' is given twice; give it once") from None
     except yaml.YAMLError:
         value = raw
     if isinstance(value, str):
@@ -661,12 +698,7 @@ def load_config(source: Optional[str] = "quick", overrides: Optional[list[str]] 
     data: dict[str, Any] = dict(base or {})
     if source is not None:
         text, name = _read_source(source)
-        try:
-            loaded = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark is not None else ""
-            raise ConfigError(f"{name}{line}: invalid YAML ({getattr(e, 'problem', e)})") from None
+        loaded = _safe_load(text, name)
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
@@ -692,10 +724,7 @@ def load_run_config(run_dir: str | Path) -> Config:
     if not path.is_file():
         raise ConfigError(f"{run_dir}: no config.yaml there; not a seqgan run directory")
     text, name = _read_source(str(path))
-    try:
-        loaded = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{name}: invalid YAML ({getattr(e, 'problem', e)})") from None
+    loaded = _safe_load(text, name)
     if isinstance(loaded, dict) and isinstance(loaded.get("generator"), dict):
         loaded["generator"].pop("eos_token", None)
     where = _Where()

@@ -534,6 +534,24 @@ def describe_select_set(run: "Run") -> str:
             "oracle": f"{n} fresh oracle sequences of their own stream (not NLL-test's)"}.get(source or "", "")
 
 
+def check_held_out_files(cfg: Config) -> None:
+    """Refuse a test or validation file that is the training file (its NLL and BLEU would score lines
+    the generator learnt by heart)."""
+    train = cfg.data.train
+    for key in ("test", "valid"):
+        other = getattr(cfg.data, key)
+        if not (train and other):
+            continue
+        same = Path(train).resolve() == Path(other).resolve()
+        try:
+            same = same or Path(train).samefile(other)
+        except OSError:
+            pass  # a missing file: load_dataset names it
+        if same:
+            raise ConfigError(f"data.{key}={other} is the training file (data.train); held-out scores need lines "
+                              f"the generator never trained on: give another --{key} file, or none")
+
+
 def checkpoint_sizes(resume: ckpt.Checkpoint) -> dict[str, Any]:
     """The sizes a checkpoint's models were made with: saved in its state (seqgan >= 0.3), else read
     from its tensors (the generator's output layer, the real data's length)."""
@@ -654,6 +672,7 @@ def prepare(cfg: Config, run_dir: Path, resume: Optional[ckpt.Checkpoint], world
     if resume is not None:  # what the checkpoint was made with, not what the run directory's files now say
         saved_sizes, vocab = check_resume_files(resume, cfg, run_dir)
     if cfg.task == "data":
+        check_held_out_files(cfg)
         max_len = cfg.data.max_len
         if saved_sizes is not None and not max_len:  # the length the run found in its training file
             max_len = saved_sizes.seq_len - 1
