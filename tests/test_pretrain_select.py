@@ -172,3 +172,19 @@ def test_select_settings_are_checked(corpus, tmp_path, capsys):
     # the held-out share counts against the batch: 160 lines less 95 % leave no batch of 16
     assert train(corpus, tmp_path / "c", "pretrain.select=best_valid", "pretrain.valid_share=0.95") == 2
     assert "held out by pretrain.valid_share" in capsys.readouterr().err
+
+
+def test_compare_and_sweep_take_the_kept_mle_generator_as_the_baseline(corpus, tmp_path, capsys):
+    from seqgan.compare import read_run
+    from seqgan.sweep import sweep_runs
+    out = tmp_path / "run"
+    assert train(corpus, out, "pretrain.select=best_valid") == 0
+    summary = json.loads((out / "summary.json").read_text())
+    best = summary["evaluations"]["mle_best"]
+    pretrained = read_run(out, "pretrained")
+    assert pretrained.values["nll_test"] == best["nll_test"] != records(out, "nll_test")[7]
+    capsys.readouterr()
+    assert main(["evaluate", str(out), "--mle-best", "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    curve = next(c for c in sweep_runs([out], [1.0], mle=True, quiet=True) if c.stage == "mle")
+    assert "best valid" in curve.label and curve.points[0]["nll_test"] == pytest.approx(table["nll_test"], rel=1e-9)

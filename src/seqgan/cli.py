@@ -516,7 +516,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  seqgan sweep runs/laptop__0 --mle --out sweep.png\n"
                "  seqgan sweep runs/coco --mle --temperatures 0.7,0.8,0.9,1.0,1.1 --samples 2000 --json\n")
     sw.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
-    sw.add_argument("--mle", action="store_true", help="also sweep each run's MLE baseline (generator_mle)")
+    sw.add_argument("--mle", action="store_true",
+                    help="also sweep each run's MLE baseline (generator_mle; generator_mle_best for a run made with "
+                         "pretrain.select=best_valid)")
     sw.add_argument("--temperatures", default="0.5,0.6,0.7,0.8,0.9,1.0,1.1,1.2,1.3,1.4,1.5",
                     help="comma-separated, each finite and > 0 (default 0.5 to 1.5 by 0.1)")
     sw.add_argument("--samples", type=int, help="samples per temperature (default: the run's train.eval_samples "

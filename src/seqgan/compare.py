@@ -49,7 +49,8 @@ class RunValues:
 def read_run(run_dir: str | Path, stage: str = "final") -> RunValues:
     """The values of one finished run at `stage`: 'final' (its last evaluation), 'init' (the
     untrained generator's) or 'pretrained' (the last evaluation of MLE pre-training, read from
-    metrics.jsonl: the generator of `generator_mle.safetensors`, the paper's MLE row)."""
+    metrics.jsonl: the generator of `generator_mle.safetensors`, the paper's MLE row; with
+    pretrain.select=best_valid the evaluation of the MLE epoch the run kept, 'mle_best')."""
     run_dir = Path(run_dir)
     path = run_dir / "summary.json"
     if not path.is_file():
@@ -58,7 +59,9 @@ def read_run(run_dir: str | Path, stage: str = "final") -> RunValues:
         s = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise CompareError(f"{path}: unreadable ({e})") from None
-    if stage == "pretrained":  # a metrics.jsonl record: keep its evaluation, not its training statistics
+    if stage == "pretrained" and "mle_best" in s.get("evaluations", {}):
+        record = s["evaluations"]["mle_best"]  # pretrain.select=best_valid: the MLE generator the run kept
+    elif stage == "pretrained":  # a metrics.jsonl record: keep its evaluation, not its training statistics
         record = _last_mle_evaluation(run_dir)
         record = {k: v for k, v in record.items() if k in EVAL_METRICS}
     else:
