@@ -553,7 +553,7 @@ def check_held_out_files(cfg: Config) -> None:
 
 
 def checkpoint_sizes(resume: ckpt.Checkpoint) -> dict[str, Any]:
-    """The sizes a checkpoint's models were made with: saved in its state (seqgan >= 0.3), else read
+    """The sizes a checkpoint's models were made with: saved in its state (newer checkpoints), else read
     from its tensors (the generator's output layer, the real data's length)."""
     saved = resume.state.get("sizes")
     if isinstance(saved, dict):
