@@ -602,3 +602,342 @@ def test_a_sizes_json_that_is_a_directory_is_refused(tiny_run):
     (tiny_run / "sizes.json").mkdir()
     with pytest.raises(RunLoadError, match="sizes.json: not a sizes file"):
         seqgan.load(tiny_run)
+
+
+# 23 ------------------------------------------------------- reproduce: every row's config checked (issue 22, 2)
+
+def test_reproduce_checks_every_rows_config_against_the_commands(tmp_path, capsys):
+    from test_methods import TINY_SETS
+    out = tmp_path / "t1"
+    args = ["reproduce", "table1", "--seeds", "1", "--out", str(out), "-q", *[f"--set={s}" for s in TINY_SETS]]
+    assert main(args) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    capsys.readouterr()
+    # finished rows made under another oracle are not pooled with the command's
+    assert main(args + ["--set", "oracle.seed=5"]) == 2
+    line = one_line_error(capsys)
+    assert "row Scheduled Sampling, seed 0:" in line and "is finished" in line and "oracle.seed: 0 -> 5" in line
+    assert main(args + ["--set", "adversarial.iterations=3"]) == 2  # resume may extend a run; a table may not
+    assert "adversarial.iterations: 2 -> 3" in one_line_error(capsys)
+    # an interrupted row is not resumed under another config, and its config.yaml is not rewritten
+    (out / "scheduled_sampling__0" / "summary.json").unlink()
+    del before[out / "scheduled_sampling__0" / "summary.json"]
+    assert main(args + ["--set", "adversarial.rollout_num=3"]) == 2
+    line = one_line_error(capsys)
+    assert "row Scheduled Sampling, seed 0:" in line and "interrupted" in line
+    assert "adversarial.rollout_num: 2 -> 3" in line
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before  # nothing trained or written
+    # keys that say how a run computes (threads) do not count; the interrupted row is resumed
+    assert main(args + ["--set", "train.threads=2"]) == 0
+    err = capsys.readouterr().err
+    assert "resuming Scheduled Sampling, seed 0" in err and err.count("is finished") == 2
+
+
+# 24 ----------------------------------------------------------------- resume trusts the checkpoint (issue 22, 5)
+
+def _run_files(run: Path) -> dict[Path, bytes]:
+    return {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+
+
+def test_resume_refuses_an_edited_config_yaml_or_sizes_json(tiny_run, capsys):
+    cfg = tiny_run / "config.yaml"
+    text = cfg.read_text()
+    assert "seed: 1," in text
+    cfg.write_text(text.replace("seed: 1,", "seed: 2,", 1))  # the oracle's seed: another oracle
+    before = _run_files(tiny_run)
+    assert main(["train", "--resume", str(tiny_run), "--set", "adversarial.iterations=5", "-q"]) == 2
+    line = one_line_error(capsys)
+    assert "oracle.seed (1 -> 2)" in line and "config.yaml" in line and "ckpt-" in line
+    assert _run_files(tiny_run) == before  # nothing trained, nothing rewritten
+    cfg.write_text(text)
+    sizes = tiny_run / "sizes.json"
+    d = json.loads(sizes.read_text())
+    sizes.write_text(json.dumps({**d, "seq_len": d["seq_len"] + 2}))
+    before = _run_files(tiny_run)
+    assert main(["train", "--resume", str(tiny_run), "--set", "adversarial.iterations=5", "-q"]) == 2
+    line = one_line_error(capsys)
+    assert "sizes.json: seq_len 10 (the checkpoint's: 8)" in line and "restore the run's own sizes.json" in line
+    assert _run_files(tiny_run) == before
+    sizes.write_text(json.dumps(d))
+    assert main(["train", "--resume", str(tiny_run), "--set", "adversarial.iterations=5", "-q"]) == 0
+
+
+def test_resume_refuses_an_edited_vocab_json(tmp_path, capsys):
+    write_corpus(tmp_path, {"train.txt": 80}, max_words=6)
+    out = tmp_path / "run"
+    sets = ["pretrain.generator_epochs=1", "pretrain.discriminator_rounds=0", "adversarial.iterations=0",
+            "train.batch_size=16", "generator.emb_dim=8", "generator.hidden_dim=8", "eval.bleu_samples=10",
+            "train.tensorboard=false", "discriminator.filter_sizes=[2]", "discriminator.num_filters=[4]"]
+    assert main(["train", "--data", str(tmp_path / "train.txt"), "--out", str(out), "-q",
+                 *[a for s in sets for a in ("--set", s)]]) == 0
+    path = out / "vocab.json"
+    vocab = json.loads(path.read_text())
+    original = path.read_text()
+    vocab["tokens"][4], vocab["tokens"][5] = vocab["tokens"][5], vocab["tokens"][4]  # two words swap ids
+    path.write_text(json.dumps(vocab))
+    assert main(["train", "--resume", str(out), "-q"]) == 2
+    line = one_line_error(capsys)
+    assert "vocab.json: not the vocabulary checkpoint ckpt-" in line and "other tokens" in line
+    vocab["tokens"].append("zebra")
+    path.write_text(json.dumps(vocab))
+    assert main(["train", "--resume", str(out), "-q"]) == 2
+    assert "the run has" in one_line_error(capsys)
+    path.unlink()
+    assert main(["train", "--resume", str(out), "-q"]) == 2
+    assert "vocab.json: cannot read the run's vocabulary" in one_line_error(capsys)
+    path.write_text(json.dumps(json.loads(original), indent=2))  # the same vocabulary laid out otherwise
+    assert main(["train", "--resume", str(out), "-q"]) == 0
+
+
+# 25 -------------------------------------------------------------- every phase's memory, before any work (issue 22, 7)
+
+@pytest.mark.parametrize("setting, named", [
+    ("adversarial.rollout_num=1000000", "adversarial.rollout_num=1000000: the adversarial phase would need about"),
+    ("generator.hidden_dim=100000", "generator.hidden_dim=100000: the adversarial phase would need about"),
+    ("generator.seq_len=200000", "generator.seq_len=200000, adversarial.rollout_num=2: the adversarial phase would"),
+    ("oracle.num_samples=10000000000", "oracle.num_samples=10000000000: the adversarial phase would need about"),
+    ("train.eval_samples=10000000000", "train.eval_samples=10000000000: the evaluation phase would need about"),
+])
+def test_a_run_that_cannot_fit_in_memory_is_refused_before_any_work(tiny_yaml, tmp_path, capsys, setting, named):
+    out = tmp_path / "run"
+    t0 = time.perf_counter()
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q", "--set", setting]) == 2
+    assert time.perf_counter() - t0 < 10
+    line = one_line_error(capsys)
+    assert named in line and "GiB is the budget here" in line and f"lower {setting.split('=')[0]}" in line
+    assert not out.exists()
+
+
+def test_the_memory_check_covers_the_data_task_resume_and_evaluate(tiny_run, tmp_path, capsys, monkeypatch):
+    write_corpus(tmp_path, {"train.txt": 100}, max_words=6)
+    out = tmp_path / "data"
+    assert main(["train", "--data", str(tmp_path / "train.txt"), "--out", str(out), "-q",
+                 "--set", "generator.hidden_dim=100000"]) == 2
+    assert "generator.hidden_dim=100000: the adversarial phase would need about" in one_line_error(capsys)
+    assert not out.exists()
+    # the samples evaluate and sweep score are held whole: too many are refused before sampling (the
+    # budget made small here, so that the check, not the machine, is what is tested)
+    import seqgan.data
+    monkeypatch.setattr(seqgan.data, "memory_budget", lambda: 2 ** 20)
+    for argv in (["evaluate", str(tiny_run), "-n", "100000"], ["sweep", str(tiny_run), "--samples", "100000", "-q"]):
+        assert main(argv) == 2
+        flag = argv[2]
+        assert f"{flag} 100000: 100000 samples of 8 tokens would need about" in one_line_error(capsys)
+    # a resume is checked too (here its budget shrank, as under a lower ulimit -v)
+    before = _run_files(tiny_run)
+    assert main(["train", "--resume", str(tiny_run), "--set", "adversarial.iterations=5", "-q"]) == 2
+    assert "the budget here" in one_line_error(capsys)
+    assert _run_files(tiny_run) == before
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "transformer"])
+def test_the_memory_estimate_counts_the_models_parameters_exactly(kind):
+    from seqgan.config import Sizes, load_config
+    from seqgan.memory import discriminator_size, generator_params
+    from seqgan.models import Discriminator, build_generator
+    cfg = load_config("quick", [f"generator.kind={kind}", "generator.vocab_size=37", "generator.emb_dim=12",
+                                "generator.hidden_dim=10", "generator.num_layers=3", "generator.seq_len=9",
+                                "discriminator.filter_scale=0.1"])
+    sizes = Sizes.of(cfg)
+    gen = build_generator(cfg.generator, torch.Generator().manual_seed(0), sizes)
+    assert generator_params(cfg, 37, 9)[0] == sum(p.numel() for p in gen.parameters())
+    disc = Discriminator(cfg.discriminator, 37, 9)
+    assert discriminator_size(cfg, 37, 9)[0] == sum(p.numel() for p in disc.parameters())
+
+
+# 26 ----------------------------------------------------------------- a full disk, a 300 MB line (issue 22, 10)
+
+def _no_space(kind: str) -> Exception:
+    import errno
+
+    from safetensors import SafetensorError
+    if kind == "oserror":
+        return OSError(errno.ENOSPC, "No space left on device")  # no file name: write(), not open(), failed
+    return SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
+
+
+@pytest.mark.parametrize("kind", ["oserror", "safetensors"])
+def test_a_full_disk_while_checkpointing_is_one_line_and_the_previous_checkpoint_survives(
+        tiny_yaml, tmp_path, capsys, monkeypatch, kind):
+    import seqgan.checkpoint
+    real_save = seqgan.checkpoint.save_file
+    calls = []
+
+    def save_file(tensors, path, metadata=None):
+        calls.append(path)
+        if len(calls) == 4:  # the fourth checkpoint: the disk is full
+            with open(path, "wb") as f:
+                f.write(b"partial")
+            raise _no_space(kind)
+        real_save(tensors, path, metadata=metadata)
+
+    monkeypatch.setattr(seqgan.checkpoint, "save_file", save_file)
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q", "--set", "train.checkpoint_every=1",
+                 "--set", "train.keep_checkpoints=5"]) == 2
+    line = one_line_error(capsys)
+    assert "No space left on device" in line and "checkpoints" in line and f"seqgan train --resume {out}" in line
+    ckpts = ckpt.list_checkpoints(out)
+    assert len(ckpts) == 3 and not list((out / "checkpoints").glob(".tmp-*"))  # nothing half-written left
+    assert ckpt.latest_valid(out).path == ckpts[-1]  # the previous checkpoint loads
+    assert not (out / ".lock").exists()
+    monkeypatch.setattr(seqgan.checkpoint, "save_file", real_save)  # space freed: the run continues
+    assert main(["train", "--resume", str(out), "-q"]) == 0
+    assert (out / "summary.json").is_file()
+
+
+def test_a_full_disk_while_writing_the_final_weights_is_one_line(tiny_yaml, tmp_path, capsys, monkeypatch):
+    import seqgan.files
+    monkeypatch.setattr(seqgan.files, "save_file", lambda *a, **k: (_ for _ in ()).throw(_no_space("safetensors")))
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q"]) == 2
+    line = one_line_error(capsys)
+    assert "generator_mle.safetensors (No space left on device)" in line and "--resume" in line
+    assert not list(out.glob(".generator*")), "a temporary file was left behind"
+
+
+def _spy_tokenizer(monkeypatch) -> list[int]:
+    """The lengths (characters) of every line the tokenizer is given."""
+    from seqgan.data import Tokenizer
+    seen: list[int] = []
+    real = Tokenizer.__call__
+
+    def call(self, line):
+        seen.append(len(line))
+        return real(self, line)
+
+    monkeypatch.setattr(Tokenizer, "__call__", call)
+    return seen
+
+
+def test_a_line_too_long_for_memory_is_refused_before_it_is_tokenised(tmp_path, capsys, monkeypatch):
+    """A 300 MB line, scaled down: with a 64 MiB budget a run affords lines of a few hundred tokens,
+    and a line of 50,000 words is counted, never tokenised, then refused with the run's message."""
+    import seqgan.data
+    monkeypatch.setattr(seqgan.data, "memory_budget", lambda: 2 ** 26)
+    seen = _spy_tokenizer(monkeypatch)
+    write_corpus(tmp_path, {"train.txt": 200}, max_words=8)
+    with open(tmp_path / "train.txt", "a") as f:
+        f.write(" ".join(["word"] * 50_000) + "\n")
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "train.txt"), "--out", str(out), "-q"]) == 2
+    line = one_line_error(capsys)
+    assert f"{tmp_path / 'train.txt'}:201" in line and "50000 tokens" in line and "99% of the lines" in line
+    assert seen and max(seen) < 100, "the long line was tokenised"
+    assert not out.exists()
+    # a held-out file (or any file read alone) is held to what tokenising a line may take
+    monkeypatch.setattr(seqgan.data, "memory_budget", lambda: 2 ** 20)  # 10,485 tokens a line
+    seen.clear()
+    from seqgan.data import DataError, Tokenizer, read_lines
+    with pytest.raises(DataError, match=r"train.txt:201: 50000 tokens on one line, more than can be tokenised"):
+        read_lines(tmp_path / "train.txt", Tokenizer("word"), "data.test")
+    assert max(seen) < 100
+
+
+@pytest.mark.parametrize("kind, split", [("word", True), ("word", False), ("char", True), ("space", True)])
+def test_counting_tokens_agrees_with_tokenising(kind, split):
+    from seqgan.data import Tokenizer
+    tok = Tokenizer(kind, split_punctuation=split)
+    for line in ["", "  ", "The dog's bench, 3.5 km -- ok?", "İstanbul  ǅemal\tx\x1cy", "白日依山尽 , 黄河入海流 。",
+                 "a\u00a0b  c\u2003d", "60 62 64 65 67"]:
+        assert tok.count(line) == len(tok(line)), (kind, line)
+
+
+# 27 ----------------------------------------------------------------- minor sharp edges (issue 22, 16)
+
+def test_a_duplicated_yaml_key_or_section_names_the_key_and_both_lines(tmp_path, capsys):
+    cfg = tmp_path / "dup.yaml"
+    cfg.write_text("seed: 1\nadversarial: {rollout_num: 4}\ntrain: {batch_size: 32}\nadversarial:\n  iterations: 3\n")
+    assert main(["config", "--config", str(cfg)]) == 2
+    line = one_line_error(capsys)
+    assert f"{cfg}:4: the key 'adversarial' is given twice (also at line 2)" in line
+    cfg.write_text("adversarial:\n  rollout_num: 4\n  iterations: 2\n  rollout_num: 8\n")
+    assert main(["train", "--config", str(cfg), "--out", str(tmp_path / "run")]) == 2
+    assert f"{cfg}:4: the key 'rollout_num' is given twice (also at line 2)" in one_line_error(capsys)
+    assert not (tmp_path / "run").exists()
+    # a YAML merge may override what it brings in: that is not a duplicate
+    import yaml
+
+    from seqgan.config import _UniqueKeyLoader
+    assert yaml.load("a: &b {x: 1, y: 2}\nc: {<<: *b, x: 3}\n", Loader=_UniqueKeyLoader)["c"] == {"x": 3, "y": 2}
+
+
+def test_a_held_out_file_that_is_the_training_file_is_refused(tmp_path, capsys):
+    write_corpus(tmp_path, {"train.txt": 100}, max_words=6)
+    (tmp_path / "link.txt").symlink_to(tmp_path / "train.txt")
+    for flag, path in (("--test", "train.txt"), ("--valid", "link.txt")):
+        out = tmp_path / "run"
+        assert main(["train", "--data", str(tmp_path / "train.txt"), flag, str(tmp_path / path), "--out", str(out),
+                     "-q"]) == 2
+        line = one_line_error(capsys)
+        assert f"data.{flag[2:]}=" in line and "is the training file" in line
+        assert not out.exists()
+
+
+def test_control_invisible_characters_and_cr_line_ends(tmp_path):
+    from seqgan.data import DataError, Tokenizer, read_lines
+    p = tmp_path / "t.txt"
+    p.write_bytes(b"a man\nthe d\x00og sits\n")
+    with pytest.raises(DataError, match=r"t.txt:2: the control character U\+0000 at column 6"):
+        read_lines(p, Tokenizer("word"))
+    # zero-width and bidirectional marks never become tokens; a zero-width space separates words
+    p.write_text("do\u200dg sits\u200b.\na\u200bman\n\u200e\u00adred\u2060dog\n", encoding="utf-8")
+    assert read_lines(p, Tokenizer("word")).lines == [["dog", "sits", "."], ["a", "man"], ["reddog"]]
+    assert read_lines(p, Tokenizer("char")).lines == [list("dogsits."), list("aman"), list("reddog")]
+    # CR-only line endings (old Mac files) are lines, as are CRLF ones
+    p.write_bytes(b"a b\rc d\r\re f\r")
+    f = read_lines(p, Tokenizer("space"))
+    assert f.lines == [["a", "b"], ["c", "d"], ["e", "f"]] and f.line_numbers == [1, 2, 4] and f.blank == 1
+    p.write_bytes(b"a b\r\nc d\r\n")
+    assert read_lines(p, Tokenizer("space")).line_numbers == [1, 2]
+
+
+def test_a_vocabulary_of_nothing_but_unk_is_refused(tmp_path, capsys):
+    write_corpus(tmp_path, {"train.txt": 100}, max_words=6)
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(tmp_path / "train.txt"), "--out", str(out), "-q", "--set",
+                 "data.min_freq=100000"]) == 2
+    line = one_line_error(capsys)
+    assert "every training token maps to <unk>" in line and "lower data.min_freq" in line
+    assert not out.exists()
+
+
+def test_evaluate_test_on_an_oracle_run_is_one_line(shared_run, tmp_path, capsys):
+    (tmp_path / "t.txt").write_text("1 2 3\n")
+    assert main(["evaluate", str(shared_run), "--test", str(tmp_path / "t.txt")]) == 2
+    line = one_line_error(capsys)
+    assert "is an oracle run" in line and "--test is for runs on your data" in line
+
+
+def test_a_run_whose_final_nll_oracle_is_nan_stays_an_oracle_run_in_compare(shared_run, tmp_path, capsys):
+    import shutil
+    diverged = tmp_path / "diverged"
+    shutil.copytree(shared_run, diverged)
+    s = json.loads((diverged / "summary.json").read_text())
+    s["evaluations"]["final"]["nll_oracle"] = None  # how summary.json holds a NaN
+    (diverged / "summary.json").write_text(json.dumps(s))
+    capsys.readouterr()
+    assert main(["compare", str(shared_run), str(diverged), "--by", "name", "--reference", "run"]) == 0
+    out = capsys.readouterr().out
+    assert "NLL-oracle" in out and "| diverged | 1 | nan |" in out
+    assert main(["compare", str(shared_run), str(diverged), "--by", "name", "--json"]) == 0
+    js = json.loads(capsys.readouterr().out, parse_constant=lambda c: pytest.fail(f"bare {c} in the JSON"))
+    assert js["metrics"] == ["nll_oracle", "nll_test"]
+    assert next(g for g in js["groups"] if g["name"] == "diverged")["mean"]["nll_oracle"] is None
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_no_sample_or_completion_runs_past_max_len_without_eos(compact):
+    """A generator that never draws <eos>: every sample still ends with <eos> at the last of its
+    max_len + 1 positions, as every training sequence does, and so does every rollout completion."""
+    from seqgan.config import BOS_ID, EOS_ID, GeneratorConfig, Sizes
+    from seqgan.models import build_generator
+    from seqgan.policies.sampler import complete
+    gen = build_generator(GeneratorConfig(emb_dim=8, hidden_dim=8), torch.Generator().manual_seed(0),
+                          Sizes(12, 6, BOS_ID, EOS_ID))
+    with torch.no_grad():
+        gen.b_out[EOS_ID] = -1e4  # <eos> has probability ~e^-10000 at every step
+    Y = gen.sample(64, seed=1, compact=compact)  # (64, 6): max_len 5
+    assert (Y[:, -1] == EOS_ID).all() and not (Y[:, :-1] == EOS_ID).any()
+    comp, *_ = complete(gen, Y, 3, torch.Generator().manual_seed(2), compact=compact)
+    assert (comp[:, -1] == EOS_ID).all()

@@ -32,9 +32,10 @@ class RunLoadError(RuntimeError):
 
 
 def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: str = "cpu",
-         mle: bool = False) -> Policy:
+         mle: bool = False, mle_best: bool = False) -> Policy:
     """The generator of a run: its final weights, else its newest valid checkpoint; with
-    `mle`, the generator as it was at the end of MLE pre-training (generator_mle.safetensors).
+    `mle`, the generator as it was at the end of MLE pre-training (generator_mle.safetensors);
+    with `mle_best`, the MLE epoch pretrain.select=best_valid chose (generator_mle_best.safetensors).
 
     Returns the generator (a `seqgan.policies.Policy` of the run's `generator.kind`, or its
     method's own: LeakGAN's, with the discriminator it reads restored from the same source) in
@@ -56,9 +57,20 @@ def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: s
         except ckpt.CheckpointError as e:
             raise RunLoadError(str(e)) from None
         state, source = chk.module_state, f"checkpoint {Path(checkpoint).name}"
-    elif mle or (run_dir / "generator.safetensors").is_file():
-        state = lambda prefix: _weights_file(run_dir / f"{prefix}{'_mle' if mle else ''}.safetensors")  # noqa: E731
-        source = "generator_mle.safetensors" if mle else "generator.safetensors"
+    elif mle or mle_best or (run_dir / "generator.safetensors").is_file():
+        best = run_dir / "generator_mle_best.safetensors"
+        if mle_best and not best.is_file() and cfg.pretrain.select != "best_valid":
+            raise RunLoadError(f"{best}: not found; the run was made with pretrain.select={cfg.pretrain.select}, "
+                               "which keeps only the last MLE epoch's generator (--mle); train with "
+                               "--set pretrain.select=best_valid to keep the best-valid one")
+
+        def state(prefix: str) -> dict[str, torch.Tensor]:
+            # the best MLE epoch keeps only the generator; the models it reads are the end of MLE's
+            suffix = "_mle_best" if mle_best and prefix == "generator" else "_mle" if mle or mle_best else ""
+            return _weights_file(run_dir / f"{prefix}{suffix}.safetensors")
+
+        source = "generator_mle_best.safetensors" if mle_best else "generator_mle.safetensors" if mle \
+            else "generator.safetensors"
     else:
         latest = ckpt.latest_valid(run_dir)
         if latest is None:
@@ -155,7 +167,7 @@ def run_inputs(run_dir: str | Path, cfg: Config, vocab: Optional[Vocabulary], te
 
 def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: Optional[int] = None,
                  checkpoint: Optional[str | Path] = None, seed: int = EVAL_SEED, device: str = "cpu",
-                 mle: bool = False) -> dict[str, Any]:
+                 mle: bool = False, mle_best: bool = False) -> dict[str, Any]:
     """The metrics table of a run's generator (`seqgan evaluate`).
 
     task=data: nll_test on `test` (default the run's data.test), nll_valid (the run's
@@ -163,9 +175,10 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
     against the test file, Self-BLEU-2..5, mean sample length. Oracle task: nll_oracle of
     `num_samples` (default train.eval_samples) samples, with the run's oracle, and nll_test of
     the run's held-out oracle sequences. `mle`: score the generator saved at the end of MLE
-    pre-training instead of the final one. Samples are drawn from a fresh stream seeded `seed`.
-    The table opens with `generator` ("final", "mle" or "checkpoint": which one was scored) and
-    `weights` (the file or checkpoint it was read from), then the draw: `samples` and `seed`.
+    pre-training instead of the final one; `mle_best`, the MLE epoch pretrain.select=best_valid chose.
+    Samples are drawn from a fresh stream seeded `seed`. The table opens with `generator` ("final",
+    "mle", "mle_best" or "checkpoint": which one was scored) and `weights` (the file or checkpoint it
+    was read from), then the draw: `samples` and `seed`.
 
     task=data: training's evaluations draw the same way (eval.bleu_samples samples, a fresh
     stream seeded `EVAL_SEED` = 0), so with the defaults and the run's device the table equals
@@ -173,23 +186,29 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
     metrics.jsonl). Oracle task: training's NLL-oracle draws continue the run's own eval stream
     (on every rank); this is another draw of the same size, so the two differ by sampling noise.
     """
-    gen = load(run_dir, checkpoint, device, mle)
+    gen = load(run_dir, checkpoint, device, mle, mle_best)
     cfg: Config = getattr(gen, "config")
     source: str = getattr(gen, "source")
+    if test and cfg.task == "oracle":
+        raise RunLoadError(f"--test {test}: {run_dir} is an oracle run, scored on held-out oracle sequences "
+                           "(NLL-test) and its oracle (NLL-oracle); --test is for runs on your data")
     # which generator was scored: the MLE baseline, the final one, or a checkpoint's
-    scored = {"generator": "mle" if mle else "checkpoint" if source.startswith("checkpoint") else "final",
-              "weights": source}
+    stage = "mle_best" if mle_best else "mle" if mle else "checkpoint" if source.startswith("checkpoint") else "final"
+    scored = {"generator": stage, "weights": source}
+    n = num_samples or (cfg.train.eval_samples if cfg.task == "oracle" else cfg.eval.bleu_samples)
+    from seqgan.memory import check_samples
+    problem = check_samples(n, getattr(gen, "sizes"), cfg.task, "-n", torch.device(device).type)
+    if problem:  # before any sampling
+        raise RunLoadError(problem)
     rng = torch.Generator(device=device).manual_seed(seed)
     inputs = run_inputs(run_dir, cfg, getattr(gen, "vocab"), test, device, getattr(gen, "sizes"))
     if cfg.task == "oracle":
-        n = num_samples or cfg.train.eval_samples
         table: dict[str, Any] = {**scored, "samples": n, "seed": seed,
                                  "nll_oracle": inputs.oracle.nll(gen.sample(n, rng))}
         if inputs.heldout is not None:
             table["nll_test"] = gen.nll(inputs.heldout)
         return table
     vocab: Vocabulary = getattr(gen, "vocab")
-    n = num_samples or cfg.eval.bleu_samples
     table = {**scored, "samples": n, "seed": seed}
     if inputs.test:
         table["test"] = str(inputs.test)

@@ -42,13 +42,12 @@ over temperatures: NLL-oracle against NLL-test).
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from seqgan import methods as registry
 from seqgan.compare import read_run, summarise, to_json, to_markdown
-from seqgan.config import RESUME_SAFE_KEYS, Config, ConfigError, diff, load_config, load_run_config
+from seqgan.config import Config, ConfigError, load_config
 
 CONTROLS = {"control_constant": ["reward.kind=constant"], "control_random": ["reward.kind=random"]}
 #: rows that are a registered method with other settings: row -> (method, overrides), listed after the method's row
@@ -136,33 +135,17 @@ def published(row: str, task: str) -> Optional[tuple[float, str]]:
 
 def run_rows(out: Path, rows: Sequence[str], seeds: int, task: str, scale: str, oracle: Optional[str],
              extra: Sequence[str], quiet: bool) -> dict[str, list[Path]]:
-    """Train, resume or skip every row for seeds 0..seeds-1; returns row -> run directories."""
-    from seqgan import checkpoint as ckpt
-    from seqgan.train.run import train
+    """Train, resume or skip every row for seeds 0..seeds-1 (`seqgan.rows.train_rows`: a row's run
+    made with another config is refused); returns row -> run directories."""
+    from seqgan.rows import RowRun, train_rows
 
+    runs = [RowRun(label(row), seed, row_config(row, seed, task, scale, oracle, extra), out / f"{row}__{seed}")
+            for seed in range(seeds) for row in rows]
+    train_rows(runs, "seqgan bench", quiet, again="the same --task, --scale and --set as before")
     dirs: dict[str, list[Path]] = {}
     for seed in range(seeds):
         for row in rows:
-            cfg = row_config(row, seed, task, scale, oracle, extra)
-            run_dir = out / f"{row}__{seed}"
-            dirs.setdefault(row, []).append(run_dir)
-            if (run_dir / "config.yaml").is_file():
-                # keys that resume may change (threads, device, checkpointing) say how, not what, a run computes
-                changed = {k: v for k, v in diff(load_run_config(run_dir), cfg).items()
-                           if not k.startswith(("oracle.path", "data.")) and k not in RESUME_SAFE_KEYS}
-                if changed:
-                    keys = ", ".join(f"{k}: {a!r} -> {b!r}" for k, (a, b) in sorted(changed.items()))
-                    raise ConfigError(f"{run_dir}: made with another config ({keys}); use another --out or the "
-                                      f"same --task/--scale/--set as before")
-            if (run_dir / "summary.json").is_file():
-                print(f"seqgan bench: {run_dir} is finished", file=sys.stderr)
-                continue
-            resume = ckpt.latest_valid(run_dir) if run_dir.is_dir() else None
-            if resume is None and run_dir.is_dir() and any(p.name != ".lock" for p in run_dir.iterdir()):
-                raise ConfigError(f"{run_dir}: exists without a valid checkpoint; remove it to start the row again")
-            print(f"seqgan bench: {'resuming' if resume else 'training'} {label(row)}, seed {seed} -> {run_dir}",
-                  file=sys.stderr)
-            train(cfg, run_dir, quiet=quiet, resume=resume)
+            dirs.setdefault(row, []).append(out / f"{row}__{seed}")
     return dirs
 
 

@@ -10,7 +10,9 @@ One directory per checkpoint, `<run>/checkpoints/ckpt-<serial>/`:
                           tensors.safetensors and of state.json's own content
 
 A checkpoint is written into a temporary directory, fsynced, and renamed into place, so
-a crash leaves either no new checkpoint or a complete one. `latest_valid()` verifies the
+a crash leaves either no new checkpoint or a complete one; a write that fails (a full disk)
+removes the temporary directory and raises an OSError naming the checkpoint, and the older
+checkpoints are kept. `latest_valid()` verifies the
 checksums and falls back to the previous checkpoint when the newest one is damaged.
 """
 
@@ -29,7 +31,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from seqgan.files import current_umask
+from seqgan.files import current_umask, write_error
 
 FORMAT = "seqgan-checkpoint-1"
 TENSORS, STATE = "tensors.safetensors", "state.json"
@@ -161,9 +163,12 @@ def save(run_dir: Path, serial: int, tensors: dict[str, torch.Tensor], state: di
             shutil.rmtree(final)
         os.replace(tmp, final)
         _fsync_dir(root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    except BaseException as e:
+        shutil.rmtree(tmp, ignore_errors=True)  # the previous checkpoints stay as they were
+        err = write_error(e, final)
+        if err is None or err is e:
+            raise
+        raise err from None
     for old in list_checkpoints(run_dir)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return final

@@ -159,9 +159,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ConfigError(f"{e}; the run's checkpoints are as they were: fix the function, then "
                               f"seqgan train --resume {out}") from None
         except OSError as e:  # unwritable, read-only, not a directory, disk full: file-system errors name a file
-            if e.filename is None:
-                raise
-            raise ConfigError(f"cannot write {e.filename} ({e.strerror}); choose a writable --out directory") from None
+            import errno
+            where = e.filename or out
+            if e.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise ConfigError(f"cannot write {where} ({e.strerror}): free some space, then continue with: "
+                                  f"seqgan train --resume {out} (the checkpoints written before are intact)") from None
+            raise ConfigError(f"cannot write {where} ({e.strerror}); choose a writable --out directory") from None
         except Interrupted as e:
             if world.is_main:
                 where = f"; checkpoint {e.path}" if e.path else ""
@@ -212,8 +215,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from seqgan.api import RunLoadError, load
     from seqgan.data import EMPTY_SAMPLE
     from seqgan.sweep import SweepError, check_temperature
-    if args.mle and args.checkpoint:
-        raise ConfigError("give either --checkpoint or --mle, not both")
+    if sum(map(bool, (args.mle, args.mle_best, args.checkpoint))) > 1:
+        raise ConfigError("give either --checkpoint or --mle or --mle-best, not two of them")
     if args.num <= 0:
         raise ConfigError(f"-n {args.num}: must be > 0")
     _check_seed(args.seed)
@@ -223,7 +226,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     except SweepError as e:
         raise ConfigError(str(e)) from None
     try:
-        model = load(args.run_dir, checkpoint=args.checkpoint, mle=args.mle)
+        model = load(args.run_dir, checkpoint=args.checkpoint, mle=args.mle, mle_best=args.mle_best)
     except RunLoadError as e:
         raise ConfigError(str(e)) from None
     source = getattr(model, "source", "")
@@ -268,14 +271,14 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
     from seqgan.api import RunLoadError, evaluate_run
-    if args.mle and args.checkpoint:
-        raise ConfigError("give either --checkpoint or --mle, not both")
+    if sum(map(bool, (args.mle, args.mle_best, args.checkpoint))) > 1:
+        raise ConfigError("give either --checkpoint or --mle or --mle-best, not two of them")
     if args.num is not None and args.num < 1:
         raise ConfigError(f"-n {args.num}: must be > 0")
     _check_seed(args.seed)
     try:
         table = evaluate_run(args.run_dir, test=args.test, num_samples=args.num, checkpoint=args.checkpoint,
-                             seed=args.seed, mle=args.mle)
+                             seed=args.seed, mle=args.mle, mle_best=args.mle_best)
     except RunLoadError as e:
         raise ConfigError(str(e)) from None
     if args.json:
@@ -475,6 +478,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--out", metavar="FILE", help="write to FILE instead of standard output")
     g.add_argument("--mle", action="store_true",
                    help="the generator at the end of MLE pre-training (generator_mle.safetensors), the MLE baseline")
+    g.add_argument("--mle-best", action="store_true",
+                   help="the MLE epoch pretrain.select=best_valid kept (generator_mle_best.safetensors)")
     g.add_argument("--ids", action="store_true", help="print token ids (up to and including <eos>) instead of text")
     g.set_defaults(func=cmd_generate)
 
@@ -500,6 +505,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
     e.add_argument("--mle", action="store_true",
                    help="score the generator at the end of MLE pre-training (the MLE baseline) instead")
+    e.add_argument("--mle-best", action="store_true",
+                   help="score the MLE epoch with the lowest held-out NLL instead (generator_mle_best.safetensors, "
+                        "written by runs with pretrain.select=best_valid)")
     e.set_defaults(func=cmd_evaluate)
 
     sw = sub.add_parser(
@@ -514,7 +522,9 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="examples:\n  seqgan sweep runs/laptop__0 --mle --out sweep.png\n"
                "  seqgan sweep runs/coco --mle --temperatures 0.7,0.8,0.9,1.0,1.1 --samples 2000 --json\n")
     sw.add_argument("run_dirs", nargs="+", metavar="RUN_DIR")
-    sw.add_argument("--mle", action="store_true", help="also sweep each run's MLE baseline (generator_mle)")
+    sw.add_argument("--mle", action="store_true",
+                    help="also sweep each run's MLE baseline (generator_mle; generator_mle_best for a run made with "
+                         "pretrain.select=best_valid)")
     sw.add_argument("--temperatures", default="0.5,0.6,0.7,0.8,0.9,1.0,1.1,1.2,1.3,1.4,1.5",
                     help="comma-separated, each finite and > 0 (default 0.5 to 1.5 by 0.1)")
     sw.add_argument("--samples", type=int, help="samples per temperature (default: the run's train.eval_samples "

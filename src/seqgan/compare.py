@@ -49,7 +49,8 @@ class RunValues:
 def read_run(run_dir: str | Path, stage: str = "final") -> RunValues:
     """The values of one finished run at `stage`: 'final' (its last evaluation), 'init' (the
     untrained generator's) or 'pretrained' (the last evaluation of MLE pre-training, read from
-    metrics.jsonl: the generator of `generator_mle.safetensors`, the paper's MLE row)."""
+    metrics.jsonl: the generator of `generator_mle.safetensors`, the paper's MLE row; with
+    pretrain.select=best_valid the evaluation of the MLE epoch the run kept, 'mle_best')."""
     run_dir = Path(run_dir)
     path = run_dir / "summary.json"
     if not path.is_file():
@@ -58,7 +59,9 @@ def read_run(run_dir: str | Path, stage: str = "final") -> RunValues:
         s = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
         raise CompareError(f"{path}: unreadable ({e})") from None
-    if stage == "pretrained":  # a metrics.jsonl record: keep its evaluation, not its training statistics
+    if stage == "pretrained" and "mle_best" in s.get("evaluations", {}):
+        record = s["evaluations"]["mle_best"]  # pretrain.select=best_valid: the MLE generator the run kept
+    elif stage == "pretrained":  # a metrics.jsonl record: keep its evaluation, not its training statistics
         record = _last_mle_evaluation(run_dir)
         record = {k: v for k, v in record.items() if k in EVAL_METRICS}
     else:
@@ -66,11 +69,14 @@ def read_run(run_dir: str | Path, stage: str = "final") -> RunValues:
         if stage not in evals:
             raise CompareError(f"{path}: no '{stage}' evaluation (a run of seqgan >= 0.2 has 'init' and 'final')")
         record = evals[stage]
-    values = {k: float(v) for k, v in record.items()
-              if k not in ("phase", "step") and isinstance(v, (int, float)) and not isinstance(v, bool)}
-    task = "oracle" if "nll_oracle" in values else "data"
+    # summary.json holds a NaN (a diverged run) as null: it stays NaN here, so that the run is neither
+    # dropped from its group's mean nor taken for a run of the other task
+    values = {k: math.nan if v is None else float(v) for k, v in record.items()
+              if k not in ("phase", "step") and (v is None or isinstance(v, (int, float)) and not isinstance(v, bool))}
+    setting = run_setting(run_dir)
+    task = setting["task"] if setting is not None else "oracle" if "nll_oracle" in values else "data"
     return RunValues(run_dir, str(s.get("method", "seqgan")), int(s.get("seed", 0)), task, values,
-                     s.get("wall_time_s"), run_setting(run_dir))
+                     s.get("wall_time_s"), setting)
 
 
 def run_setting(run_dir: Path) -> Optional[dict[str, Any]]:
@@ -259,8 +265,10 @@ def to_markdown(rows: list[Row], metrics: Sequence[str], reference: Optional[str
 
 
 def to_json(rows: list[Row], metrics: Sequence[str], reference: Optional[str]) -> dict[str, Any]:
-    return {"reference": reference, "metrics": list(metrics), "groups": [
+    """The rows as JSON-ready data (NaN, from a diverged run, as null: strict JSON)."""
+    from seqgan.files import json_safe
+    return json_safe({"reference": reference, "metrics": list(metrics), "groups": [
         {"name": r.name, "n": r.n, "wall_time_s": r.wall_time_s,
          "mean": {m: s[0] for m, s in r.stats.items()},
          "sd": {m: (None if math.isnan(s[1]) else s[1]) for m, s in r.stats.items()},
-         "values": r.values, "p_value": r.p_values, "test": r.tests} for r in rows]}
+         "values": r.values, "p_value": r.p_values, "test": r.tests} for r in rows]})

@@ -166,6 +166,16 @@ class PretrainConfig(Section):
     """Passes over (real + negatives) per discriminator round."""
     discriminator_samples: int = 0
     """Real and fresh negative sequences per pre-training round (0: all the real data, as the original)."""
+    select: Literal["last", "best_valid"] = "last"
+    """Which MLE generator the run keeps and the later phases start from: 'last' (the last epoch's, the paper and
+    the original) or 'best_valid' (the epoch with the lowest NLL on a selection set, scored after every epoch:
+    data.valid; without it a seeded `pretrain.valid_share` of the training lines, held out and never trained on;
+    on the oracle task valid_share x oracle.num_samples fresh oracle sequences of a stream of their own, the same
+    for every run seed and not NLL-test's). generator_mle.safetensors is the last epoch's either way;
+    best_valid also writes generator_mle_best.safetensors (`seqgan evaluate --mle-best`)."""
+    valid_share: float = 0.1
+    """pretrain.select=best_valid without data.valid: the share of the training lines held out to select on (on
+    the oracle task: fresh oracle sequences, this share of oracle.num_samples)."""
 
 
 class AdversarialConfig(Section):
@@ -414,6 +424,12 @@ def validate(cfg: Config) -> list[str]:
                 f"discriminator.filter_sizes {too_long} are longer than the sequences ({what}): "
                 f"a VALID convolution needs width <= the length; remove them or set both filter keys to null"
             )
+    p = cfg.pretrain
+    if not 0.0 < p.valid_share < 1.0:
+        errs.append(f"pretrain.valid_share={p.valid_share} must be in (0, 1)")
+    if p.select == "best_valid" and cfg.method == "scheduled_sampling":
+        errs.append("pretrain.select=best_valid selects among the epochs of MLE pre-training, which method="
+                    "scheduled_sampling does not have; use pretrain.select=last")
     if a.rollout_update_rate is not None and not 0.0 < a.rollout_update_rate <= 1.0:
         errs.append(f"adversarial.rollout_update_rate={a.rollout_update_rate} must be null or in (0, 1]")
     B = cfg.train.batch_size
@@ -638,6 +654,41 @@ class _Where:
         return ConfigError(f"{loc}: {err}") if loc else err
 
 
+class _DuplicateKey(yaml.YAMLError):
+    def __init__(self, key: str, first: int, again: int) -> None:
+        super().__init__(f"duplicate key {key!r}")
+        self.key, self.first, self.again = key, first, again
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml.SafeLoader that refuses a key given twice in one mapping (plain YAML keeps the last and
+    drops the first silently: a duplicated section would lose every key of the first)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, yaml.ScalarNode) or key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # a merge (<<: *base) may override what it brings in
+            line = key_node.start_mark.line + 1
+            if key_node.value in seen:
+                raise _DuplicateKey(key_node.value, seen[key_node.value], line)
+            seen[key_node.value] = line
+        return super().construct_mapping(node, deep)
+
+
+def _safe_load(text: str, name: str) -> Any:
+    """yaml.safe_load, refusing duplicate keys; a YAML error is one line naming `name` and the line."""
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader: no objects constructed)
+    except _DuplicateKey as e:
+        raise ConfigError(f"{name}:{e.again}: the key '{e.key}' is given twice (also at line {e.first}); YAML would "
+                          "keep only the last: merge the two into one") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{name}{line}: invalid YAML ({getattr(e, 'problem', e)})") from None
+
+
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for k, v in over.items():
@@ -676,7 +727,9 @@ def parse_override(item: str) -> tuple[str, Any]:
     key, raw = item.split("=", 1)
     key = key.strip()
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = yaml.load(raw, Loader=_UniqueKeyLoader) if raw.strip() else None  # noqa: S506
+    except _DuplicateKey as e:
+        raise ConfigError(f"--set {item}: the key '{e.key}' is given twice; give it once") from None
     except yaml.YAMLError:
         value = raw
     if isinstance(value, str):
@@ -714,12 +767,7 @@ def load_config(source: Optional[str] = "quick", overrides: Optional[list[str]] 
     data: dict[str, Any] = dict(base or {})
     if source is not None:
         text, name = _read_source(source)
-        try:
-            loaded = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = f":{mark.line + 1}" if mark is not None else ""
-            raise ConfigError(f"{name}{line}: invalid YAML ({getattr(e, 'problem', e)})") from None
+        loaded = _safe_load(text, name)
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):
@@ -745,10 +793,7 @@ def load_run_config(run_dir: str | Path) -> Config:
     if not path.is_file():
         raise ConfigError(f"{run_dir}: no config.yaml there; not a seqgan run directory")
     text, name = _read_source(str(path))
-    try:
-        loaded = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{name}: invalid YAML ({getattr(e, 'problem', e)})") from None
+    loaded = _safe_load(text, name)
     if isinstance(loaded, dict) and isinstance(loaded.get("generator"), dict):
         loaded["generator"].pop("eos_token", None)
     where = _Where()

@@ -27,6 +27,7 @@ Every problem raises `DataError`, whose message names the file and line and says
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -43,6 +44,11 @@ from seqgan.config import BOS_ID, EOS_ID, PAD_ID, UNK_ID, ConfigError, DataConfi
 PAD, BOS, EOS, UNK = PAD_ID, BOS_ID, EOS_ID, UNK_ID
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
 _WORD = re.compile(r"\w+|[^\w\s]")
+_NONSPACE = re.compile(r"\S+")
+#: control characters that are not whitespace (NUL, ESC, DEL, C1 controls): a binary or damaged file
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f\x80-\x84\x86-\x9f]")
+#: bytes of memory one token takes while a line is tokenised (a str object and a list slot, rounded up)
+TOKEN_BYTES = 100
 #: special names a text token may not be: they would encode as the special id (<unk> may: it is unknown)
 RESERVED = frozenset(SPECIALS) - {"<unk>"}
 #: what `seqgan generate` and the training log print for a sample of no tokens (<eos> first),
@@ -77,6 +83,15 @@ class Tokenizer:
         if self.lowercase:
             line = line.lower()
         return _WORD.findall(line) if self.split_punctuation else line.split()
+
+    def count(self, line: str) -> int:
+        """len(self(line)) without building the tokens (memory O(1) in the line's length)."""
+        if self.kind == "char":
+            return sum(1 for ch in line if not ch.isspace())
+        if self.kind == "word" and self.lowercase:
+            line = line.lower()
+        pattern = _WORD if self.kind == "word" and self.split_punctuation else _NONSPACE
+        return sum(1 for _ in pattern.finditer(line))
 
     def detokenize(self, tokens: Sequence[str]) -> str:
         """Text from tokens: characters joined without spaces; word tokens (punctuation split off)
@@ -127,11 +142,47 @@ class TextFile:
     line_numbers: list[int]
     blank: int
     """Blank (or whitespace-only) lines skipped."""
+    too_long: list[tuple[int, int]] = field(default_factory=list)
+    """(line number, tokens) of the lines longer than `read_lines`' max_tokens: counted, not tokenised,
+    and not in `lines`."""
+
+    def lengths(self) -> list[tuple[int, int]]:
+        """(tokens, line number) of every non-blank line, the long ones included."""
+        return [(len(t), n) for t, n in zip(self.lines, self.line_numbers)] + [(c, n) for n, c in self.too_long]
 
 
-def read_lines(path: str | Path, tokenizer: Tokenizer, what: str = "data.train") -> TextFile:
+@functools.lru_cache(maxsize=1)
+def _invisible() -> dict[int, Optional[str]]:
+    """str.translate table of the Unicode format characters (category Cf: zero-width joiners and
+    non-joiners, bidirectional marks, soft hyphens, word joiners, byte-order marks): removed, except the
+    zero-width space, which separates words (Thai, Khmer) and becomes a space."""
+    import sys
+    import unicodedata
+    table: dict[int, Optional[str]] = {cp: None for cp in range(sys.maxunicode + 1)
+                                       if unicodedata.category(chr(cp)) == "Cf"}
+    table[0x200B] = " "
+    return table
+
+
+def tokenise_limit() -> int:
+    """The most tokens one line may hold to be tokenised in the memory budget (`memory_budget`)."""
+    return memory_budget() // TOKEN_BYTES
+
+
+def read_lines(path: str | Path, tokenizer: Tokenizer, what: str = "data.train",
+               max_tokens: Optional[int] = None) -> TextFile:
     """Tokenise every non-blank line of `path`. Raises DataError for a missing, unreadable,
-    empty or non-UTF-8 file (naming the first bad line)."""
+    empty or non-UTF-8 file (naming the first bad line), and for a line holding a control
+    character that is not whitespace (NUL, ESC: a binary or damaged file).
+
+    Lines end at LF, CRLF or a lone CR (a file saved with CR-only line endings is read line by
+    line). Invisible format characters (zero-width joiners, bidirectional marks, soft hyphens)
+    are removed and a zero-width space is a space, so none becomes a token or joins one.
+
+    A line whose bytes exceed `max_tokens` (each token takes at least a byte) is first counted
+    without being tokenised; one of more than `max_tokens` tokens is not tokenised and goes to
+    `too_long` for the caller to judge. Without `max_tokens` the limit is what tokenising may
+    take in the memory budget (`tokenise_limit`), and such a line is refused here."""
     p = Path(path)
     if not p.is_file():
         raise DataError(f"{what}={path}: no such file")
@@ -139,6 +190,10 @@ def read_lines(path: str | Path, tokenizer: Tokenizer, what: str = "data.train")
         raw = p.read_bytes()
     except OSError as e:
         raise DataError(f"{what}={path}: cannot read ({e.strerror})") from None
+    limit = tokenise_limit() if max_tokens is None else max_tokens
+    too_long: list[tuple[int, int]] = []
+    if b"\r" in raw:  # CRLF and CR-only line endings as LF (universal newlines)
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     lines: list[list[str]] = []
     numbers: list[int] = []
     blank = 0
@@ -153,6 +208,17 @@ def read_lines(path: str | Path, tokenizer: Tokenizer, what: str = "data.train")
                             f"convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8") from None
         if i == 1:
             text = text.lstrip("\ufeff")  # a UTF-8 byte-order mark
+        bad = _CONTROL.search(text)
+        if bad:
+            raise DataError(f"{path}:{i}: the control character U+{ord(bad.group()):04X} at column {bad.start() + 1} "
+                            f"(a binary or damaged file?); remove it, e.g. tr -d '\\000' for NUL bytes")
+        if not text.isascii():
+            text = text.translate(_invisible())
+        if len(b) > limit:  # bytes bound the tokens: only a line this long can hold too many
+            n = tokenizer.count(text)
+            if n > limit:
+                too_long.append((i, n))
+                continue
         toks = tokenizer(text)
         reserved = RESERVED.intersection(toks)
         if reserved:
@@ -164,10 +230,15 @@ def read_lines(path: str | Path, tokenizer: Tokenizer, what: str = "data.train")
             continue
         lines.append(toks)
         numbers.append(i)
-    if not lines:
+    if too_long and max_tokens is None:
+        n, count = max(too_long, key=lambda x: x[1])
+        raise DataError(f"{path}:{n}: {count} tokens on one line, more than can be tokenised in the memory budget "
+                        f"here (about {limit} tokens a line, {memory_budget() / 2**30:.1f} GiB: half the memory); "
+                        f"split the line or remove it")
+    if not lines and not too_long:
         kind = "is empty" if not raw else ("has only blank lines" if not raw.strip() else "has no tokens")
         raise DataError(f"{what}={path}: the file {kind}; give a file with one sequence per line")
-    return TextFile(p, lines, numbers, blank)
+    return TextFile(p, lines, numbers, blank, too_long)
 
 
 # ============================================================================ vocabulary
@@ -221,6 +292,14 @@ class Vocabulary:
 
     def decode_text(self, ids: Sequence[int]) -> str:
         return self.tokenizer.detokenize(self.decode(ids))
+
+    def digest(self) -> str:
+        """sha256 of what the vocabulary means (its tokens in id order and its tokenizer), whatever the
+        layout of its JSON file: checkpoints hold it, so that a resume notices an edited vocab.json."""
+        import hashlib
+        t = self.tokenizer
+        body = {"tokens": self.tokens, "tokenizer": [t.kind, t.lowercase, t.split_punctuation]}
+        return hashlib.sha256(json.dumps(body, ensure_ascii=False).encode("utf-8")).hexdigest()
 
     # ------------------------------------------------------------------ JSON
     def to_json(self) -> str:
@@ -338,20 +417,34 @@ def memory_budget() -> int:
 
 def line_length_p99(f: TextFile) -> int:
     """The 99th percentile of the file's line lengths in tokens (the length of the line at rank
-    floor(0.99 M) of M sorted by length, 0-based): the data.max_len the refusals suggest."""
-    lengths = sorted(len(ln) for ln in f.lines)
+    floor(0.99 M) of M sorted by length, 0-based, the lines too long to tokenise included): the
+    data.max_len the refusals suggest."""
+    lengths = sorted(n for n, _ in f.lengths())
     return lengths[min(len(lengths) - 1, int(0.99 * len(lengths)))]
+
+
+def affordable_length(lines: int, cost: Callable[[int, int], int]) -> int:
+    """The longest max_len (0 if none) whose run of `lines` sequences fits the memory budget:
+    `cost(max_len, lines)` grows with max_len, so a bisection finds it."""
+    budget, lo, hi = memory_budget(), 0, 1
+    while hi < 2 ** 40 and cost(hi, lines) <= budget:
+        lo, hi = hi, hi * 2
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        lo, hi = (mid, hi) if cost(mid, lines) <= budget else (lo, mid)
+    return lo
 
 
 def check_length_cost(f: TextFile, max_len: int, cfg: DataConfig, cost: Callable[[int, int], int]) -> None:
     """Refuse (DataError) a max_len whose run would not fit in memory, before anything is built:
     `cost(max_len, lines)` estimates the bytes of the padded data and the models."""
-    need, budget = cost(max_len, len(f.lines)), memory_budget()
+    lengths_at = f.lengths()
+    need, budget = cost(max_len, len(lengths_at)), memory_budget()
     if need <= budget:
         return
     p99 = line_length_p99(f)
-    longest = max(range(len(f.lines)), key=lambda i: len(f.lines[i]))
-    why = (f"the longest training line, {f.path}:{f.line_numbers[longest]}, has {max_len} tokens"
+    longest = max(lengths_at)[1]
+    why = (f"the longest training line, {f.path}:{longest}, has {max_len} tokens"
            if not cfg.max_len else f"data.max_len={max_len}")
     raise DataError(f"{why}: sequences that long need about {need / 2**30:.1f} GiB for the data and the "
                     f"discriminator, and {budget / 2**30:.1f} GiB is the budget here (half the memory); set "
@@ -363,11 +456,12 @@ def check_drop_share(f: TextFile, max_len: int, max_drop: float) -> None:
     than `max_drop` (data.max_drop) of the training lines: a preset's max_len chosen for other
     data (coco's 24 tokens) on paragraphs keeps a small, biased remainder, and a warning is easily
     missed. The message names the file, the share and the fixes."""
-    over = sum(len(ln) > max_len for ln in f.lines)
-    share = over / len(f.lines)
+    lengths = f.lengths()
+    over = sum(n > max_len for n, _ in lengths)
+    share = over / len(lengths)
     if share <= max_drop:
         return
-    raise DataError(f"data.train={f.path}: {100 * share:.0f}% of the lines ({over:,} of {len(f.lines):,}) are longer "
+    raise DataError(f"data.train={f.path}: {100 * share:.0f}% of the lines ({over:,} of {len(lengths):,}) are longer "
                     f"than data.max_len={max_len} and would be dropped (more than data.max_drop={max_drop:g}); set "
                     f"data.max_len (99% of the lines have at most {line_length_p99(f)} tokens; 0: the longest "
                     f"line) or data.overlong=truncate")
@@ -385,14 +479,25 @@ def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None, read_train
     if not cfg.train:
         raise DataError("task=data needs a training file: give --data FILE (or data.train)")
     tok = Tokenizer.from_config(cfg)
-    files = {what: read_lines(p, tok, what) for what, p in
+    # the longest training line decides max_len when it is 0: lines too long for the run's memory are counted,
+    # not tokenised, and refused by check_length_cost (a 300 MB line never becomes 60 million strings)
+    train_limit = None
+    if read_train and not cfg.max_len and cost is not None:
+        try:
+            n_lines = Path(cfg.train).read_bytes().count(b"\n") + 1
+        except OSError:
+            n_lines = 1  # read_lines names the problem
+        train_limit = min(affordable_length(n_lines, cost), tokenise_limit())
+    files = {what: read_lines(p, tok, what, train_limit if what == "data.train" else None) for what, p in
              (("data.train", cfg.train if read_train else None), ("data.valid", cfg.valid), ("data.test", cfg.test))
              if p}
     report = []
     if read_train:
-        max_len = cfg.max_len or max(len(ln) for ln in files["data.train"].lines)
+        max_len = cfg.max_len or max(n for n, _ in files["data.train"].lengths())
         if cost is not None:
             check_length_cost(files["data.train"], max_len, cfg, cost)
+        if files["data.train"].too_long:  # they fit after all (the estimate counted blank lines): read them
+            files["data.train"] = read_lines(cfg.train, tok, "data.train", max(max_len, train_limit or 0))
         if cfg.overlong == "drop":
             check_drop_share(files["data.train"], max_len, cfg.max_drop)
     else:
@@ -402,6 +507,9 @@ def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None, read_train
     if vocab is None:
         lines, _, _ = fit_lines(files["data.train"], max_len, cfg.overlong, "data.train")
         vocab, left_out = Vocabulary.build(lines, tok, cfg.min_freq, cfg.max_vocab)
+        if len(vocab) == len(SPECIALS):  # every token would be <unk>: nothing to learn but its count
+            raise DataError(f"data.train={cfg.train}: every training token maps to <unk> (data.min_freq={cfg.min_freq}"
+                            f" is above every token's count); lower data.min_freq")
         if left_out["types"]:
             occ = sum(len(ln) for ln in lines)
             why = ([f"data.min_freq={cfg.min_freq}"] if cfg.min_freq > 1 else []) + \

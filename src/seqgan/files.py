@@ -99,13 +99,35 @@ def atomic_write_text(path: str | Path, text: str) -> None:
     atomic_write(path, lambda p: p.write_text(text, encoding="utf-8"))
 
 
+def write_error(e: BaseException, path: str | Path) -> Optional[OSError]:
+    """A file-system failure while writing `path` as an OSError that names it (None for anything else):
+    an OSError without a file name (a full disk fails in write(), not open()), or safetensors' own
+    error, whose message carries the OS error code ('I/O error: No space left on device (os error 28)';
+    older versions 'IoError(Os { code: 28, ...')."""
+    from safetensors import SafetensorError
+    if isinstance(e, OSError):
+        return e if e.filename else OSError(e.errno, e.strerror or str(e), str(path))
+    m = re.search(r"(?:os error |Os \{ code: )(\d+)", str(e)) if isinstance(e, SafetensorError) else None
+    if m is not None:
+        code = int(m.group(1))
+        return OSError(code, os.strerror(code), str(path))
+    return None
+
+
 def save_weights(path: str | Path, module: torch.nn.Module, metadata: dict[str, Any] | None = None) -> None:
     """A module's parameters as safetensors (contiguous CPU copies), atomically. The metadata go
     in as one JSON string with sorted keys (safetensors writes several keys in a random order),
-    so equal tensors and metadata give byte-identical files."""
+    so equal tensors and metadata give byte-identical files. A file-system failure (a full disk)
+    raises an OSError naming `path`, and leaves the previous file as it was."""
     tensors = {k: v.detach().to("cpu").contiguous() for k, v in module.state_dict().items()}
     meta = {"seqgan": json.dumps(metadata, sort_keys=True)} if metadata else None
-    atomic_write(path, lambda p: save_file(tensors, str(p), metadata=meta))
+    try:
+        atomic_write(path, lambda p: save_file(tensors, str(p), metadata=meta))
+    except Exception as e:
+        err = write_error(e, path)
+        if err is None or err is e:
+            raise
+        raise err from None
 
 
 WEIGHT_SUMS = "weights.sha256"

@@ -28,13 +28,12 @@ from __future__ import annotations
 
 import json
 import math
-import sys
 from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from seqgan.compare import Row, read_run, summarise, to_json, to_markdown
 from seqgan.methods import GENERATOR_PHASES, label
-from seqgan.config import Config, ConfigError, load_config
+from seqgan.config import Config, load_config
 
 #: the paper's Table 1 (NLL-oracle, 100,000 samples)
 PAPER_TABLE1 = {"random": 10.310, "mle": 9.038, "scheduled_sampling": 8.985, "pg_bleu": 8.946, "seqgan": 8.736}
@@ -83,26 +82,15 @@ def row_config(scale: str, method: str, seed: int, oracle: Optional[str], extra:
 
 def run_rows(out: Path, scale: str, seeds: int, oracle: Optional[str], extra: Sequence[str], quiet: bool,
              device: Optional[str] = None) -> list[Path]:
-    """Train (or resume, or skip) every row for seeds 0..seeds-1; returns the run directories."""
-    from seqgan import checkpoint as ckpt
-    from seqgan.train.run import train
+    """Train (or resume, or skip) every row for seeds 0..seeds-1 (`seqgan.rows.train_rows`: a row's
+    run made with another config is refused); returns the run directories."""
+    from seqgan.rows import RowRun, train_rows
 
-    dirs = []
-    for seed in range(seeds):
-        for method in ROWS:
-            cfg = row_config(scale, method, seed, oracle, list(extra) + ([f"device={device}"] if device else []))
-            run_dir = out / f"{method}__{seed}"
-            dirs.append(run_dir)
-            if (run_dir / "summary.json").is_file():
-                print(f"seqgan reproduce: {run_dir} is finished", file=sys.stderr)
-                continue
-            resume = ckpt.latest_valid(run_dir) if run_dir.is_dir() else None
-            if resume is None and run_dir.is_dir() and any(p.name != ".lock" for p in run_dir.iterdir()):
-                raise ConfigError(f"{run_dir}: exists without a valid checkpoint; remove it to start the row again")
-            print(f"seqgan reproduce: {'resuming' if resume else 'training'} {label(method)}, seed {seed} "
-                  f"-> {run_dir}", file=sys.stderr)
-            train(cfg, run_dir, quiet=quiet, resume=resume)
-    return dirs
+    extra = list(extra) + ([f"device={device}"] if device else [])
+    runs = [RowRun(label(method), seed, row_config(scale, method, seed, oracle, extra), out / f"{method}__{seed}")
+            for seed in range(seeds) for method in ROWS]
+    train_rows(runs, "seqgan reproduce", quiet)
+    return [r.run_dir for r in runs]
 
 
 def table1(out: Path, run_dirs: Sequence[Path]) -> tuple[list[Row], str]:

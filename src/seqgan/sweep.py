@@ -112,10 +112,16 @@ def sweep_runs(run_dirs: Sequence[str | Path], temperatures: Sequence[float], ml
     curves = []
     with tqdm(total=len(jobs) * len(temperatures), desc="sweep", disable=quiet, dynamic_ncols=True) as bar:
         for d, stage in jobs:
-            gen = load(d, mle=stage == "mle")
+            # the MLE baseline is the MLE generator the run kept: the best-valid epoch's with pretrain.select=best_valid
+            best = stage == "mle" and (Path(d) / "generator_mle_best.safetensors").is_file()
+            gen = load(d, mle=stage == "mle" and not best, mle_best=best)
             cfg = getattr(gen, "config")
             inputs = run_inputs(d, cfg, getattr(gen, "vocab"))
             n = samples or (cfg.train.eval_samples if cfg.task == "oracle" else cfg.eval.bleu_samples)
+            from seqgan.memory import check_samples
+            problem = check_samples(n, getattr(gen, "sizes"), cfg.task, "--samples")
+            if problem:
+                raise RunLoadError(problem)
             if cfg.task == "oracle":
                 pts = sweep_model(gen, temperatures, n, seed, oracle=inputs.oracle, heldout=inputs.heldout,
                                   progress=bar)
@@ -124,7 +130,7 @@ def sweep_runs(run_dirs: Sequence[str | Path], temperatures: Sequence[float], ml
                     raise RunLoadError(f"{d}: the run has no test file; a sweep on your data needs one")
                 pts = sweep_model(gen, temperatures, n, seed, references=inputs.references,
                                   test_ids=inputs.test_ids, decode=getattr(gen, "vocab").decode, progress=bar)
-            label = f"{Path(d).name}" + (" (MLE)" if stage == "mle" else "")
+            label = f"{Path(d).name}" + ((" (MLE, best valid)" if best else " (MLE)") if stage == "mle" else "")
             curves.append(Curve(label, str(d), stage, cfg.task, pts))
     return curves
 

@@ -16,9 +16,11 @@ element is the features (M, H) that predict the next token; `cat_states` and `se
 are all the sampler needs to know about it.
 
 Variable length (the policy has an `eos_token`): a row stops at its first <eos> and is
-<pad> after it. With `compact` (the CPU default) finished rows leave the batch, at one host
-sync per step; without it (CUDA) they keep stepping and what they draw is overwritten with
-<pad>, so that no step waits for the host.
+<pad> after it; a row that reaches the last position without one gets <eos> there (T positions
+hold at most T - 1 = max_len tokens and their <eos>, as every training sequence does). With
+`compact` (the CPU default) finished rows leave the batch, at one host sync per step; without
+it (CUDA) they keep stepping and what they draw is overwritten with <pad>, so that no step
+waits for the host.
 """
 
 from __future__ import annotations
@@ -167,6 +169,8 @@ def generate(policy: "Policy", out: Tensor, joins: Joins, last_join: int, genera
                 break
             continue
         tok = policy.draw(state[0], generator, step_temperature(temperature, s))  # (M,)
+        if eos is not None and s == T - 1:  # the last position ends every sequence still going (drawn all
+            tok = torch.full_like(tok, eos)  # the same, so the stream does not change): max_len tokens, <eos>
         if compact:
             out[live, s] = tok
             assert eos is not None  # compaction is for sequences that end

@@ -21,6 +21,7 @@ the part in progress).
 
 from __future__ import annotations
 
+import copy
 import json
 import platform
 import signal
@@ -34,6 +35,7 @@ import numpy as np
 import torch
 
 from seqgan import checkpoint as ckpt
+from seqgan import memory
 from seqgan.config import Config, ConfigError, Sizes, absolute_paths, dump_yaml, to_dict
 from seqgan.data import EMPTY_SAMPLE, Dataset, Vocabulary, load_dataset
 from seqgan.diagnostics import discriminator_probe
@@ -53,7 +55,7 @@ __all__ = ["EVALUATE", "Part", "Phase", "Run", "train", "make_adam", "stream_see
 
 # independent random streams derived from `seed` (np.random.SeedSequence([seed, stream]))
 (STREAM_GENERATOR_INIT, STREAM_DISCRIMINATOR_INIT, STREAM_TRAIN, STREAM_EVAL, STREAM_DATA, STREAM_HELDOUT,
- STREAM_METHOD) = range(7)
+ STREAM_METHOD, STREAM_SELECT) = range(8)
 #: the held-out oracle sequences of NLL-test come from this seed's STREAM_HELDOUT whatever the run's seed,
 #: so that every run on one oracle is scored on the same sequences
 HELDOUT_SEED = 0
@@ -98,7 +100,11 @@ class TrainState:
     curves: Curves = field(default_factory=dict)
     """Evaluation curves of the main metric (and NLL-test on the oracle task)."""
     evaluations: dict[str, dict[str, Any]] = field(default_factory=dict)
-    """'init': every metric of the untrained generator's evaluation; 'final': of the latest one."""
+    """'init': every metric of the untrained generator's evaluation; 'final': of the latest one; with
+    pretrain.select=best_valid, 'mle_best': of the selected MLE generator."""
+    mle_best: dict[str, Any] = field(default_factory=dict)
+    """pretrain.select=best_valid: the MLE epoch with the lowest NLL on the selection set so far, and that NLL
+    ({'epoch': e, 'nll': v}); empty before the first epoch and with select=last."""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainState":
@@ -157,6 +163,9 @@ class Run:
     world: World = SINGLE
     heldout: Optional[torch.Tensor] = None
     """Oracle task: this rank's share of the held-out oracle sequences (NLL-test, diagnostics); never trained on."""
+    select_set: Optional[torch.Tensor] = None
+    """pretrain.select=best_valid: the sequences the MLE epochs are selected on (data.valid, a held-out share of
+    the training file, or fresh oracle sequences), whole on every rank; None with select=last."""
     gen_model: Optional[torch.nn.Module] = None
     """The generator as trained: itself, or its DistributedDataParallel wrapper under torchrun."""
     wrapped: dict[str, torch.nn.Module] = field(default_factory=dict)
@@ -220,13 +229,18 @@ class Run:
         path = None
         if self.world.is_main:
             tensors: dict[str, torch.Tensor] = {"data.real": self.all_real}
+            if self.select_set is not None and select_source(self.cfg) == "share":
+                tensors["data.select"] = self.select_set  # lines of the training file, not in data.real
             for prefix, module in self.modules().items():
                 tensors.update({f"{prefix}.{k}": v for k, v in module.state_dict().items()})
             optim = {name: ckpt.optimizer_to_flat(name, opt, tensors) for name, opt in self.optimizers.items()}
             rng = ckpt.rng_to_flat(rng_states, tensors)
             state = {"train_state": asdict(self.state), "optimizers": optim, "rng": rng, "config": to_dict(self.cfg),
                      "log_offsets": self.log.offsets(), "elapsed_s": self.log.elapsed(), "world_size": self.world.size,
-                     "device_type": self.device.type, "global_step": self.global_step}
+                     "device_type": self.device.type, "global_step": self.global_step,
+                     "sizes": self.sizes.to_dict()}
+            if self.dataset is not None:
+                state["vocab_sha256"] = self.dataset.vocab.digest()
             path = ckpt.save(self.run_dir, self.state.serial, tensors, state, self.cfg.train.keep_checkpoints)
         barrier(self.world)
         return path
@@ -270,6 +284,28 @@ class Run:
         a fresh stream seeded `EVAL_SEED` at every evaluation, the draw `seqgan evaluate` makes,
         so that the last evaluation (summary.json, `seqgan compare`) and `evaluate` agree (the
         two printed samples come from the run's eval stream)."""
+        metrics, samples = self.score(phase)
+        if not metrics:
+            return {}
+        if self.dataset is not None:
+            samples = self.gen.sample(2, self.rngs["eval"])
+        main = self.main_metric
+        tracked = [main] + (["nll_test"] if self.dataset is None and "nll_test" in metrics else [])
+        for key in tracked:
+            if key is not None:
+                self.state.curves.setdefault(key, {}).setdefault(phase, []).append([step, metrics[key]])
+        self.state.evaluations["init" if phase == "init" else "final"] = {"phase": phase, "step": step, **metrics}
+        if main is not None and phase != "init":
+            self.log.nll_line(step, metrics[main])
+        if self.dataset is not None and samples is not None:  # oracle samples are token ids: not printed
+            for row in samples[:2].tolist():
+                self.log.print(f"  sample: {self.decode(row) or EMPTY_SAMPLE}")
+        return metrics
+
+    def score(self, phase: str) -> tuple[dict[str, float], Optional[torch.Tensor]]:
+        """The evaluation metrics of the generator as it is (see `evaluate`), and on the oracle task the
+        samples scored; ({}, None) on the ranks other than 0 of a run on your data."""
+        samples: Optional[torch.Tensor] = None
         if self.dataset is None:
             assert self.oracle is not None
             samples = self.gen.sample(self.share(self.cfg.train.eval_samples), self.rngs["eval"])  # (M, T)
@@ -287,26 +323,14 @@ class Run:
                                                     device=samples.device), self.world) / self.world.size
                 metrics = dict(zip(names, means.tolist()))
         elif not self.world.is_main:  # text metrics are computed once, on rank 0, which logs them
-            return {}
+            return {}, None
         else:
             ds = self.dataset
             draw = torch.Generator(device=self.device).manual_seed(EVAL_SEED)  # as `seqgan evaluate` draws
             metrics = text_metrics(self.gen, ds.vocab.decode, self.cfg.eval.bleu_samples, draw,
                                    self.references, None if ds.test is None else ds.test.ids.to(self.device),
                                    None if ds.valid is None else ds.valid.ids.to(self.device))
-            samples = self.gen.sample(2, self.rngs["eval"])
-        main = self.main_metric
-        tracked = [main] + (["nll_test"] if self.dataset is None and "nll_test" in metrics else [])
-        for key in tracked:
-            if key is not None:
-                self.state.curves.setdefault(key, {}).setdefault(phase, []).append([step, metrics[key]])
-        self.state.evaluations["init" if phase == "init" else "final"] = {"phase": phase, "step": step, **metrics}
-        if main is not None and phase != "init":
-            self.log.nll_line(step, metrics[main])
-        if self.dataset is not None:  # oracle samples are token ids that say nothing on a console
-            for row in samples[:2].tolist():
-                self.log.print(f"  sample: {self.decode(row) or EMPTY_SAMPLE}")
-        return metrics
+        return metrics, samples
 
 
 def merge_metrics(pending: dict[str, Any], new: dict[str, Any]) -> None:
@@ -402,6 +426,8 @@ def _setup(cfg: Config, sizes: Sizes, run_dir: Path, device: torch.device, oracl
     # what the method trains beside the generator (its discriminator, ranker, rollout copy, ...)
     declared: Models = method.build(Build(cfg, sizes, device, gen, lambda stream: stream_seed(cfg.seed, stream)))
     models = declared.modules
+    if cfg.pretrain.select == "best_valid":  # the best MLE epoch's weights so far (checkpointed like a model)
+        models[MLE_BEST] = copy.deepcopy(gen).requires_grad_(False)
     for m in models.values():
         m.to(device)
         if isinstance(m, Policy):
@@ -413,10 +439,14 @@ def _setup(cfg: Config, sizes: Sizes, run_dir: Path, device: torch.device, oracl
         n_local = shard_size(cfg.oracle.num_samples, world, "oracle.num_samples")
     elif resume is not None:  # the checkpoint holds the training data the run started with
         n_local = resume.tensors["data.real"].shape[0] // world.size
+    select_set: Optional[torch.Tensor] = None
     if resume is None:
         if dataset is not None:  # the training file, shuffled once (the same order on every rank)
             assert dataset.train is not None
             train_ids = dataset.train.ids
+            if select_source(cfg) == "share":  # pretrain.select's held-out lines, never trained on
+                select_set, train_ids = split_share(train_ids, cfg)
+                select_set = select_set.to(device)
             perm = torch.randperm(train_ids.shape[0],
                                   generator=torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_DATA)))
             n_local = train_ids.shape[0] // world.size
@@ -432,6 +462,8 @@ def _setup(cfg: Config, sizes: Sizes, run_dir: Path, device: torch.device, oracl
     else:
         t = resume.tensors
         all_real = t["data.real"].to(device)
+        if select_source(cfg) == "share":
+            select_set = t["data.select"].to(device)
         real = all_real[world.rank * n_local:(world.rank + 1) * n_local]
         for prefix, module in {"generator": gen, **models}.items():
             module.load_state_dict(resume.module_state(prefix))
@@ -458,10 +490,122 @@ def _setup(cfg: Config, sizes: Sizes, run_dir: Path, device: torch.device, oracl
         n_test = shard_size(cfg.oracle.test_samples, world, "oracle.test_samples")
         heldout = oracle.sample(cfg.oracle.test_samples, make_rng(HELDOUT_SEED, STREAM_HELDOUT, device))
         heldout = heldout[world.rank * n_test:(world.rank + 1) * n_test]
+    source = select_source(cfg)
+    if source == "valid":
+        assert dataset is not None and dataset.valid is not None
+        select_set = dataset.valid.ids.to(device)
+    elif source == "oracle":
+        assert oracle is not None
+        select_set = oracle.sample(select_count(cfg, cfg.oracle.num_samples),
+                                   make_rng(HELDOUT_SEED, STREAM_SELECT, device))
     return Run(cfg=cfg, sizes=sizes, run_dir=run_dir, device=device, oracle=oracle, dataset=dataset,
                references=references, real=real, all_real=all_real, gen=gen, models=models, optimizers=optimizers,
                rngs=rngs, state=state, log=log, world=world, heldout=heldout, gen_model=gen_model, wrapped=wrapped,
-               objective=objective)
+               objective=objective, select_set=select_set)
+
+
+#: the checkpoint prefix of the best MLE epoch's generator (pretrain.select=best_valid)
+MLE_BEST = "mle_best"
+
+
+def select_source(cfg: Config) -> Optional[str]:
+    """What pretrain.select=best_valid selects on: 'valid' (data.valid), 'share' (a held-out share of the
+    training lines), 'oracle' (fresh oracle sequences); None with select=last."""
+    if cfg.pretrain.select != "best_valid":
+        return None
+    if cfg.task == "oracle":
+        return "oracle"
+    return "valid" if cfg.data.valid else "share"
+
+
+def select_count(cfg: Config, lines: int) -> int:
+    """Sequences in pretrain.select's selection set drawn from `lines` (training lines or oracle.num_samples)."""
+    return max(1, round(cfg.pretrain.valid_share * lines))
+
+
+def split_share(train_ids: torch.Tensor, cfg: Config) -> tuple[torch.Tensor, torch.Tensor]:
+    """(held out, kept) rows of the encoded training file: `select_count` rows drawn by the seed's
+    STREAM_SELECT, the rest in file order."""
+    order = torch.randperm(train_ids.shape[0], generator=torch.Generator().manual_seed(
+        stream_seed(cfg.seed, STREAM_SELECT)))
+    n = select_count(cfg, train_ids.shape[0])
+    return train_ids[order[:n]], train_ids[order[n:].sort().values]
+
+
+def describe_select_set(run: "Run") -> str:
+    """Where pretrain.select=best_valid's sequences come from, for the log and summary.json."""
+    source, n = select_source(run.cfg), 0 if run.select_set is None else run.select_set.shape[0]
+    return {"valid": f"data.valid ({n} sequences)",
+            "share": f"a held-out share of data.train (pretrain.valid_share={run.cfg.pretrain.valid_share}: "
+                     f"{n} lines, never trained on)",
+            "oracle": f"{n} fresh oracle sequences of their own stream (not NLL-test's)"}.get(source or "", "")
+
+
+def check_held_out_files(cfg: Config) -> None:
+    """Refuse a test or validation file that is the training file (its NLL and BLEU would score lines
+    the generator learnt by heart)."""
+    train = cfg.data.train
+    for key in ("test", "valid"):
+        other = getattr(cfg.data, key)
+        if not (train and other):
+            continue
+        same = Path(train).resolve() == Path(other).resolve()
+        try:
+            same = same or Path(train).samefile(other)
+        except OSError:
+            pass  # a missing file: load_dataset names it
+        if same:
+            raise ConfigError(f"data.{key}={other} is the training file (data.train); held-out scores need lines "
+                              f"the generator never trained on: give another --{key} file, or none")
+
+
+def checkpoint_sizes(resume: ckpt.Checkpoint) -> dict[str, Any]:
+    """The sizes a checkpoint's models were made with: saved in its state (newer checkpoints), else read
+    from its tensors (the generator's output layer, the real data's length)."""
+    saved = resume.state.get("sizes")
+    if isinstance(saved, dict):
+        return saved
+    t = resume.tensors
+    return {"vocab_size": int(t["generator.W_out"].shape[1]), "seq_len": int(t["data.real"].shape[1])}
+
+
+def check_resume_files(resume: ckpt.Checkpoint, cfg: Config, run_dir: Path) -> tuple[Sizes, Optional[Vocabulary]]:
+    """Refuse (ConfigError, one line naming the file and keys) a resume whose config, sizes.json or
+    vocab.json differ from what the checkpoint was made with (an edited file would re-score against
+    another oracle, or break the models); returns the run's sizes and (task=data) its vocabulary."""
+    from seqgan.config import RESUME_SAFE_KEYS, _flatten, load_run_sizes
+    name = resume.path.name
+    then_cfg = resume.state.get("config")
+    if isinstance(then_cfg, dict):
+        then, defaults = _flatten(then_cfg), _flatten(to_dict(type(cfg)()))
+        now = _flatten(to_dict(cfg))
+        changed = {k: (then.get(k, defaults.get(k)), v) for k, v in now.items()
+                   if k not in RESUME_SAFE_KEYS and then.get(k, defaults.get(k)) != v}
+        if changed:
+            what = ", ".join(f"{k} ({a!r} -> {b!r})" for k, (a, b) in sorted(changed.items()))
+            raise ConfigError(f"--resume {run_dir}: the config differs from the one its checkpoint {name} was made "
+                              f"with in {what} (an edited config.yaml?); restore those values: only "
+                              f"{', '.join(sorted(RESUME_SAFE_KEYS))} may change when resuming")
+    sizes = load_run_sizes(run_dir, cfg)  # a malformed sizes.json: one line naming it
+    held = checkpoint_sizes(resume)
+    differ = {k: (v, getattr(sizes, k)) for k, v in held.items() if getattr(sizes, k, v) != v}
+    if differ:
+        what = ", ".join(f"{k} {b} (the checkpoint's: {a})" for k, (a, b) in sorted(differ.items()))
+        raise ConfigError(f"{run_dir / SIZES}: {what}; checkpoint {name} was made with other sizes: restore the "
+                          f"run's own sizes.json ({json.dumps(held)})")
+    vocab = None
+    if cfg.task == "data":
+        path = run_dir / "vocab.json"
+        try:
+            vocab = Vocabulary.load(path)
+        except OSError as e:
+            raise ConfigError(f"{path}: cannot read the run's vocabulary ({e.strerror}); restore it") from None
+        digest = resume.state.get("vocab_sha256")
+        if len(vocab) != sizes.vocab_size or (digest is not None and digest != vocab.digest()):
+            raise ConfigError(f"{path}: not the vocabulary checkpoint {name} was trained with ({len(vocab)} ids"
+                              + (", other tokens" if len(vocab) == sizes.vocab_size else
+                                 f", the run has {sizes.vocab_size}") + "); restore the run's own vocab.json")
+    return sizes, vocab
 
 
 def check_resume(resume: ckpt.Checkpoint, world: World, device: torch.device) -> None:
@@ -531,20 +675,34 @@ def prepare(cfg: Config, run_dir: Path, resume: Optional[ckpt.Checkpoint], world
     cfg = absolute_paths(cfg)
     oracle: Optional[Oracle] = None
     dataset: Optional[Dataset] = None
+    vocab: Optional[Vocabulary] = None
+    saved_sizes: Optional[Sizes] = None
+    if resume is not None:  # what the checkpoint was made with, not what the run directory's files now say
+        saved_sizes, vocab = check_resume_files(resume, cfg, run_dir)
     if cfg.task == "data":
-        vocab = Vocabulary.load(run_dir / "vocab.json") if resume is not None else None
+        check_held_out_files(cfg)
         max_len = cfg.data.max_len
-        if resume is not None and not max_len:  # the length the run found in its training file
-            max_len = int(json.loads((run_dir / SIZES).read_text(encoding="utf-8"))["seq_len"]) - 1
+        if saved_sizes is not None and not max_len:  # the length the run found in its training file
+            max_len = saved_sizes.seq_len - 1
         data_cfg = cfg.data.model_copy(update={"max_len": max_len})
         dataset = load_dataset(data_cfg, vocab, read_train=resume is None,  # resumed: the checkpoint has the data
                                cost=lambda max_len, lines: run_memory(cfg, max_len, lines))
         sizes = Sizes.of(cfg, len(dataset.vocab), dataset.max_len)
-        if dataset.train is not None and dataset.train.ids.shape[0] // world.size < run_batch(cfg, world):
-            raise ConfigError(f"data.train={cfg.data.train}: {dataset.train.ids.shape[0]} sequences make no full batch "
-                              f"of train.batch_size={cfg.train.batch_size}; give more data or a smaller batch")
+        real = dataset.train.ids.shape[0] if dataset.train is not None else \
+            int(resume.tensors["data.real"].shape[0]) if resume is not None else 0
+        heldout = sum(e.ids.shape[0] for e in (dataset.valid, dataset.test) if e is not None)
+        memory.check_run(cfg, sizes, real, heldout, device.type, device.index)  # every phase, before any work
+        if dataset.train is not None:
+            lines = dataset.train.ids.shape[0]
+            kept = lines - (select_count(cfg, lines) if select_source(cfg) == "share" else 0)
+            if kept // world.size < run_batch(cfg, world):
+                held = f" ({lines - kept} held out by pretrain.valid_share)" if kept < lines else ""
+                raise ConfigError(f"data.train={cfg.data.train}: {kept} sequences{held} make no full batch "
+                                  f"of train.batch_size={cfg.train.batch_size}; give more data or a smaller batch")
     else:
         sizes = Sizes.of(cfg)
+        heldout = cfg.oracle.test_samples + (select_count(cfg, cfg.oracle.num_samples) if select_source(cfg) else 0)
+        memory.check_run(cfg, sizes, cfg.oracle.num_samples, heldout, device.type, device.index)
         oracle = build_oracle(cfg).to(device)
         oracle.set_compile(cfg.train.compile)
     return cfg, sizes, oracle, dataset
@@ -646,11 +804,11 @@ def _train(cfg: Config, sizes: Sizes, run_dir: Path, quiet: bool, resume: Option
 def _write_outputs(run: Run) -> None:
     meta = {"format": "seqgan", "config": to_dict(run.cfg)}
     save_weights(run.run_dir / "generator.safetensors", run.gen, meta)
-    saved = [name for name in run.models if name != "rollout"]  # the rollout copy trails the generator
+    saved = [name for name in run.models if name not in ("rollout", MLE_BEST)]  # the rollout copy trails the generator
     for name in saved:
         save_weights(run.run_dir / f"{name}.safetensors", run.models[name], meta)
     write_weight_sums(run.run_dir, ["generator.safetensors", "generator_mle.safetensors",
-                                    *(f"{name}.safetensors" for name in saved),
+                                    "generator_mle_best.safetensors", *(f"{name}.safetensors" for name in saved),
                                     *(f"{name}_mle.safetensors" for name in run.gen.companions())])
     samples = run.gen.sample(1000, torch.Generator(device=run.device).manual_seed(stream_seed(run.cfg.seed, 99)))
     if run.dataset is not None:
@@ -666,6 +824,8 @@ def _write_outputs(run: Run) -> None:
     }
     summary.update(run.state.curves)
     summary["evaluations"] = run.state.evaluations
+    if run.state.mle_best:
+        summary["mle_select"] = {**run.state.mle_best, "on": describe_select_set(run)}
     summary.update({"torch": torch.__version__, "device": str(run.device), "threads": torch.get_num_threads(),
                     "precision": run.cfg.train.precision, "machine": platform.processor() or platform.machine()})
     atomic_write_text(run.run_dir / "summary.json", json.dumps(json_safe(summary), indent=1))

@@ -35,7 +35,7 @@ from seqgan.rewards.controls import ConstantReward, RandomReward
 from seqgan.rewards.objective import ObjectiveReward
 from seqgan.rollout import rollout_rewards
 from seqgan.train import adversarial, discriminator, mle
-from seqgan.train.run import STREAM_DISCRIMINATOR_INIT, Run
+from seqgan.train.run import MLE_BEST, STREAM_DISCRIMINATOR_INIT, Run, describe_select_set
 
 
 # ============================================================================ declarations
@@ -184,13 +184,57 @@ def save_mle_baseline(run: Run) -> None:
             save_weights(run.run_dir / f"{name}_mle.safetensors", module, meta)
 
 
+def track_best_mle(run: Run, epoch: int) -> dict[str, Any]:
+    """pretrain.select=best_valid, after MLE epoch `epoch`: the generator's NLL of the selection set, and
+    a copy of its weights when that is the lowest so far (the earliest epoch wins a tie)."""
+    assert run.select_set is not None
+    nll = run.gen.nll(run.select_set)  # the whole set on every rank: the same number everywhere
+    best = run.state.mle_best
+    if not best or nll < best["nll"]:
+        run.state.mle_best = {"epoch": epoch, "nll": nll}
+        with torch.no_grad():
+            run.models[MLE_BEST].load_state_dict(run.gen.state_dict())
+    return {"nll_select": nll}
+
+
+def end_mle(run: Run) -> None:
+    """The end of MLE pre-training: generator_mle.safetensors (the last epoch's generator); with
+    pretrain.select=best_valid also generator_mle_best.safetensors, the selected generator, which then
+    replaces the last one, so that every later phase starts from it, and is evaluated ('mle_best')."""
+    save_mle_baseline(run)
+    best = run.state.mle_best
+    if run.cfg.pretrain.select != "best_valid" or not best:
+        return
+    with torch.no_grad():
+        run.gen.load_state_dict(run.models[MLE_BEST].state_dict())
+    if run.world.is_main:
+        save_weights(run.run_dir / "generator_mle_best.safetensors", run.gen,
+                     {"format": "seqgan", "config": to_dict(run.cfg), "stage": "mle_best",
+                      "epoch": best["epoch"], "nll_select": best["nll"]})
+    metrics, _ = run.score("mle")
+    if metrics:
+        evaluation = {"phase": "mle", "step": best["epoch"], **metrics}
+        run.state.evaluations["mle_best"] = evaluation
+        run.state.evaluations["final"] = evaluation  # the generator as it now is
+    run.log.print(f"MLE: kept epoch {best['epoch']} of {run.cfg.pretrain.generator_epochs} (pretrain.select="
+                  f"best_valid: NLL {best['nll']:.4f} on {describe_select_set(run)}); the last epoch's generator is "
+                  "generator_mle.safetensors")
+
+
 # ============================================================================ phases
 
 def mle_phase(run: Run) -> Phase:
     """`pretrain.generator_epochs` epochs of maximum likelihood, evaluated every `train.eval_every`;
-    at its end the generator is saved as the run's MLE baseline."""
-    return Phase("mle", run.cfg.pretrain.generator_epochs, lambda epoch: [lambda: mle_epoch(run), EVALUATE],
-                 desc="MLE", log_line="pre-training...", on_end=lambda: save_mle_baseline(run), show=("g_loss",))
+    at its end the generator is saved as the run's MLE baseline. With pretrain.select=best_valid each
+    epoch is also scored on the selection set, and the best epoch's generator is kept (`end_mle`)."""
+    if run.cfg.pretrain.select == "best_valid":
+        def parts(epoch: int) -> list[Any]:
+            return [lambda: mle_epoch(run), lambda: track_best_mle(run, epoch), EVALUATE]
+    else:
+        def parts(epoch: int) -> list[Any]:
+            return [lambda: mle_epoch(run), EVALUATE]
+    return Phase("mle", run.cfg.pretrain.generator_epochs, parts, desc="MLE", log_line="pre-training...",
+                 on_end=lambda: end_mle(run), show=("g_loss",))
 
 
 def discriminator_phase(run: Run, round: Optional[Callable[[int, int], dict[str, Any]]] = None) -> Phase:
