@@ -437,13 +437,15 @@ def build_parser() -> argparse.ArgumentParser:
     _config_args(t)
     t.add_argument("--oracle", metavar="FILE.npz", help="the original's oracle parameters (= oracle.path)")
     t.add_argument("--data", metavar="TRAIN.txt",
-                   help="train on your sequences, one per line, UTF-8 (= --set task=data --set data.train=...)")
+                   help="train on your sequences, one per line, UTF-8, plain or .gz "
+                        "(= --set task=data --set data.train=...)")
     t.add_argument("--valid", metavar="FILE", help="validation sequences: NLL-valid during training (= data.valid)")
     t.add_argument("--test", metavar="FILE",
                    help="held-out sequences: NLL-test and the BLEU references (= data.test)")
-    t.add_argument("--tokenizer", choices=["word", "char", "space"],
+    t.add_argument("--tokenizer", choices=["word", "char", "space", "smiles"],
                    help="word: words and punctuation, lower-cased; char: one token per character (Chinese); "
-                        "space: pre-tokenised, split on whitespace (= data.tokenizer)")
+                        "space: pre-tokenised, split on whitespace; smiles: molecules, bracket atoms, Br, Cl and "
+                        "%%nn ring bonds as single tokens (= data.tokenizer)")
     t.add_argument("--method", choices=registry.method_names(), metavar="METHOD",
                    help="the algorithm (= --set method=...): " + "; ".join(
                        f"{m.name}: {m.summary}" for m in registry.METHODS.values()))
@@ -461,7 +463,8 @@ def build_parser() -> argparse.ArgumentParser:
         "generate", help="sample sequences from a trained run's generator",
         description="Sample from the generator of RUN_DIR (its final weights, or its newest checkpoint when the "
                     "run has not finished) and print one sequence per line: text for a run on your data "
-                    "(characters joined without spaces for the char tokenizer), token ids for the oracle task. "
+                    "(characters joined without spaces for the char tokenizer, SMILES strings for the smiles "
+                    "tokenizer), token ids for the oracle task. "
                     "A sample of no tokens (<eos> first) prints as <empty>, so that line n is always sample n.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  seqgan generate runs/quick__0__20261128-120000 -n 5 --seed 1\n"

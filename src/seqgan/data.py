@@ -15,7 +15,16 @@ Tokenisers (`data.tokenizer`):
            lower-cased (`data.lowercase`, default on). Decoded with spaces.
     char   every non-space character is a token (Chinese); decoded without spaces.
     space  pre-tokenised text (e.g. music pitch numbers): split on whitespace, nothing else.
+    smiles molecules as SMILES strings (`SMILES_TOKEN`): a bracket atom [..] is one token, so are
+           the halogens Br and Cl and a two-digit ring bond %nn; every other character is a token
+           of its own (atoms, aromatic atoms, ring-bond digits, bonds, branches). A line's SMILES
+           is its first whitespace-separated field (the .smi convention: a name may follow);
+           case is kept. Decoded by concatenation, so `generate` prints SMILES.
 In each case `tokenize(detokenize(tokens)) == tokens`.
+
+Files may be gzip-compressed (`.gz`, or any file that starts with gzip's magic bytes): they are
+decompressed while read, up to the memory budget. `data.subsample` trains on a seeded sample of
+the training file's lines.
 
 Special names in the text (space tokenizer, or word with split_punctuation off): a literal
 `<unk>` is an unknown token and encodes as <unk> (as in the Penn Treebank files); a literal
@@ -27,13 +36,15 @@ Every problem raises `DataError`, whose message names the file and line and says
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import BinaryIO, Callable, Optional, Sequence
 
 import torch
 from torch import Tensor
@@ -43,6 +54,9 @@ from seqgan.config import BOS_ID, EOS_ID, PAD_ID, UNK_ID, ConfigError, DataConfi
 PAD, BOS, EOS, UNK = PAD_ID, BOS_ID, EOS_ID, UNK_ID
 SPECIALS = ["<pad>", "<bos>", "<eos>", "<unk>"]
 _WORD = re.compile(r"\w+|[^\w\s]")
+#: one SMILES token: a bracket atom, Br, Cl, a two-digit ring bond, or any other single character (the
+#: usual SMILES regex, e.g. Schwaller et al. 2019, with a catch-all so that no character is ever lost)
+SMILES_TOKEN = re.compile(r"\[[^\[\]]+\]|Br|Cl|%[0-9]{2}|\S")
 #: special names a text token may not be: they would encode as the special id (<unk> may: it is unknown)
 RESERVED = frozenset(SPECIALS) - {"<unk>"}
 #: what `seqgan generate` and the training log print for a sample of no tokens (<eos> first),
@@ -59,7 +73,7 @@ class DataError(ConfigError):
 @dataclass(frozen=True)
 class Tokenizer:
     kind: str = "word"
-    """'word', 'char' or 'space' (see the module docstring)."""
+    """'word', 'char', 'space' or 'smiles' (see the module docstring)."""
     lowercase: bool = True
     """word only: lower-case the text first."""
     split_punctuation: bool = True
@@ -74,16 +88,19 @@ class Tokenizer:
             return [ch for ch in line if not ch.isspace()]
         if self.kind == "space":
             return line.split()
+        if self.kind == "smiles":
+            fields = line.split(maxsplit=1)
+            return SMILES_TOKEN.findall(fields[0]) if fields else []
         if self.lowercase:
             line = line.lower()
         return _WORD.findall(line) if self.split_punctuation else line.split()
 
     def detokenize(self, tokens: Sequence[str]) -> str:
-        """Text from tokens: characters joined without spaces; word tokens (punctuation split off)
+        """Text from tokens: characters and SMILES tokens joined without spaces; word tokens (punctuation split off)
         joined with spaces except where the tokenizer split a word ('nation ' s' -> "nation's",
         'wheel .' -> 'wheel.') or a dash ('- -' -> '--'); space tokens with spaces. Tokenising the
         text gives the tokens back."""
-        if self.kind == "char":
+        if self.kind in ("char", "smiles"):
             return "".join(tokens)
         if self.kind == "space" or not self.split_punctuation:
             return " ".join(tokens)
@@ -127,47 +144,104 @@ class TextFile:
     line_numbers: list[int]
     blank: int
     """Blank (or whitespace-only) lines skipped."""
+    total: int = 0
+    """Non-blank lines in the file; more than len(lines) when `read_lines` kept a subsample."""
 
 
-def read_lines(path: str | Path, tokenizer: Tokenizer, what: str = "data.train") -> TextFile:
-    """Tokenise every non-blank line of `path`. Raises DataError for a missing, unreadable,
-    empty or non-UTF-8 file (naming the first bad line)."""
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def read_bytes(path: str | Path, what: str = "data.train") -> bytes:
+    """The bytes of a file, decompressed when it is gzip data (it starts with gzip's magic bytes;
+    a file named .gz must). Decompression stops with a DataError once the text exceeds
+    `memory_budget()`; a corrupt, truncated or mislabelled .gz is a DataError naming the file."""
     p = Path(path)
     if not p.is_file():
         raise DataError(f"{what}={path}: no such file")
     try:
-        raw = p.read_bytes()
+        with open(p, "rb") as f:
+            head = f.read(2)
+            if head != GZIP_MAGIC:
+                if p.suffix.lower() == ".gz":
+                    raise DataError(f"{what}={path}: named .gz but not gzip data (it starts with {head!r}); "
+                                    f"rename it if it is plain text, or check the download (gzip -t {path})")
+                return head + f.read()
+            f.seek(0)
+            return _gunzip(f, p, what)
     except OSError as e:
         raise DataError(f"{what}={path}: cannot read ({e.strerror})") from None
-    lines: list[list[str]] = []
-    numbers: list[int] = []
-    blank = 0
+
+
+def _gunzip(f: BinaryIO, path: Path, what: str) -> bytes:
+    budget = memory_budget()
+    parts: list[bytes] = []
+    total = 0
+    try:
+        with gzip.GzipFile(fileobj=f, mode="rb") as g:
+            while True:
+                chunk = g.read(1 << 24)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > budget:
+                    raise DataError(f"{what}={path}: decompresses to more than {budget / 2**30:.1f} GiB, the memory "
+                                    f"budget here (half the memory); give a smaller file, e.g. "
+                                    f"zcat {path} | shuf -n 100000 --random-source=<(yes) > sample.txt")
+                parts.append(chunk)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+        raise DataError(f"{what}={path}: not a valid gzip file ({e}); check it with gzip -t {path}, or "
+                        f"download it again") from None
+    return b"".join(parts)
+
+
+def read_lines(path: str | Path, tokenizer: Tokenizer, what: str = "data.train", subsample: int = 0,
+               seed: int = 0) -> TextFile:
+    """Tokenise every non-blank line of `path` (gzip data is decompressed: `read_bytes`). Raises
+    DataError for a missing, unreadable, empty or non-UTF-8 file (naming the first bad line).
+
+    `subsample` > 0 keeps that many of the non-blank lines, drawn uniformly without replacement
+    by `torch.randperm` seeded with `seed` and kept in file order (all of them when the file has
+    no more); only the kept lines are tokenised. Every line is still checked for UTF-8."""
+    p = Path(path)
+    raw = read_bytes(p, what)
     chunks = raw.split(b"\n")
     if chunks and chunks[-1] == b"":
         chunks.pop()  # the final newline ends the last line; it does not start a new one
+    texts: list[str] = []
     for i, b in enumerate(chunks, 1):
         try:
-            text = b.decode("utf-8")
+            texts.append(b.decode("utf-8"))
         except UnicodeDecodeError as e:
             raise DataError(f"{path}:{i}: invalid UTF-8 (byte 0x{b[e.start]:02x} at column {e.start + 1}); "
                             f"convert the file to UTF-8, e.g. iconv -f latin1 -t utf-8") from None
-        if i == 1:
-            text = text.lstrip("\ufeff")  # a UTF-8 byte-order mark
-        toks = tokenizer(text)
+    if texts:
+        texts[0] = texts[0].lstrip("\ufeff")  # a UTF-8 byte-order mark
+    del chunks, raw
+    # a line has tokens exactly when it has a non-space character (every tokenizer splits on whitespace)
+    filled = [i for i, text in enumerate(texts) if not text.isspace() and text]
+    keep = filled
+    if 0 < subsample < len(filled):
+        g = torch.Generator().manual_seed(seed)
+        picked = torch.randperm(len(filled), generator=g)[:subsample].sort().values
+        keep = [filled[j] for j in picked.tolist()]
+    lines: list[list[str]] = []
+    numbers: list[int] = []
+    for i in keep:
+        toks = tokenizer(texts[i])
+        if not toks:  # not expected (see `filled`), but a blank line all the same
+            continue
         reserved = RESERVED.intersection(toks)
         if reserved:
             tok = min(reserved)
-            raise DataError(f"{path}:{i}: the token {tok} is the name of a special id (the line would end or break "
-                            f"there); rename it in the file, e.g. sed -i 's/{tok}/{tok[1:-1]}/g' {path}")
-        if not toks:
-            blank += 1
-            continue
+            raise DataError(f"{path}:{i + 1}: the token {tok} is the name of a special id (the line would end or "
+                            f"break there); rename it in the file, e.g. sed -i 's/{tok}/{tok[1:-1]}/g' {path}")
         lines.append(toks)
-        numbers.append(i)
+        numbers.append(i + 1)
     if not lines:
-        kind = "is empty" if not raw else ("has only blank lines" if not raw.strip() else "has no tokens")
+        kind = "is empty" if not texts else ("has only blank lines" if not filled else "has no tokens")
         raise DataError(f"{what}={path}: the file {kind}; give a file with one sequence per line")
-    return TextFile(p, lines, numbers, blank)
+    blank = len(texts) - len(filled) + (len(keep) - len(lines))
+    return TextFile(p, lines, numbers, blank, len(filled) - (len(keep) - len(lines)))
 
 
 # ============================================================================ vocabulary
@@ -385,8 +459,10 @@ def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None, read_train
     if not cfg.train:
         raise DataError("task=data needs a training file: give --data FILE (or data.train)")
     tok = Tokenizer.from_config(cfg)
-    files = {what: read_lines(p, tok, what) for what, p in
-             (("data.train", cfg.train if read_train else None), ("data.valid", cfg.valid), ("data.test", cfg.test))
+    files = {what: read_lines(p, tok, what, **({"subsample": cfg.subsample, "seed": cfg.subsample_seed}
+                                                if what == "data.train" else {}))
+             for what, p in (("data.train", cfg.train if read_train else None), ("data.valid", cfg.valid),
+                             ("data.test", cfg.test))
              if p}
     report = []
     if read_train:
@@ -415,6 +491,9 @@ def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None, read_train
     for what, e in encoded.items():
         f = files[what]
         parts = [f"{what}: {e.ids.shape[0]} sequences from {f.path}"]
+        if f.total > len(f.lines):
+            parts.append(f"a seeded sample of {len(f.lines)} of its {f.total} lines (data.subsample={cfg.subsample}, "
+                         f"data.subsample_seed={cfg.subsample_seed})")
         if f.blank:
             parts.append(f"{f.blank} blank lines skipped")
         if e.truncated:
