@@ -103,6 +103,10 @@ class EvalConfig(Section):
     against each other, every `train.eval_every` (and by `seqgan evaluate`). Each evaluation draws them from a
     fresh stream seeded 0, as `seqgan evaluate` does by default: the same generator gives the same numbers in
     summary.json, `seqgan compare` and `seqgan evaluate` (on the run's device)."""
+    chem_samples: int = 30000
+    """Molecules (SMILES runs): samples drawn by `seqgan evaluate` for the MOSES metrics (validity, unique@k,
+    novelty, FCD, SNN, Frag, Scaf, IntDiv, Filters, property means; needs `pip install 'seqgan[chem]'`); MOSES
+    draws 30,000."""
 
 
 class GeneratorConfig(Section):
@@ -343,7 +347,7 @@ _POSITIVE = {
     "adversarial.generator_steps", "adversarial.rollout_num", "discriminator.filter_scale",
     "train.batch_size", "train.eval_every", "train.eval_samples", "train.keep_checkpoints",
     "discriminator.lr", "pretrain.generator_lr", "adversarial.generator_lr", "train.grad_clip",
-    "oracle.init_std", "generator.init_std", "data.min_freq", "eval.bleu_samples",
+    "oracle.init_std", "generator.init_std", "data.min_freq", "eval.bleu_samples", "eval.chem_samples",
 }
 _NON_NEGATIVE = {
     "adversarial.score_chunk", "seed", "oracle.seed", "oracle.test_samples", "pretrain.generator_epochs",
