@@ -204,12 +204,16 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
             table["nll_test"] = gen.nll(inputs.heldout)
         return table
     vocab: Vocabulary = getattr(gen, "vocab")
+    want_chem = chem or (chem is None and is_smiles_run(cfg))
+    if want_chem:  # say what is missing before any work
+        from seqgan.chem.metrics import require
+        require(fcd=bool(inputs.test or scaffold_test))
     n = num_samples or cfg.eval.bleu_samples
     table = {**scored, "samples": n, "seed": seed}
     if inputs.test:
         table["test"] = str(inputs.test)
     table.update(text_metrics(gen, vocab.decode, n, rng, inputs.references, inputs.test_ids, inputs.valid_ids))
-    if chem or (chem is None and is_smiles_run(cfg)):
+    if want_chem:
         table.update(chem_metrics(gen, vocab, cfg, seed, device, inputs.test, scaffold_test, train, chem_samples,
                                   notes, quiet))
     return table

@@ -164,15 +164,15 @@ def _unpack(packed: np.ndarray) -> torch.Tensor:
 def _tanimoto_blocks(ref: np.ndarray, gen: np.ndarray, block: int = 4096
                      ) -> Iterator[tuple[int, torch.Tensor]]:
     """Tanimoto similarities of packed fingerprints, one (ref block, gen block) at a time:
-    yields (gen offset, (r, g) float32 similarities). |a & b| is a float32 matrix product of 0/1
-    vectors, exact; two empty fingerprints have similarity 1 (MOSES)."""
+    yields (gen offset, (r, g) float64 similarities). |a & b| is a float32 matrix product of 0/1
+    vectors, exact; two empty fingerprints have similarity 1 (MOSES). (MOSES divides in float32.)"""
     for j in range(0, len(gen), block):
         y = _unpack(gen[j:j + block])  # (g, D)
         ny = y.sum(1)
         for i in range(0, len(ref), block):
             x = _unpack(ref[i:i + block])  # (r, D)
-            both = x @ y.T  # (r, g)
-            union = x.sum(1, keepdim=True) + ny[None, :] - both
+            both = (x @ y.T).double()  # (r, g) exact integer counts
+            union = x.sum(1, keepdim=True).double() + ny.double()[None, :] - both
             sim = torch.where(union > 0, both / union.clamp_min(1), torch.ones_like(both))
             yield j, sim
 
@@ -181,7 +181,7 @@ def nearest_similarity(gen: np.ndarray, ref: np.ndarray) -> np.ndarray:
     """For each generated fingerprint, its largest Tanimoto similarity to a reference one: (G,)."""
     best = np.zeros(len(gen), dtype=np.float64)
     for j, sim in _tanimoto_blocks(ref, gen):
-        cols = sim.max(0).values.double().numpy()
+        cols = sim.max(0).values.numpy()
         best[j:j + len(cols)] = np.maximum(best[j:j + len(cols)], cols)
     return best
 
@@ -201,20 +201,25 @@ def internal_diversity(fps: np.ndarray, p: int = 1) -> float:
         return math.nan
     total = np.zeros(len(fps), dtype=np.float64)
     for j, sim in _tanimoto_blocks(fps, fps):
-        s = sim.double()
-        total[j:j + s.shape[1]] += (s if p == 1 else s ** p).sum(0).numpy()
+        total[j:j + sim.shape[1]] += (sim if p == 1 else sim ** p).sum(0).numpy()
     per = (total / len(fps)) ** (1.0 / p)
     return float(1.0 - per.mean())
 
 
 # ============================================================================ fragments, scaffolds, filters
 
-def fragments(mols: Sequence[Any]) -> Counter:
-    """Counts of BRICS fragments (canonical SMILES of the pieces, with their dummy atoms)."""
+def _weights(mols: Sequence[Any], weights: Optional[Sequence[int]]) -> Sequence[int]:
+    return weights if weights is not None else [1] * len(mols)
+
+
+def fragments(mols: Sequence[Any], weights: Optional[Sequence[int]] = None) -> Counter:
+    """Counts of BRICS fragments (canonical SMILES of the pieces, with their dummy atoms) over
+    `mols`, each molecule counted `weights[i]` times (default once)."""
     from rdkit import Chem
     out: Counter = Counter()
-    for m in mols:
-        out.update(Chem.MolToSmiles(Chem.FragmentOnBRICSBonds(m)).split("."))
+    for m, w in zip(mols, _weights(mols, weights)):
+        for piece in Chem.MolToSmiles(Chem.FragmentOnBRICSBonds(m)).split("."):
+            out[piece] += w
     return out
 
 
@@ -233,9 +238,11 @@ def scaffold(mol: Any, min_rings: int = 2) -> Optional[str]:
     return smiles
 
 
-def scaffolds(mols: Sequence[Any]) -> Counter:
-    """Counts of the scaffolds of `mols` (those `scaffold` keeps)."""
-    out: Counter = Counter(scaffold(m) for m in mols)
+def scaffolds(mols: Sequence[Any], weights: Optional[Sequence[int]] = None) -> Counter:
+    """Counts of the scaffolds of `mols` (those `scaffold` keeps), molecule i counted `weights[i]` times."""
+    out: Counter = Counter()
+    for m, w in zip(mols, _weights(mols, weights)):
+        out[scaffold(m)] += w
     out.pop(None, None)
     return out
 
@@ -289,12 +296,13 @@ def passes_filters(mol: Any) -> bool:
     return bool(smiles) and Chem.MolFromSmiles(smiles) is not None
 
 
-def filters(mols: Sequence[Any]) -> float:
-    """The share of molecules that pass MOSES's filters."""
+def filters(mols: Sequence[Any], weights: Optional[Sequence[int]] = None) -> float:
+    """The share of molecules that pass MOSES's filters (molecule i counted `weights[i]` times)."""
+    w = _weights(mols, weights)
     if not mols:
         return math.nan
     with _quiet():
-        return sum(passes_filters(m) for m in mols) / len(mols)
+        return sum(wi for m, wi in zip(mols, w) if passes_filters(m)) / sum(w)
 
 
 # ============================================================================ properties
@@ -310,15 +318,18 @@ def _sa_scorer() -> Callable[[Any], float]:
     return sascorer.calculateScore  # type: ignore[no-any-return]
 
 
-def property_means(mols: Sequence[Any]) -> dict[str, float]:
-    """Means of QED, SA and Crippen logP over `mols` (NaN for none)."""
+def property_means(mols: Sequence[Any], weights: Optional[Sequence[int]] = None) -> dict[str, float]:
+    """Means of QED, SA and Crippen logP over `mols`, molecule i counted `weights[i]` times (NaN for none)."""
     from rdkit.Chem import QED, Crippen
     if not mols:
         return {"qed_mean": math.nan, "sa_mean": math.nan, "logp_mean": math.nan}
     sa = _sa_scorer()
-    return {"qed_mean": math.fsum(QED.qed(m) for m in mols) / len(mols),
-            "sa_mean": math.fsum(sa(m) for m in mols) / len(mols),
-            "logp_mean": math.fsum(Crippen.MolLogP(m) for m in mols) / len(mols)}  # type: ignore[attr-defined]
+    w = _weights(mols, weights)
+    n = sum(w)
+    return {"qed_mean": math.fsum(wi * QED.qed(m) for m, wi in zip(mols, w)) / n,
+            "sa_mean": math.fsum(wi * sa(m) for m, wi in zip(mols, w)) / n,
+            "logp_mean": math.fsum(wi * Crippen.MolLogP(m)  # type: ignore[attr-defined]
+                                   for m, wi in zip(mols, w)) / n}
 
 
 # ============================================================================ FCD
@@ -340,10 +351,12 @@ def chemnet(smiles: Sequence[str], progress: Optional[Callable[[int], None]] = N
     return np.concatenate(parts) if parts else np.zeros((0, 512), dtype=np.float32)
 
 
-def gaussian(act: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and covariance (N - 1 normalised, as numpy's cov) of activations (N, 512)."""
+def gaussian(act: np.ndarray, weights: Optional[Sequence[int]] = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and covariance (N - 1 normalised, as numpy's cov) of activations (N, 512), row i
+    counted `weights[i]` times (the same as repeating it)."""
     a = act.astype(np.float64)
-    return a.mean(0), np.cov(a.T)
+    w = np.ones(len(a), dtype=np.int64) if weights is None else np.asarray(weights, dtype=np.int64)
+    return (a * w[:, None]).sum(0) / w.sum(), np.cov(a.T, fweights=w)
 
 
 def frechet(mu1: np.ndarray, s1: np.ndarray, mu2: np.ndarray, s2: np.ndarray) -> float:
@@ -504,21 +517,22 @@ def molecule_metrics(samples: Sequence[str], test: Optional[Reference] = None,
     (_test) and `scaffold_test` (_testsf), and qed_mean, sa_mean, logp_mean. Also the counts
     chem_samples and chem_valid. `notes` collects a line for each metric that was left out."""
     require(fcd and (test is not None or scaffold_test is not None))
-    from rdkit import Chem
     say = progress or (lambda _: None)
     notes = notes if notes is not None else []
     say("parsing")
+    valid = [c for c in canonical(samples) if c is not None]
+    # every statistic below is a function of the molecule: computed once per distinct canonical
+    # SMILES (re-read, as MOSES does) and counted as often as it was sampled
+    counts = Counter(valid)
     with _quiet():
-        parsed = [to_mol(s) for s in samples]
-    mols = [m for m in parsed if m is not None]
-    valid = [Chem.MolToSmiles(m) for m in mols]
-    # MOSES computes everything after validity on the canonical SMILES, re-read
-    with _quiet():
-        mols = [m for m in (to_mol(s) for s in valid) if m is not None]
+        parsed = [(smi, to_mol(smi)) for smi in counts]
+    distinct = [smi for smi, m in parsed if m is not None]
+    mols = [m for _, m in parsed if m is not None]
+    weights = [counts[smi] for smi in distinct]
     out: dict[str, float] = {"chem_samples": len(samples), "chem_valid": len(valid),
                              "valid": len(valid) / len(samples) if samples else math.nan}
     for k in UNIQUE_AT:
-        label = f"unique@{k // 1000}k"
+        label = unique_label(k)
         u = unique_at(valid, k)
         if u is None:
             notes.append(f"{label} needs {k} valid molecules and there are {len(valid)}; draw more samples")
@@ -527,21 +541,22 @@ def molecule_metrics(samples: Sequence[str], test: Optional[Reference] = None,
     if train is not None:
         out["novelty"] = novelty(valid, train)
     say("fingerprints")
-    fps = fingerprints(mols)
+    row = {smi: i for i, smi in enumerate(distinct)}
+    fps = fingerprints(mols)[[row[smi] for smi in valid if smi in row]]  # one row per valid sample
     say("internal diversity")
     out["intdiv"] = internal_diversity(fps, 1)
     out["intdiv2"] = internal_diversity(fps, 2)
     say("filters")
-    out["filters"] = filters(mols)
+    out["filters"] = filters(mols, weights)
     refs = [(suffix, r) for suffix, r in (("test", test), ("testsf", scaffold_test)) if r is not None]
     if refs:
         say("fragments and scaffolds")
-        frag, scaf = fragments(mols), scaffolds(mols)
+        frag, scaf = fragments(mols, weights), scaffolds(mols, weights)
         gauss = None
         if fcd:
             say("ChemNet")
             if len(valid) >= 2:
-                gauss = gaussian(chemnet(valid))
+                gauss = gaussian(chemnet(distinct), weights)
         for suffix, ref in refs:
             if fcd:
                 if gauss is None or ref.mu is None or ref.sigma is None:
@@ -553,8 +568,13 @@ def molecule_metrics(samples: Sequence[str], test: Optional[Reference] = None,
             out[f"frag_{suffix}"] = cosine_similarity(ref.frag, frag)
             out[f"scaf_{suffix}"] = cosine_similarity(ref.scaf, scaf)
     say("properties")
-    out.update(property_means(mols))
+    out.update(property_means(mols, weights))
     return out
+
+
+def unique_label(k: int) -> str:
+    """'unique@1k' for k = 1000, 'unique@10k', else 'unique@<k>'."""
+    return f"unique@{k // 1000}k" if k % 1000 == 0 else f"unique@{k}"
 
 
 def validity_and_fcd(samples: Sequence[str], test: Reference) -> dict[str, float]:
@@ -564,7 +584,8 @@ def validity_and_fcd(samples: Sequence[str], test: Reference) -> dict[str, float
     valid = [c for c in canonical(samples) if c is not None]
     out = {"valid": len(valid) / len(samples) if samples else math.nan, "fcd_test": math.nan}
     if len(valid) >= 2 and test.mu is not None and test.sigma is not None:
-        mu, sigma = gaussian(chemnet(valid))
+        counts = Counter(valid)
+        mu, sigma = gaussian(chemnet(list(counts)), list(counts.values()))
         out["fcd_test"] = frechet(mu, sigma, test.mu, test.sigma)
     return out
 
