@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -165,9 +166,16 @@ def run_inputs(run_dir: str | Path, cfg: Config, vocab: Optional[Vocabulary], te
                      valid_ids=None if valid_set is None else valid_set.ids.to(device), test=test)
 
 
+def is_smiles_run(cfg: Config) -> bool:
+    """A run on molecules: task=data with the smiles tokenizer."""
+    return cfg.task == "data" and cfg.data.tokenizer == "smiles"
+
+
 def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: Optional[int] = None,
                  checkpoint: Optional[str | Path] = None, seed: int = EVAL_SEED, device: str = "cpu",
-                 mle: bool = False, mle_best: bool = False) -> dict[str, Any]:
+                 mle: bool = False, mle_best: bool = False, chem: Optional[bool] = None,
+                 scaffold_test: Optional[str] = None, train: Optional[str] = None, chem_samples: Optional[int] = None,
+                 notes: Optional[list[str]] = None, quiet: bool = True) -> dict[str, Any]:
     """The metrics table of a run's generator (`seqgan evaluate`).
 
     task=data: nll_test on `test` (default the run's data.test), nll_valid (the run's
@@ -185,6 +193,13 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
     the run's last evaluation in summary.json (and, with `mle`, its last MLE evaluation in
     metrics.jsonl). Oracle task: training's NLL-oracle draws continue the run's own eval stream
     (on every rank); this is another draw of the same size, so the two differ by sampling noise.
+
+    Molecules (`chem`; None: when the run uses the smiles tokenizer; needs `pip install
+    'seqgan[chem]'`): the MOSES metrics of `chem_samples` samples (default eval.chem_samples),
+    drawn from their own stream seeded `seed`, as SMILES (`seqgan.chem.metrics.molecule_metrics`):
+    novelty against `train` (default the run's data.train, the whole file), FCD, SNN, Frag and Scaf
+    against `test` and, when given, `scaffold_test` (the *_testsf keys). The reference statistics
+    are cached (`seqgan.chem.metrics.cache_dir()`). `notes` collects a line for each metric left out.
     """
     gen = load(run_dir, checkpoint, device, mle, mle_best)
     cfg: Config = getattr(gen, "config")
@@ -209,8 +224,40 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
             table["nll_test"] = gen.nll(inputs.heldout)
         return table
     vocab: Vocabulary = getattr(gen, "vocab")
+    want_chem = chem or (chem is None and is_smiles_run(cfg))
+    if want_chem:  # say what is missing before any work
+        from seqgan.chem.metrics import require
+        require(fcd=bool(inputs.test or scaffold_test))
     table = {**scored, "samples": n, "seed": seed}
     if inputs.test:
         table["test"] = str(inputs.test)
     table.update(text_metrics(gen, vocab.decode, n, rng, inputs.references, inputs.test_ids, inputs.valid_ids))
+    if want_chem:
+        table.update(chem_metrics(gen, vocab, cfg, seed, device, inputs.test, scaffold_test, train, chem_samples,
+                                  notes, quiet))
+    return table
+
+
+def chem_metrics(gen: Policy, vocab: Vocabulary, cfg: Config, seed: int, device: str, test: Optional[str],
+                 scaffold_test: Optional[str], train: Optional[str], chem_samples: Optional[int],
+                 notes: Optional[list[str]], quiet: bool) -> dict[str, Any]:
+    """The MOSES metrics of a run's samples (see `evaluate_run`)."""
+    from seqgan.chem import metrics as chem
+    refs = {"test": test, "scaffold_test": scaffold_test}
+    chem.require(fcd=any(refs.values()))
+    train = train or cfg.data.train
+    train_set = chem.read_train_set(train, "--train" if train != cfg.data.train else "data.train") if train else None
+    loaded = {k: chem.reference(p, "--test" if k == "test" else "--scaffold-test", cache=chem.cache_dir(),
+                                quiet=quiet) if p else None for k, p in refs.items()}
+    n = chem_samples or cfg.eval.chem_samples
+    rng = torch.Generator(device=device).manual_seed(seed)
+    smiles = [vocab.decode_text(row) for row in gen.sample(n, rng).tolist()]
+    table: dict[str, Any] = {}
+    if train:
+        table["train"] = str(train)
+    if scaffold_test:
+        table["scaffold_test"] = str(scaffold_test)
+    progress = None if quiet else (lambda what: print(f"seqgan evaluate: {what}...", file=sys.stderr))
+    table.update(chem.molecule_metrics(smiles, loaded["test"], loaded["scaffold_test"], train_set,
+                                       fcd=any(refs.values()), notes=notes, progress=progress))
     return table

@@ -275,12 +275,22 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise ConfigError("give either --checkpoint or --mle or --mle-best, not two of them")
     if args.num is not None and args.num < 1:
         raise ConfigError(f"-n {args.num}: must be > 0")
+    if args.chem_samples is not None and args.chem_samples < 1:
+        raise ConfigError(f"--chem-samples {args.chem_samples}: must be > 0")
+    if args.chem is False and (args.scaffold_test or args.train or args.chem_samples):
+        raise ConfigError("--scaffold-test, --train and --chem-samples are options of the molecule metrics; "
+                          "drop --no-chem")
     _check_seed(args.seed)
+    notes: list[str] = []
     try:
         table = evaluate_run(args.run_dir, test=args.test, num_samples=args.num, checkpoint=args.checkpoint,
-                             seed=args.seed, mle=args.mle, mle_best=args.mle_best)
+                             seed=args.seed, mle=args.mle, mle_best=args.mle_best, chem=args.chem,
+                             scaffold_test=args.scaffold_test, train=args.train, chem_samples=args.chem_samples,
+                             notes=notes, quiet=args.quiet)
     except RunLoadError as e:
         raise ConfigError(str(e)) from None
+    for note in notes:
+        print(f"seqgan evaluate: note: {note}", file=sys.stderr)
     if args.json:
         from seqgan.files import json_safe
         print(json.dumps(json_safe(table), indent=1))  # strict JSON: NaN and inf as null
@@ -315,7 +325,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     _check_out(args.out, args.run_dirs)
     try:
         temps = parse_temperatures(args.temperatures)
-        curves = sweep_runs(args.run_dirs, temps, args.mle, args.samples, args.seed, quiet=args.quiet)
+        curves = sweep_runs(args.run_dirs, temps, args.mle, args.samples, args.seed, quiet=args.quiet,
+                            chem=args.chem)
     except (SweepError, RunLoadError) as e:
         raise ConfigError(str(e)) from None
     if len({c.task for c in curves}) > 1:
@@ -440,13 +451,15 @@ def build_parser() -> argparse.ArgumentParser:
     _config_args(t)
     t.add_argument("--oracle", metavar="FILE.npz", help="the original's oracle parameters (= oracle.path)")
     t.add_argument("--data", metavar="TRAIN.txt",
-                   help="train on your sequences, one per line, UTF-8 (= --set task=data --set data.train=...)")
+                   help="train on your sequences, one per line, UTF-8, plain or .gz "
+                        "(= --set task=data --set data.train=...)")
     t.add_argument("--valid", metavar="FILE", help="validation sequences: NLL-valid during training (= data.valid)")
     t.add_argument("--test", metavar="FILE",
                    help="held-out sequences: NLL-test and the BLEU references (= data.test)")
-    t.add_argument("--tokenizer", choices=["word", "char", "space"],
+    t.add_argument("--tokenizer", choices=["word", "char", "space", "smiles"],
                    help="word: words and punctuation, lower-cased; char: one token per character (Chinese); "
-                        "space: pre-tokenised, split on whitespace (= data.tokenizer)")
+                        "space: pre-tokenised, split on whitespace; smiles: molecules, bracket atoms, Br, Cl and "
+                        "%%nn ring bonds as single tokens (= data.tokenizer)")
     t.add_argument("--method", choices=registry.method_names(), metavar="METHOD",
                    help="the algorithm (= --set method=...): " + "; ".join(
                        f"{m.name}: {m.summary}" for m in registry.METHODS.values()))
@@ -464,7 +477,8 @@ def build_parser() -> argparse.ArgumentParser:
         "generate", help="sample sequences from a trained run's generator",
         description="Sample from the generator of RUN_DIR (its final weights, or its newest checkpoint when the "
                     "run has not finished) and print one sequence per line: text for a run on your data "
-                    "(characters joined without spaces for the char tokenizer), token ids for the oracle task. "
+                    "(characters joined without spaces for the char tokenizer, SMILES strings for the smiles "
+                    "tokenizer), token ids for the oracle task. "
                     "A sample of no tokens (<eos> first) prints as <empty>, so that line n is always sample n.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  seqgan generate runs/quick__0__20261128-120000 -n 5 --seed 1\n"
@@ -492,7 +506,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  seqgan evaluate runs/coco__0__20261128-120000\n"
                "  seqgan evaluate RUN_DIR --mle          # the MLE baseline of the same run\n"
-               "  seqgan evaluate RUN_DIR --test other_test.txt -n 5000 --json\n")
+               "  seqgan evaluate RUN_DIR --test other_test.txt -n 5000 --json\n"
+               "  seqgan evaluate runs/molecules__0 --scaffold-test ../shared/data/moses/test_scaffolds.smi.gz\n")
     e.add_argument("run_dir", metavar="RUN_DIR")
     e.add_argument("--test", metavar="FILE", help="held-out file (default: the run's data.test)")
     e.add_argument("-n", "--num", type=int, default=None,
@@ -508,6 +523,22 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--mle-best", action="store_true",
                    help="score the MLE epoch with the lowest held-out NLL instead (generator_mle_best.safetensors, "
                         "written by runs with pretrain.select=best_valid)")
+    chem = e.add_argument_group(
+        "molecules", "the MOSES metrics of SMILES samples (Polykovskiy et al. 2020; needs pip install "
+                     "'seqgan[chem]'): valid, unique@1k, unique@10k, novelty, intdiv, intdiv2, filters, fcd/snn/frag/"
+                     "scaf against --test (_test) and --scaffold-test (_testsf), qed_mean, sa_mean, logp_mean. "
+                     "Reference statistics are computed once per file (minutes for 176k molecules) and cached in "
+                     "$SEQGAN_CACHE (default ~/.cache/seqgan).")
+    onoff = chem.add_mutually_exclusive_group()
+    onoff.add_argument("--chem", dest="chem", action="store_true", default=None,
+                       help="compute them (default: for runs with the smiles tokenizer)")
+    onoff.add_argument("--no-chem", dest="chem", action="store_false", help="leave them out")
+    chem.add_argument("--scaffold-test", metavar="FILE", help="the scaffold test set (MOSES's TestSF): *_testsf keys")
+    chem.add_argument("--train", metavar="FILE",
+                      help="novelty against this file (default: the run's data.train, every line)")
+    chem.add_argument("--chem-samples", type=int, metavar="N",
+                      help="molecules sampled for them (default: the run's eval.chem_samples, 30,000 as MOSES)")
+    e.add_argument("-q", "--quiet", action="store_true", help="no progress messages")
     e.set_defaults(func=cmd_evaluate)
 
     sw = sub.add_parser(
@@ -515,7 +546,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="For each run's generator (with --mle also its MLE baseline) and each temperature T "
                     "(logits / T): on the oracle task NLL-oracle of samples drawn at T (quality) and the tempered "
                     "model's NLL-test of the held-out oracle sequences (diversity); on your data BLEU-4/5 against "
-                    "the test file (quality), Self-BLEU-4/5 and NLL-test (diversity). Prints a markdown table "
+                    "the test file (quality), Self-BLEU-4/5 and NLL-test (diversity); on molecules (the smiles "
+                    "tokenizer) also validity and FCD to the test file (few samples bias FCD upwards: compare "
+                    "models at equal --samples). Prints a markdown table "
                     "(or --json); --out draws the curves. A few seconds per model and temperature on 2 CPU "
                     "cores; not resumable. Caccia et al., ICLR 2020.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -532,6 +565,11 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--seed", type=int, default=0, help="sampling seed, the same at every T (default 0, as evaluate)")
     sw.add_argument("--out", metavar="FILE.png", help="draw the curves (needs matplotlib)")
     sw.add_argument("--json", action="store_true", help="print JSON instead of a markdown table")
+    onoff = sw.add_mutually_exclusive_group()
+    onoff.add_argument("--chem", dest="chem", action="store_true", default=None,
+                       help="molecules: also the validity of the samples and their FCD to the test file (needs pip "
+                            "install 'seqgan[chem]'; default: for runs with the smiles tokenizer)")
+    onoff.add_argument("--no-chem", dest="chem", action="store_false", help="leave validity and FCD out")
     sw.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     sw.set_defaults(func=cmd_sweep)
 

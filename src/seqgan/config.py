@@ -59,14 +59,16 @@ class OracleConfig(Section):
 
 class DataConfig(Section):
     train: Optional[str] = None
-    """Training file, one sequence per line, UTF-8 (task=data; `seqgan train --data FILE`)."""
+    """Training file, one sequence per line, UTF-8, plain or gzip-compressed (.gz) like every data file (task=data;
+    `seqgan train --data FILE`)."""
     valid: Optional[str] = None
     """Optional validation file (NLL-valid during training)."""
     test: Optional[str] = None
     """Optional held-out file: NLL-test and the BLEU references (never the training file)."""
-    tokenizer: Literal["word", "char", "space"] = "word"
-    """'word' (words and punctuation marks), 'char' (one token per character, e.g. Chinese) or 'space'
-    (pre-tokenised text split on whitespace, e.g. music pitch numbers)."""
+    tokenizer: Literal["word", "char", "space", "smiles"] = "word"
+    """'word' (words and punctuation marks), 'char' (one token per character, e.g. Chinese), 'space'
+    (pre-tokenised text split on whitespace, e.g. music pitch numbers) or 'smiles' (molecules: bracket atoms [..],
+    Br, Cl and %nn ring bonds are single tokens, every other character its own; decoded without spaces)."""
     lowercase: bool = True
     """word tokenizer: lower-case the text."""
     split_punctuation: bool = True
@@ -80,6 +82,11 @@ class DataConfig(Section):
     max_len: int = 0
     """Longest sequence in tokens, <eos> not counted (0: the longest training line). Models run on
     max_len + 1 positions."""
+    subsample: int = 0
+    """Train on this many of the training file's non-blank lines, a uniform sample without replacement drawn with
+    data.subsample_seed and kept in file order (0: every line). Held-out files are never subsampled."""
+    subsample_seed: int = 0
+    """Seed of data.subsample's draw (its own, so that runs of different seeds train on the same lines)."""
     overlong: Literal["drop", "truncate", "error"] = "drop"
     """Lines longer than max_len: 'drop' them, 'truncate' them (first max_len tokens, then <eos>), or 'error'
     (names the line). The count is reported either way."""
@@ -96,6 +103,10 @@ class EvalConfig(Section):
     against each other, every `train.eval_every` (and by `seqgan evaluate`). Each evaluation draws them from a
     fresh stream seeded 0, as `seqgan evaluate` does by default: the same generator gives the same numbers in
     summary.json, `seqgan compare` and `seqgan evaluate` (on the run's device)."""
+    chem_samples: int = 30000
+    """Molecules (SMILES runs): samples drawn by `seqgan evaluate` for the MOSES metrics (validity, unique@k,
+    novelty, FCD, SNN, Frag, Scaf, IntDiv, Filters, property means; needs `pip install 'seqgan[chem]'`); MOSES
+    draws 30,000."""
 
 
 class GeneratorConfig(Section):
@@ -346,7 +357,7 @@ _POSITIVE = {
     "adversarial.generator_steps", "adversarial.rollout_num", "discriminator.filter_scale",
     "train.batch_size", "train.eval_every", "train.eval_samples", "train.keep_checkpoints",
     "discriminator.lr", "pretrain.generator_lr", "adversarial.generator_lr", "train.grad_clip",
-    "oracle.init_std", "generator.init_std", "data.min_freq", "eval.bleu_samples",
+    "oracle.init_std", "generator.init_std", "data.min_freq", "eval.bleu_samples", "eval.chem_samples",
 }
 _NON_NEGATIVE = {
     "adversarial.score_chunk", "seed", "oracle.seed", "oracle.test_samples", "pretrain.generator_epochs",
@@ -354,7 +365,7 @@ _NON_NEGATIVE = {
     "pretrain.discriminator_epochs", "pretrain.discriminator_samples", "adversarial.discriminator_samples",
     "adversarial.iterations", "adversarial.discriminator_rounds",
     "adversarial.discriminator_epochs", "discriminator.l2", "train.threads", "train.checkpoint_every",
-    "data.max_vocab", "data.max_len", "adversarial.batch_size",
+    "data.max_vocab", "data.max_len", "adversarial.batch_size", "data.subsample", "data.subsample_seed",
 }
 
 
@@ -372,7 +383,7 @@ def validate(cfg: Config) -> list[str]:
     for key in sorted(_NON_NEGATIVE):
         if flat[key] < 0:
             errs.append(f"{key}={flat[key]} must be >= 0")
-    for key in ("seed", "oracle.seed"):
+    for key in ("seed", "oracle.seed", "data.subsample_seed"):
         if flat[key] > MAX_SEED:
             errs.append(f"{key}={flat[key]} is too large: seeds range over 0..2**63-1")
     g, d, a = cfg.generator, cfg.discriminator, cfg.adversarial

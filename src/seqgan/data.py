@@ -15,7 +15,16 @@ Tokenisers (`data.tokenizer`):
            lower-cased (`data.lowercase`, default on). Decoded with spaces.
     char   every non-space character is a token (Chinese); decoded without spaces.
     space  pre-tokenised text (e.g. music pitch numbers): split on whitespace, nothing else.
+    smiles molecules as SMILES strings (`SMILES_TOKEN`): a bracket atom [..] is one token, so are
+           the halogens Br and Cl and a two-digit ring bond %nn; every other character is a token
+           of its own (atoms, aromatic atoms, ring-bond digits, bonds, branches). A line's SMILES
+           is its first whitespace-separated field (the .smi convention: a name may follow);
+           case is kept. Decoded by concatenation, so `generate` prints SMILES.
 In each case `tokenize(detokenize(tokens)) == tokens`.
+
+Files may be gzip-compressed (`.gz`, or any file that starts with gzip's magic bytes): they are
+decompressed while read, up to the memory budget. `data.subsample` trains on a seeded sample of
+the training file's lines.
 
 Special names in the text (space tokenizer, or word with split_punctuation off): a literal
 `<unk>` is an unknown token and encodes as <unk> (as in the Penn Treebank files); a literal
@@ -28,13 +37,15 @@ Every problem raises `DataError`, whose message names the file and line and says
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 import os
 import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import BinaryIO, Callable, Optional, Sequence
 
 import torch
 from torch import Tensor
@@ -49,6 +60,9 @@ _NONSPACE = re.compile(r"\S+")
 _CONTROL = re.compile("[\x00-\x08\x0e-\x1b\x7f\x80-\x84\x86-\x9f]")
 #: bytes of memory one token takes while a line is tokenised (a str object and a list slot, rounded up)
 TOKEN_BYTES = 100
+#: one SMILES token: a bracket atom, Br, Cl, a two-digit ring bond, or any other single character (the
+#: usual SMILES regex, e.g. Schwaller et al. 2019, with a catch-all so that no character is ever lost)
+SMILES_TOKEN = re.compile(r"\[[^\[\]]+\]|Br|Cl|%[0-9]{2}|\S")
 #: special names a text token may not be: they would encode as the special id (<unk> may: it is unknown)
 RESERVED = frozenset(SPECIALS) - {"<unk>"}
 #: what `seqgan generate` and the training log print for a sample of no tokens (<eos> first),
@@ -65,7 +79,7 @@ class DataError(ConfigError):
 @dataclass(frozen=True)
 class Tokenizer:
     kind: str = "word"
-    """'word', 'char' or 'space' (see the module docstring)."""
+    """'word', 'char', 'space' or 'smiles' (see the module docstring)."""
     lowercase: bool = True
     """word only: lower-case the text first."""
     split_punctuation: bool = True
@@ -80,6 +94,9 @@ class Tokenizer:
             return [ch for ch in line if not ch.isspace()]
         if self.kind == "space":
             return line.split()
+        if self.kind == "smiles":
+            fields = line.split(maxsplit=1)
+            return SMILES_TOKEN.findall(fields[0]) if fields else []
         if self.lowercase:
             line = line.lower()
         return _WORD.findall(line) if self.split_punctuation else line.split()
@@ -94,11 +111,11 @@ class Tokenizer:
         return sum(1 for _ in pattern.finditer(line))
 
     def detokenize(self, tokens: Sequence[str]) -> str:
-        """Text from tokens: characters joined without spaces; word tokens (punctuation split off)
+        """Text from tokens: characters and SMILES tokens joined without spaces; word tokens (punctuation split off)
         joined with spaces except where the tokenizer split a word ('nation ' s' -> "nation's",
         'wheel .' -> 'wheel.') or a dash ('- -' -> '--'); space tokens with spaces. Tokenising the
         text gives the tokens back."""
-        if self.kind == "char":
+        if self.kind in ("char", "smiles"):
             return "".join(tokens)
         if self.kind == "space" or not self.split_punctuation:
             return " ".join(tokens)
@@ -145,9 +162,11 @@ class TextFile:
     too_long: list[tuple[int, int]] = field(default_factory=list)
     """(line number, tokens) of the lines longer than `read_lines`' max_tokens: counted, not tokenised,
     and not in `lines`."""
+    total: int = 0
+    """Non-blank lines in the file; more than len(lines) when `read_lines` kept a subsample."""
 
     def lengths(self) -> list[tuple[int, int]]:
-        """(tokens, line number) of every non-blank line, the long ones included."""
+        """(tokens, line number) of every non-blank line kept, the long ones included."""
         return [(len(t), n) for t, n in zip(self.lines, self.line_numbers)] + [(c, n) for n, c in self.too_long]
 
 
@@ -169,37 +188,80 @@ def tokenise_limit() -> int:
     return memory_budget() // TOKEN_BYTES
 
 
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+def read_bytes(path: str | Path, what: str = "data.train") -> bytes:
+    """The bytes of a file, decompressed when it is gzip data (it starts with gzip's magic bytes;
+    a file named .gz must). Decompression stops with a DataError once the text exceeds
+    `memory_budget()`; a corrupt, truncated or mislabelled .gz is a DataError naming the file."""
+    p = Path(path)
+    if not p.is_file():
+        raise DataError(f"{what}={path}: no such file")
+    try:
+        with open(p, "rb") as f:
+            head = f.read(2)
+            if head != GZIP_MAGIC:
+                if p.suffix.lower() == ".gz":
+                    raise DataError(f"{what}={path}: named .gz but not gzip data (it starts with {head!r}); "
+                                    f"rename it if it is plain text, or check the download (gzip -t {path})")
+                return head + f.read()
+            f.seek(0)
+            return _gunzip(f, p, what)
+    except OSError as e:
+        raise DataError(f"{what}={path}: cannot read ({e.strerror})") from None
+
+
+def _gunzip(f: BinaryIO, path: Path, what: str) -> bytes:
+    budget = memory_budget()
+    parts: list[bytes] = []
+    total = 0
+    try:
+        with gzip.GzipFile(fileobj=f, mode="rb") as g:
+            while True:
+                chunk = g.read(1 << 24)
+                if not chunk:
+                    break
+                total += len(chunk)
+                if total > budget:
+                    raise DataError(f"{what}={path}: decompresses to more than {budget / 2**30:.1f} GiB, the memory "
+                                    f"budget here (half the memory); give a smaller file, e.g. "
+                                    f"zcat {path} | shuf -n 100000 --random-source=<(yes) > sample.txt")
+                parts.append(chunk)
+    except (gzip.BadGzipFile, EOFError, zlib.error) as e:
+        raise DataError(f"{what}={path}: not a valid gzip file ({e}); check it with gzip -t {path}, or "
+                        f"download it again") from None
+    return b"".join(parts)
+
+
 def read_lines(path: str | Path, tokenizer: Tokenizer, what: str = "data.train",
-               max_tokens: Optional[int] = None) -> TextFile:
-    """Tokenise every non-blank line of `path`. Raises DataError for a missing, unreadable,
-    empty or non-UTF-8 file (naming the first bad line), and for a line holding a control
-    character that is not whitespace (NUL, ESC: a binary or damaged file).
+               max_tokens: Optional[int] = None, subsample: int = 0, seed: int = 0) -> TextFile:
+    """Tokenise every non-blank line of `path` (gzip data is decompressed: `read_bytes`). Raises
+    DataError for a missing, unreadable, empty or non-UTF-8 file (naming the first bad line), and
+    for a line holding a control character that is not whitespace (NUL, ESC: a binary or damaged
+    file).
 
     Lines end at LF, CRLF or a lone CR (a file saved with CR-only line endings is read line by
     line). Invisible format characters (zero-width joiners, bidirectional marks, soft hyphens)
     are removed and a zero-width space is a space, so none becomes a token or joins one.
 
-    A line whose bytes exceed `max_tokens` (each token takes at least a byte) is first counted
+    `subsample` > 0 keeps that many of the non-blank lines, drawn uniformly without replacement
+    by `torch.randperm` seeded with `seed` and kept in file order (all of them when the file has
+    no more); only the kept lines are tokenised. Every line is still checked.
+
+    A kept line whose bytes exceed `max_tokens` (each token takes at least a byte) is first counted
     without being tokenised; one of more than `max_tokens` tokens is not tokenised and goes to
     `too_long` for the caller to judge. Without `max_tokens` the limit is what tokenising may
     take in the memory budget (`tokenise_limit`), and such a line is refused here."""
     p = Path(path)
-    if not p.is_file():
-        raise DataError(f"{what}={path}: no such file")
-    try:
-        raw = p.read_bytes()
-    except OSError as e:
-        raise DataError(f"{what}={path}: cannot read ({e.strerror})") from None
+    raw = read_bytes(p, what)
     limit = tokenise_limit() if max_tokens is None else max_tokens
-    too_long: list[tuple[int, int]] = []
     if b"\r" in raw:  # CRLF and CR-only line endings as LF (universal newlines)
         raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    lines: list[list[str]] = []
-    numbers: list[int] = []
-    blank = 0
     chunks = raw.split(b"\n")
     if chunks and chunks[-1] == b"":
         chunks.pop()  # the final newline ends the last line; it does not start a new one
+    texts: list[str] = []
     for i, b in enumerate(chunks, 1):
         try:
             text = b.decode("utf-8")
@@ -214,31 +276,47 @@ def read_lines(path: str | Path, tokenizer: Tokenizer, what: str = "data.train",
                             f"(a binary or damaged file?); remove it, e.g. tr -d '\\000' for NUL bytes")
         if not text.isascii():
             text = text.translate(_invisible())
-        if len(b) > limit:  # bytes bound the tokens: only a line this long can hold too many
+        texts.append(text)
+    empty = not raw
+    del chunks, raw
+    # a line has tokens exactly when it has a non-space character (every tokenizer splits on whitespace)
+    filled = [i for i, text in enumerate(texts) if text and not text.isspace()]
+    keep = filled
+    if 0 < subsample < len(filled):
+        g = torch.Generator().manual_seed(seed)
+        picked = torch.randperm(len(filled), generator=g)[:subsample].sort().values
+        keep = [filled[j] for j in picked.tolist()]
+    lines: list[list[str]] = []
+    numbers: list[int] = []
+    too_long: list[tuple[int, int]] = []
+    for i in keep:
+        text = texts[i]
+        if len(text) > limit:  # characters bound the tokens: only a line this long can hold too many
             n = tokenizer.count(text)
             if n > limit:
-                too_long.append((i, n))
+                too_long.append((i + 1, n))
                 continue
         toks = tokenizer(text)
+        if not toks:  # not expected (see `filled`), but a blank line all the same
+            continue
         reserved = RESERVED.intersection(toks)
         if reserved:
             tok = min(reserved)
-            raise DataError(f"{path}:{i}: the token {tok} is the name of a special id (the line would end or break "
-                            f"there); rename it in the file, e.g. sed -i 's/{tok}/{tok[1:-1]}/g' {path}")
-        if not toks:
-            blank += 1
-            continue
+            raise DataError(f"{path}:{i + 1}: the token {tok} is the name of a special id (the line would end or "
+                            f"break there); rename it in the file, e.g. sed -i 's/{tok}/{tok[1:-1]}/g' {path}")
         lines.append(toks)
-        numbers.append(i)
+        numbers.append(i + 1)
     if too_long and max_tokens is None:
         n, count = max(too_long, key=lambda x: x[1])
         raise DataError(f"{path}:{n}: {count} tokens on one line, more than can be tokenised in the memory budget "
                         f"here (about {limit} tokens a line, {memory_budget() / 2**30:.1f} GiB: half the memory); "
                         f"split the line or remove it")
     if not lines and not too_long:
-        kind = "is empty" if not raw else ("has only blank lines" if not raw.strip() else "has no tokens")
+        kind = "is empty" if empty else ("has only blank lines" if not filled else "has no tokens")
         raise DataError(f"{what}={path}: the file {kind}; give a file with one sequence per line")
-    return TextFile(p, lines, numbers, blank, too_long)
+    dropped = len(keep) - len(lines) - len(too_long)  # kept lines with no tokens after all
+    blank = len(texts) - len(filled) + dropped
+    return TextFile(p, lines, numbers, blank, too_long=too_long, total=len(filled) - dropped)
 
 
 # ============================================================================ vocabulary
@@ -484,12 +562,16 @@ def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None, read_train
     train_limit = None
     if read_train and not cfg.max_len and cost is not None:
         try:
-            n_lines = Path(cfg.train).read_bytes().count(b"\n") + 1
-        except OSError:
+            n_lines = read_bytes(cfg.train, "data.train").count(b"\n") + 1
+        except DataError:
             n_lines = 1  # read_lines names the problem
+        if cfg.subsample:
+            n_lines = min(n_lines, cfg.subsample)
         train_limit = min(affordable_length(n_lines, cost), tokenise_limit())
-    files = {what: read_lines(p, tok, what, train_limit if what == "data.train" else None) for what, p in
-             (("data.train", cfg.train if read_train else None), ("data.valid", cfg.valid), ("data.test", cfg.test))
+    sub = {"subsample": cfg.subsample, "seed": cfg.subsample_seed}
+    files = {what: read_lines(p, tok, what, train_limit, **sub) if what == "data.train" else read_lines(p, tok, what)
+             for what, p in (("data.train", cfg.train if read_train else None), ("data.valid", cfg.valid),
+                             ("data.test", cfg.test))
              if p}
     report = []
     if read_train:
@@ -497,7 +579,7 @@ def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None, read_train
         if cost is not None:
             check_length_cost(files["data.train"], max_len, cfg, cost)
         if files["data.train"].too_long:  # they fit after all (the estimate counted blank lines): read them
-            files["data.train"] = read_lines(cfg.train, tok, "data.train", max(max_len, train_limit or 0))
+            files["data.train"] = read_lines(cfg.train, tok, "data.train", max(max_len, train_limit or 0), **sub)
         if cfg.overlong == "drop":
             check_drop_share(files["data.train"], max_len, cfg.max_drop)
     else:
@@ -523,6 +605,9 @@ def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None, read_train
     for what, e in encoded.items():
         f = files[what]
         parts = [f"{what}: {e.ids.shape[0]} sequences from {f.path}"]
+        if f.total > len(f.lines):
+            parts.append(f"a seeded sample of {len(f.lines)} of its {f.total} lines (data.subsample={cfg.subsample}, "
+                         f"data.subsample_seed={cfg.subsample_seed})")
         if f.blank:
             parts.append(f"{f.blank} blank lines skipped")
         if e.truncated:

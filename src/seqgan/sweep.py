@@ -14,6 +14,9 @@ For each model and each T:
 - data task: BLEU-4 and BLEU-5 of `samples` sentences drawn at T against the test file
   (quality: higher is better), their Self-BLEU-4 and -5 (lower: more diverse) and the tempered
   model's NLL-test.
+- molecules (runs with the smiles tokenizer, or `chem=True`; needs `pip install 'seqgan[chem]'`):
+  also `valid`, the share of the samples that are valid SMILES, and `fcd_test`, the Fréchet ChemNet
+  Distance of the valid ones to the test file (`seqgan.chem.metrics`; lower is better).
 
 Samples at each T come from a fresh random stream seeded with `seed`, as `seqgan evaluate`
 draws them, so the T = 1 numbers equal `evaluate`'s with the same seed and sample count.
@@ -73,8 +76,9 @@ class Curve:
 
 def sweep_model(gen: Any, temperatures: Sequence[float], samples: int, seed: int, oracle: Any = None,
                 heldout: Optional[torch.Tensor] = None, references: Any = None, test_ids: Optional[torch.Tensor] = None,
-                decode: Any = None, progress: Any = None) -> list[dict[str, float]]:
-    """The numbers of one model at every temperature (see the module docstring)."""
+                decode: Any = None, progress: Any = None, molecules: Any = None) -> list[dict[str, float]]:
+    """The numbers of one model at every temperature (see the module docstring). `molecules`:
+    (text of a row of ids, the test file's `seqgan.chem.metrics.Reference`) for validity and FCD."""
     from seqgan.metrics import bleu, self_bleu
 
     out = []
@@ -94,6 +98,10 @@ def sweep_model(gen: Any, temperatures: Sequence[float], samples: int, seed: int
                 point.update({f"self_bleu{n}": v for n, v in self_bleu(sents, (4, 5)).items()})
             if test_ids is not None:
                 point["nll_test"] = gen.nll(test_ids, temperature=t)
+            if molecules is not None:
+                from seqgan.chem.metrics import validity_and_fcd
+                text, ref = molecules
+                point.update(validity_and_fcd([text(row) for row in x.tolist()], ref))
         out.append(point)
         if progress is not None:
             progress.update()
@@ -101,15 +109,18 @@ def sweep_model(gen: Any, temperatures: Sequence[float], samples: int, seed: int
 
 
 def sweep_runs(run_dirs: Sequence[str | Path], temperatures: Sequence[float], mle: bool = False,
-               samples: Optional[int] = None, seed: int = 0, quiet: bool = False) -> list[Curve]:
-    """Sweep the final generator of each run (and with `mle` its MLE baseline)."""
+               samples: Optional[int] = None, seed: int = 0, quiet: bool = False,
+               chem: Optional[bool] = None) -> list[Curve]:
+    """Sweep the final generator of each run (and with `mle` its MLE baseline). `chem`: validity
+    and FCD too (None: for runs with the smiles tokenizer)."""
     from tqdm import tqdm
 
-    from seqgan.api import RunLoadError, load, run_inputs
+    from seqgan.api import RunLoadError, is_smiles_run, load, run_inputs
 
     temperatures = [check_temperature(t, "--temperatures") for t in temperatures]
     jobs = [(d, stage) for d in run_dirs for stage in (("mle", "final") if mle else ("final",))]
     curves = []
+    refs: dict[str, Any] = {}  # test file -> its molecule statistics, computed once
     with tqdm(total=len(jobs) * len(temperatures), desc="sweep", disable=quiet, dynamic_ncols=True) as bar:
         for d, stage in jobs:
             # the MLE baseline is the MLE generator the run kept: the best-valid epoch's with pretrain.select=best_valid
@@ -128,15 +139,26 @@ def sweep_runs(run_dirs: Sequence[str | Path], temperatures: Sequence[float], ml
             else:
                 if inputs.references is None and inputs.test_ids is None:
                     raise RunLoadError(f"{d}: the run has no test file; a sweep on your data needs one")
+                molecules = None
+                if chem or (chem is None and is_smiles_run(cfg)):
+                    from seqgan.chem import metrics as cm
+                    if inputs.test is None:
+                        raise RunLoadError(f"{d}: the run has no test file; FCD needs one")
+                    ref = refs.get(inputs.test)
+                    if ref is None:
+                        ref = refs[inputs.test] = cm.reference(inputs.test, "data.test", cache=cm.cache_dir(),
+                                                               quiet=quiet)
+                    molecules = (getattr(gen, "vocab").decode_text, ref)
                 pts = sweep_model(gen, temperatures, n, seed, references=inputs.references,
-                                  test_ids=inputs.test_ids, decode=getattr(gen, "vocab").decode, progress=bar)
+                                  test_ids=inputs.test_ids, decode=getattr(gen, "vocab").decode, progress=bar,
+                                  molecules=molecules)
             label = f"{Path(d).name}" + ((" (MLE, best valid)" if best else " (MLE)") if stage == "mle" else "")
             curves.append(Curve(label, str(d), stage, cfg.task, pts))
     return curves
 
 
 def to_markdown(curves: Sequence[Curve]) -> str:
-    keys = [k for k in ("nll_oracle", "nll_test", "bleu4", "bleu5", "self_bleu4", "self_bleu5")
+    keys = [k for k in ("nll_oracle", "nll_test", "bleu4", "bleu5", "self_bleu4", "self_bleu5", "valid", "fcd_test")
             if any(k in p for c in curves for p in c.points)]
     head = "| model | T | " + " | ".join(keys) + " |\n|" + "---|" * (len(keys) + 2) + "\n"
     rows = "".join(f"| {c.label} | {p['temperature']:g} | " + " | ".join(
@@ -155,6 +177,8 @@ def plot_curves(curves: Sequence[Curve], out: Path) -> Path:
                 "nll_oracle", "NLL-oracle of samples (quality)", "lower")] if oracle else
               [("self_bleu5", "Self-BLEU-5 (diversity)", "lower", "bleu5", "BLEU-5 (quality)", "higher"),
                ("nll_test", "NLL-test (diversity)", "lower", "bleu5", "BLEU-5 (quality)", "higher")])
+    if any("fcd_test" in p for c in curves for p in c.points):
+        panels.append(("fcd_test", "FCD to the test set", "lower", "valid", "validity", "higher"))
     fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 5.5), squeeze=False)
     for ax, (xk, xl, xb, yk, yl, yb) in zip(axes[0], panels):
         for c in curves:
