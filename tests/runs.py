@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import torch
+from typing import Any
 
 
 def config_file(tmp_path_factory, name: str, text: str) -> Path:
@@ -102,3 +103,28 @@ def kill_and_resume_equals(cfg: Path, ref: Path, out: Path, sets: list[str], wei
     for name in weight_files:
         wa, wb = load_file(str(out / name)), load_file(str(ref / name))
         assert all(torch.equal(wa[k], wb[k]) for k in wa), name
+
+
+def torchrun_worker(worker: str, *args: str, nproc: int = 2) -> tuple[Any, dict[str, torch.Tensor]]:
+    """Run tests/<worker>.py under torchrun (gloo, `nproc` CPU processes, one thread each) with an output
+    file as its first argument; returns (the worker module, imported here for its fixed problem and
+    reference steps, the tensors it wrote). Fails the test with the workers' stderr on a non-zero exit."""
+    import importlib
+    import os
+    import sys
+    import tempfile
+
+    from safetensors.torch import load_file
+    here = Path(__file__).resolve().parent
+    sys.path.insert(0, str(here))
+    try:
+        module = importlib.import_module(worker)
+    finally:
+        sys.path.remove(str(here))
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "d.safetensors"
+        r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc_per_node={nproc}",
+                            str(here / f"{worker}.py"), str(out), *args], capture_output=True, text=True,
+                           timeout=300, env=dict(os.environ, OMP_NUM_THREADS="1"))
+        assert r.returncode == 0, r.stderr[-3000:]
+        return module, load_file(str(out))

@@ -9,9 +9,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
-import subprocess
-import sys
 from contextlib import nullcontext
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,7 +17,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from runs import GAN_YAML, config_file, kill_and_resume_equals, lstm_cell, train_cli, write_corpus
+from runs import GAN_YAML, config_file, kill_and_resume_equals, lstm_cell, train_cli, write_corpus, torchrun_worker
 
 from seqgan.config import DiscriminatorConfig, load_config
 from seqgan.distributed import SINGLE
@@ -189,14 +186,14 @@ def test_the_sampler_draws_the_policy_s_exact_distribution_and_nll(eos):
     enumerated support), and token_nll equals the negative log-probabilities of the stepped decoder."""
     Vs, Ts = (4, 4) if not eos else (5, 4)
     gen = tiny(seed=2, V=Vs, T=Ts, c=2, eos=eos)
+    from test_policies import padded_sequences, sampler_probs
     if eos:
-        from test_policies import padded_sequences
         seqs = padded_sequences(Vs, Ts)
     else:
         seqs = [list(s) for s in itertools.product(range(Vs), repeat=Ts)]
     x = torch.tensor(seqs)
     nll = gen.token_nll(x)
-    probs = torch.exp(-nll.double().sum(1))
+    probs = sampler_probs(gen, seqs)  # a sequence reaching the last position ends there (issue 22)
     assert abs(float(probs.sum()) - 1) < 1e-4
     # the decoder's log-probabilities along each sequence
     with torch.no_grad():
@@ -444,18 +441,8 @@ def test_torchrun_update_equals_the_single_process_update(tmp_path):
     over the whole batch, the losses' means are the whole batch's, and the step (clipped) equals one
     process's on the whole batch, with either weighting, and with sequences of different lengths
     (whose owned tokens and windows differ between the ranks)."""
-    here = Path(__file__).resolve().parent
-    sys.path.insert(0, str(here))
-    try:
-        from dist_leakgan_worker import PROBLEMS, fixed_problem, one_update
-    finally:
-        sys.path.remove(str(here))
-    out = tmp_path / "d.safetensors"
-    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                        str(here / "dist_leakgan_worker.py"), str(out)], capture_output=True, text=True,
-                       timeout=300, env=dict(os.environ, OMP_NUM_THREADS="1"))
-    assert r.returncode == 0, r.stderr[-3000:]
-    got = load_file(str(out))
+    w, got = torchrun_worker("dist_leakgan_worker")
+    PROBLEMS, fixed_problem, one_update = w.PROBLEMS, w.fixed_problem, w.one_update
     for name, weighting, eos in PROBLEMS:
         gen, Y, q, cfg = fixed_problem(weighting, eos)
         losses = one_update(gen, gen, Y, q, cfg, SINGLE)

@@ -4,22 +4,18 @@ resume after SIGKILL, and torchrun against one process."""
 
 from __future__ import annotations
 
-import os
 from contextlib import nullcontext
 from types import SimpleNamespace
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-from runs import GAN_YAML, config_file, kill_and_resume_equals, metrics_without_timing, train_cli
+from runs import GAN_YAML, config_file, kill_and_resume_equals, metrics_without_timing, train_cli, torchrun_worker
 
-from safetensors.torch import load_file
 
 from seqgan.config import GeneratorConfig, Sizes, load_config
 from seqgan.distributed import SINGLE
@@ -144,18 +140,8 @@ def test_torchrun_update_equals_the_single_process_update(tmp_path, N):
     """2 gloo processes, each with two of the four groups of a fixed global batch and fixed D outputs:
     the update equals the single-process update on the whole batch (the MLE prefix's 1/(B N) counts the
     global batch: checked by dropping the world size from it)."""
-    here = Path(__file__).resolve().parent
-    sys.path.insert(0, str(here))
-    try:
-        from dist_maligan_worker import fixed_problem, maligan_run
-    finally:
-        sys.path.remove(str(here))
-    out = tmp_path / "d.safetensors"
-    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                        str(here / "dist_maligan_worker.py"), str(out), str(N)], capture_output=True, text=True,
-                       timeout=300, env=dict(os.environ, OMP_NUM_THREADS="1"))
-    assert r.returncode == 0, r.stderr[-3000:]
-    got = load_file(str(out))
+    w, got = torchrun_worker("dist_maligan_worker", str(N))
+    fixed_problem, maligan_run = w.fixed_problem, w.maligan_run
     gen, Y, d = fixed_problem()
     W0 = gen.W_out.detach().clone()
     maligan_update(maligan_run(gen, gen, SINGLE), Y, d, N)

@@ -4,20 +4,16 @@ SIGKILL, and torchrun against one process."""
 
 from __future__ import annotations
 
-import os
 
 import json
 import math
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 
-from runs import GAN_YAML, config_file, kill_and_resume_equals, train_cli
+from runs import GAN_YAML, config_file, kill_and_resume_equals, train_cli, torchrun_worker
 
-from safetensors.torch import load_file
 
 from seqgan.config import DiscriminatorConfig
 from seqgan.models.ranker import Ranker, log_rank_score
@@ -86,18 +82,8 @@ def test_torchrun_ranker_step_equals_the_single_process_step(tmp_path):
     """2 gloo processes, each with half of a fixed batch's real and generated rows and the same
     references: the step equals the single-process step on the mean of the two halves' losses (each
     rank ranks within its share); the ranker's unused classifier head does not stall DDP."""
-    here = Path(__file__).resolve().parent
-    sys.path.insert(0, str(here))
-    try:
-        from dist_rankgan_worker import fixed_problem
-    finally:
-        sys.path.remove(str(here))
-    out = tmp_path / "d.safetensors"
-    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                        str(here / "dist_rankgan_worker.py"), str(out)], capture_output=True, text=True,
-                       timeout=300, env=dict(os.environ, OMP_NUM_THREADS="1"))
-    assert r.returncode == 0, r.stderr[-3000:]
-    got = load_file(str(out))
+    w, got = torchrun_worker("dist_rankgan_worker")
+    fixed_problem = w.fixed_problem
     ranker, real, fake, refs = fixed_problem()
     opt = torch.optim.Adam(ranker.parameters(), lr=0.01)
     losses = []

@@ -9,18 +9,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from runs import GAN_YAML, config_file, kill_and_resume_equals, metrics_without_timing, train_cli
+from runs import GAN_YAML, config_file, kill_and_resume_equals, metrics_without_timing, train_cli, torchrun_worker
 
-from safetensors.torch import load_file
 
 from seqgan.config import GeneratorConfig, Sizes, load_config
 from seqgan.data import BOS, EOS, PAD
@@ -375,18 +371,8 @@ def test_torchrun_relgan_steps_equal_the_single_process_steps(tmp_path):
     """2 gloo processes, each with half of a fixed batch (real rows, generated rows and their noise):
     one generator update (the relaxed batch through G's DDP wrapper, D frozen) and one discriminator
     update (D's DDP wrapper) equal the single-process updates on the whole batch."""
-    here = Path(__file__).resolve().parent
-    sys.path.insert(0, str(here))
-    try:
-        from dist_relgan_worker import BETA, fixed_problem, updates
-    finally:
-        sys.path.remove(str(here))
-    out = tmp_path / "d.safetensors"
-    r = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-                        str(here / "dist_relgan_worker.py"), str(out)], capture_output=True, text=True,
-                       timeout=300, env=dict(os.environ, OMP_NUM_THREADS="1"))
-    assert r.returncode == 0, r.stderr[-3000:]
-    got = load_file(str(out))
+    w, got = torchrun_worker("dist_relgan_worker")
+    BETA, fixed_problem, updates = w.BETA, w.fixed_problem, w.updates
     gen, D, real, Y, g = fixed_problem()
     updates(gen, gen, D, D, real, Y, g, BETA)
     want = {**{f"g.{k}": v for k, v in gen.state_dict().items()}, **{f"d.{k}": v for k, v in D.state_dict().items()}}
