@@ -128,3 +128,13 @@ def torchrun_worker(worker: str, *args: str, nproc: int = 2) -> tuple[Any, dict[
                            timeout=300, env=dict(os.environ, OMP_NUM_THREADS="1"))
         assert r.returncode == 0, r.stderr[-3000:]
         return module, load_file(str(out))
+
+
+def train_finite(cfg: Path, out: Path, method: str, sets: list[str]) -> dict[str, Any]:
+    """Train `method` with `sets` into `out` (the reference run of a resume test) and assert that it ran
+    that method with a finite NLL-oracle at every evaluation; returns its summary.json."""
+    import math
+    assert train_cli(cfg, out, *sets) == 0
+    s = json.loads((out / "summary.json").read_text())
+    assert s["method"] == method and all(math.isfinite(v) for ph in s["nll_oracle"].values() for _, v in ph)
+    return s
