@@ -40,12 +40,32 @@ def all_sequences(T_: int = T) -> list[list[int]]:
 
 
 def sampler_probs(gen: Policy, seqs: list[list[int]]) -> torch.Tensor:
-    """Exact p(sequence) under the sampler: the model's, except that a sequence that reaches the last
-    position ends there (its <eos> is written whatever was drawn), so it has the probability of its
-    tokens alone: the model's mass of every way of going on (issue 22)."""
-    nll = gen.token_nll(torch.tensor(seqs)).double()  # (S, T)
-    nll[torch.tensor([s[-1] == EOS for s in seqs]), -1] = 0.0
-    return torch.exp(-nll.sum(1))
+    """p(sequence) as the generator's NLL scores it: exp(-sum of token_nll)."""
+    return torch.exp(-gen.token_nll(torch.tensor(seqs)).double().sum(1))  # (S,)
+
+
+def by_hand_probs(gen: Policy, seqs: list[list[int]]) -> torch.Tensor:
+    """Exact p(sequence) under the sampler, from the teacher-forced softmax: the product of the model's
+    conditionals of the tokens drawn, where a sequence that reaches the last position ends there (its
+    <eos> is written whatever was drawn: probability 1)."""
+    Y = torch.tensor(seqs)  # (S, T)
+    with torch.no_grad():
+        lp = gen.log_probs(gen.targets(Y)).double()  # (S, T) log p(y_t | y_<t)
+    lp = lp.masked_fill(~gen.mask(Y), 0.0)
+    lp[:, -1] = lp[:, -1].masked_fill(Y[:, -1] == EOS, 0.0)
+    return torch.exp(lp.sum(1))
+
+
+def test_nll_is_the_sampler_s_exact_distribution():
+    """exp(-NLL) of every sequence the sampler can draw is its exact probability (the forced <eos> at
+    the last position costs nothing), so the probabilities sum to 1: NLL-test scores the distribution
+    that is sampled, not the model with its <eos> left to chance at the cap."""
+    for T_ in (2, 3, 4):
+        gen = make_gen(seed=T_, T_=T_)
+        seqs = all_sequences(T_)
+        probs = sampler_probs(gen, seqs)
+        assert abs(float(probs.sum()) - 1.0) < 1e-6
+        torch.testing.assert_close(probs, by_hand_probs(gen, seqs), rtol=1e-5, atol=1e-9)
 
 
 def chi2_z(counts: torch.Tensor, probs: torch.Tensor) -> float:
@@ -80,8 +100,10 @@ def test_nll_counts_positions_up_to_eos():
     x = torch.tensor([[4, EOS, PAD], [5, 6, EOS], [4, 5, 6]])
     nll = gen.token_nll(x)
     assert nll[0, 2] == 0 and (nll[:, :2] > 0).all() and (nll[2] > 0).all()
+    assert nll[1, 2] == 0  # row 1's <eos> at the last position is forced: probability 1
     lp = gen.log_probs(gen.targets(x))  # teacher-forced with autograd; the same positions
     own = gen.mask(x)
+    own[1, 2] = False
     torch.testing.assert_close(nll[own], -lp.detach()[own])
     assert gen.mask(x).tolist() == [[True, True, False], [True, True, True], [True, True, True]]
     assert abs(gen.nll(x) - float(nll.sum()) / 8) < 1e-6
@@ -105,10 +127,13 @@ def test_mle_never_trains_on_padding():
     assert params[0][0] == params[1][0]
     for a, b in zip(params[0][1], params[1][1]):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
-    # the loss is the mean NLL of the owned positions only
+    # the loss is the mean teacher-forced NLL of the owned positions only (the <eos> at the cap
+    # included: MLE trains that logit, though the sampler forces it and NLL-test does not charge it)
     g = copy.deepcopy(gen)
     loss = mle_epoch(g, torch.optim.SGD(g.parameters(), lr=0.0), x, 64, 1e9, lm=g)
-    assert abs(loss - gen.nll(x)) < 1e-5
+    with torch.no_grad():
+        lp = gen.log_probs(gen.targets(x))  # (B, T)
+    assert abs(loss - float(-lp[gen.mask(x)].double().mean())) < 1e-5
     # <pad> is only ever an input after the end: its embedding row and output column get no gradient
     g = copy.deepcopy(gen)
     from seqgan.losses import mle_loss

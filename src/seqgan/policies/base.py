@@ -252,6 +252,13 @@ class Policy(nn.Module):
 
         Computed as logsumexp(z) - z[y] with in-place buffers so that no (M*T, V) tensor is ever
         formed. Positions after a sequence's <eos> are 0. `temperature`: of softmax(logits / T).
+
+        Variable length: an <eos> at the last position costs 0. The sampler writes it there
+        whatever is drawn (T positions hold max_len tokens and their <eos>), so the distribution
+        the generator samples, and whose likelihood NLL-test and NLL-oracle report, gives it
+        probability 1: exp(-row sum) is the exact probability of drawing the row, and these sum to
+        1 over every sequence (tests/test_varlen.py). MLE still trains p(<eos> | max_len tokens),
+        a logit no sample reads.
         """
         M, T = tokens.shape
         h = self.features(self.inputs(tokens))  # (M, T, H)
@@ -264,7 +271,10 @@ class Policy(nn.Module):
         for lo in range(0, M * T, ROW_CHUNK):
             out[lo:lo + ROW_CHUNK] = self._nll(h[lo:lo + ROW_CHUNK], y[lo:lo + ROW_CHUNK], W, b)
         out = out.view(M, T)
-        return out if self.eos_token is None else out.masked_fill_(~self.mask(tokens), 0.0)
+        if self.eos_token is None:
+            return out
+        out[:, -1].masked_fill_(tokens[:, -1] == self.eos_token, 0.0)  # the forced <eos>: probability 1
+        return out.masked_fill_(~self.mask(tokens), 0.0)
 
     @torch.no_grad()
     def nll(self, tokens: Tensor, chunk: int = 2048, temperature: float = 1.0) -> float:
