@@ -390,3 +390,15 @@ def test_a_relative_objective_path_is_saved_absolute(tiny, tmp_path, monkeypatch
     assert train_cli(tiny, out, "reward.objective=examples/rewards/char_share.py:token_share", "reward.mix=0",
                      "adversarial.iterations=1") == 0
     assert f"{EXAMPLE}:token_share" in (out / "config.yaml").read_text()
+
+
+def test_the_qed_example_scores_valid_smiles_by_qed_and_the_rest_zero():
+    """examples/rewards/qed.py (ORGAN's objective): RDKit's QED for a molecule, 0 for an invalid or
+    empty SMILES. Aspirin's and ibuprofen's QED as published for RDKit's implementation of
+    Bickerton et al. (0.550, 0.822)."""
+    pytest.importorskip("rdkit")
+    from seqgan.objective import load_objective
+    fn = load_objective(str(Path(__file__).parent.parent / "examples" / "rewards" / "qed.py")).fn
+    got = fn(["CC(=O)Oc1ccccc1C(=O)O", "C1CC", "", "CC(C)Cc1ccc(cc1)C(C)C(=O)O", "c1cccc1"])
+    assert got[1] == got[2] == got[4] == 0.0  # an unclosed ring, nothing, a 5-ring that cannot be aromatic
+    assert abs(got[0] - 0.550) < 5e-4 and abs(got[3] - 0.822) < 5e-4
