@@ -53,12 +53,9 @@ def padded_sequences(V: int, T: int) -> list[list[int]]:
 
 
 def sampler_probs(gen: Policy, seqs: list[list[int]]) -> torch.Tensor:
-    """Exact p(sequence) under the sampler; with <eos>, a sequence that reaches the last position ends
-    there whatever is drawn, so it has the probability of its tokens alone (issue 22)."""
-    nll = gen.token_nll(torch.tensor(seqs)).double()  # (S, T)
-    if gen.eos_token is not None:
-        nll[torch.tensor([s[-1] == EOS for s in seqs]), -1] = 0.0
-    return torch.exp(-nll.sum(1))
+    """p(sequence) as NLL scores it, exp(-sum token_nll): with <eos>, a sequence that reaches the last
+    position ends there whatever is drawn, and token_nll charges that <eos> nothing (issue 22)."""
+    return torch.exp(-gen.token_nll(torch.tensor(seqs)).double().sum(1))  # (S,)
 
 
 def ended_at_the_last_position(rows: torch.Tensor) -> torch.Tensor:
