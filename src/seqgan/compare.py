@@ -88,7 +88,7 @@ def run_setting(run_dir: Path) -> Optional[dict[str, Any]]:
         return None
     try:
         cfg = load_run_config(run_dir)
-        sizes = load_run_sizes(run_dir, cfg)
+        sizes = load_run_sizes(run_dir)
     except ConfigError as e:
         raise CompareError(str(e)) from None
     o = cfg.oracle
