@@ -120,11 +120,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     if cfg.oracle.path and not Path(cfg.oracle.path).is_file():
         raise ConfigError(f"oracle.path={cfg.oracle.path}: no such file")
 
-    import torch
-
-    if cfg.device == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device=cuda but no CUDA GPU is visible to torch; use --set device=cpu or auto")
-    # under torchrun: join the process group; rank 0 decides the run directory and the checkpoint
+    # device=cuda without a GPU is refused here; under torchrun: join the process group; rank 0 decides the
+    # run directory and the checkpoint
     try:
         world, device = distributed.init(cfg.device)
     except ValueError as e:

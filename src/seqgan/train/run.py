@@ -38,6 +38,7 @@ from seqgan import checkpoint as ckpt
 from seqgan import memory
 from seqgan.config import Config, ConfigError, Sizes, absolute_paths, dump_yaml, to_dict
 from seqgan.data import EMPTY_SAMPLE, Dataset, Vocabulary, load_dataset
+from seqgan.device import resolve_device
 from seqgan.diagnostics import discriminator_probe
 from seqgan.distributed import (SINGLE, World, all_gather_object, all_gather_rows, all_reduce_max, all_reduce_sum,
                                 barrier, shard_size)
@@ -69,14 +70,6 @@ def make_rng(seed: int, stream: int, device: torch.device, world: World = SINGLE
     """A stream of the run; under torchrun each rank gets its own, derived from (seed, stream, rank)."""
     extra = (world.rank,) if world.distributed else ()
     return torch.Generator(device=device).manual_seed(stream_seed(seed, stream, *extra))
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device=cuda but no CUDA GPU is visible to torch; use --set device=cpu or auto")
-    return torch.device(name)
 
 
 Curves = dict[str, dict[str, list[list[float]]]]
