@@ -18,7 +18,7 @@ from typing import Any, Optional
 #: the curve of the first panel: the first of these a run has logged
 MAIN_METRICS = {"nll_oracle": "NLL-oracle", "nll_test": "NLL-test", "nll_valid": "NLL-valid"}
 #: phases of generator training, in order, on the step axis
-from seqgan.methods import GENERATOR_PHASES  # noqa: E402
+from seqgan.plan import ADVERSARIAL, DISCRIMINATOR, GENERATOR_PHASES, INIT  # noqa: E402
 
 
 class PlotError(RuntimeError):
@@ -54,15 +54,15 @@ def main_curve(recs: list[dict[str, Any]], x: str = "step") -> tuple[str, list[f
     xs: list[float] = []
     ys: list[float] = []
     offset, boundary = 0, None
-    for phase in ("init",) + GENERATOR_PHASES:
+    for phase in (INIT,) + GENERATOR_PHASES:
         rs = [r for r in recs if r["phase"] == phase]
-        if phase == "adversarial" and rs and xs:
+        if phase == ADVERSARIAL and rs and xs:
             boundary = offset if x == "step" else rs[0]["wall_time_s"]
         for r in rs:
             if r.get(key) is not None:
-                xs.append(r["wall_time_s"] if x == "wall" else (0 if phase == "init" else offset + r["step"]))
+                xs.append(r["wall_time_s"] if x == "wall" else (0 if phase == INIT else offset + r["step"]))
                 ys.append(r[key])
-        if phase != "init" and rs:
+        if phase != INIT and rs:
             offset += max(r["step"] for r in rs) + 1
     return key, xs, ys, boundary
 
@@ -120,7 +120,7 @@ def figure(run_dirs: list[Path], labels: Optional[list[str]] = None, x: str = "s
             drawn += 1
             if boundary is not None:
                 ax_nll.axvline(boundary, color=colour, linestyle=":", alpha=0.6)
-        d = [r for r in recs if r["phase"] in ("discriminator", "adversarial") and r.get("d_loss") is not None]
+        d = [r for r in recs if r["phase"] in (DISCRIMINATOR, ADVERSARIAL) and r.get("d_loss") is not None]
         if ax_loss is not None and ax_acc is not None and d:
             dx = list(range(len(d)))
             ax_loss.plot(dx, [r["d_loss"] for r in d], color=colour, label=label)
@@ -128,7 +128,7 @@ def figure(run_dirs: list[Path], labels: Optional[list[str]] = None, x: str = "s
             ax_acc.plot(dx, [r["d_acc_fake"] for r in d], color=_lighter(colour), linestyle="--",
                         label=f"{label}: generated")
             drawn += 1
-        adv = [r for r in recs if r["phase"] == "adversarial" and r.get("reward_mean") is not None]
+        adv = [r for r in recs if r["phase"] == ADVERSARIAL and r.get("reward_mean") is not None]
         if ax_r is not None and adv:
             ax_r.plot([r["step"] for r in adv], [r["reward_mean"] for r in adv], color=colour, label=label)
     if not drawn:

@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from seqgan.compare import Row, read_run, summarise, to_json, to_markdown
-from seqgan.methods import GENERATOR_PHASES, label
+from seqgan.methods import label
 from seqgan.config import Config, load_config
+from seqgan.plan import GENERATOR_PHASES, MLE
 
 #: the paper's Table 1 (NLL-oracle, 100,000 samples)
 PAPER_TABLE1 = {"random": 10.310, "mle": 9.038, "scheduled_sampling": 8.985, "pg_bleu": 8.946, "seqgan": 8.736}
@@ -141,7 +142,7 @@ def plot_methods(run_dirs: Sequence[Path], out: Path, group: Optional[Callable[[
         method = s.get("method", "seqgan")
         curves.setdefault(group(d) if group else method, []).append(points)
         if (group(d) if group else method) == "seqgan":  # the MLE row: its pre-training
-            curves.setdefault("mle", []).append({x: v for x, v in phases.get("mle", [])})
+            curves.setdefault("mle", []).append({x: v for x, v in phases.get(MLE, [])})
     fig, ax = plt.subplots(figsize=(8, 5))
     for method, runs in curves.items():
         xs = sorted(set().union(*[set(r) for r in runs]))

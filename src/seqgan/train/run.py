@@ -49,7 +49,7 @@ from seqgan import methods as registry
 from seqgan.models import Discriminator, Oracle, build_oracle
 from seqgan.objective import Objective, load_objective
 from seqgan.perf import Autocast, allocator_tuned, autocast_for, check_precision, cpu_settings, cuda_precision
-from seqgan.plan import EVALUATE, Build, Models, Part, Phase, _Evaluate, make_adam
+from seqgan.plan import ADVERSARIAL, EVALUATE, INIT, Build, Models, Part, Phase, _Evaluate, make_adam
 from seqgan.policies import Policy
 
 __all__ = ["EVALUATE", "Part", "Phase", "Run", "train", "make_adam", "stream_seed", "make_rng"]
@@ -279,8 +279,8 @@ class Run:
         for key in tracked:
             if key is not None:
                 self.state.curves.setdefault(key, {}).setdefault(phase, []).append([step, metrics[key]])
-        self.state.evaluations["init" if phase == "init" else "final"] = {"phase": phase, "step": step, **metrics}
-        if main is not None and phase != "init":
+        self.state.evaluations[INIT if phase == INIT else "final"] = {"phase": phase, "step": step, **metrics}
+        if main is not None and phase != INIT:
             self.log.nll_line(step, metrics[main])
         if self.dataset is not None and samples is not None:  # oracle samples are token ids: not printed
             for row in samples[:2].tolist():
@@ -297,7 +297,7 @@ class Run:
             metrics = {"nll_oracle": self.oracle.nll(samples)}
             if self.heldout is not None:
                 metrics["nll_test"] = self.gen.nll(self.heldout)
-            if self.cfg.train.diagnostics and self.disc is not None and phase == "adversarial":
+            if self.cfg.train.diagnostics and self.disc is not None and phase == ADVERSARIAL:
                 sets = {"train_real": (self.real, True), "fresh_fake": (samples, False)}
                 if self.heldout is not None:
                     sets["heldout_real"] = (self.heldout, True)
@@ -765,7 +765,7 @@ def _train(cfg: Config, sizes: Sizes, run_dir: Path, quiet: bool, resume: Option
                           f"(scores in [{objective.low:g}, {objective.high:g}], "
                           f"duplicate penalty {r.duplicate_penalty})")
             # the untrained generator: the "Random" row of the paper's Table 1
-            log.log("init", 0, 0, **run.evaluate("init", 0))
+            log.log(INIT, 0, 0, **run.evaluate(INIT, 0))
             run.checkpoint()  # checkpoint 0: a run killed before its first step can still be resumed
         else:
             st = run.state
@@ -782,7 +782,7 @@ def _train(cfg: Config, sizes: Sizes, run_dir: Path, quiet: bool, resume: Option
         label = (main or "nll").replace("nll_", "NLL-")
         curves = run.state.curves.get(main or "", {})
         log.print(f"done in {result.wall_time_s:.0f} s: " + ", ".join(
-            f"{ph} {label} {c[0][1]:.4f} -> {c[-1][1]:.4f}" for ph, c in curves.items() if c and ph != "init"))
+            f"{ph} {label} {c[0][1]:.4f} -> {c[-1][1]:.4f}" for ph, c in curves.items() if c and ph != INIT))
     return result
 
 
