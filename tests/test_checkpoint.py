@@ -203,6 +203,17 @@ def test_plot_two_runs(reference_run, tmp_path):
     assert main(["plot", str(tmp_path / "missing")]) == 2
 
 
+def test_figures_leave_the_callers_matplotlib_as_it_was(reference_run, tmp_path):
+    """A library call draws off-screen without importing pyplot or switching the caller's backend."""
+    pytest.importorskip("matplotlib")
+    code = ("import sys, matplotlib; matplotlib.use('svg'); from pathlib import Path; "
+            "from seqgan.plot import plot_runs; "
+            f"plot_runs([Path({str(reference_run)!r})], Path({str(tmp_path / 'c.png')!r})); "
+            "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["svg", "False"] and (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
+
+
 def test_plot_panels_axes_and_colours(reference_run, tmp_path):
     """Loss and accuracy on panels of their own, real and generated accuracy in different colours,
     and an MLE-only run gets the one panel it has lines for, with a legend of what is drawn."""

@@ -331,11 +331,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     data = [{"label": c.label, "run_dir": c.run_dir, "stage": c.stage, "task": c.task, "points": c.points}
             for c in curves]
     if args.out:
+        from seqgan.plot import PlotError
         try:
             with _writing_out(args.out):
                 plot_curves(curves, Path(args.out))
-        except ImportError:
-            raise ConfigError("--out needs matplotlib: pip install 'seqgan[plot]'") from None
+        except PlotError as e:  # matplotlib missing
+            raise ConfigError(str(e)) from None
         print(f"seqgan sweep: figure written to {args.out}", file=sys.stderr)
     from seqgan.files import json_safe
     print(json.dumps(json_safe(data), indent=1) if args.json else to_markdown(curves),
