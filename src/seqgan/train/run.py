@@ -554,6 +554,26 @@ def checkpoint_sizes(resume: ckpt.Checkpoint, run_dir: Path) -> dict[str, Any]:
     return saved
 
 
+def resume_config(run_dir: Path, source: Optional[str], overrides: list[str]) -> Config:
+    """The config `seqgan train --resume RUN_DIR` continues with: the run's config.yaml, or `source` (a
+    preset or file given again), with `overrides` (--set and the flags) applied and paths made absolute.
+    Refused (ConfigError, one line naming the keys) when it differs from the run's config.yaml outside
+    `config.RESUME_SAFE_KEYS`; `check_resume_files` then holds the run's files to its checkpoint."""
+    from seqgan.config import RESUME_SAFE_KEYS, diff, load_config, load_run_config
+    try:
+        saved = load_run_config(run_dir)
+    except ConfigError as e:
+        raise ConfigError(f"--resume {e}") from None
+    base = None if source else saved.model_dump()
+    cfg = absolute_paths(load_config(source, overrides, base=base))
+    changed = {k: v for k, v in diff(saved, cfg).items() if k not in RESUME_SAFE_KEYS}
+    if changed:
+        what = ", ".join(f"{k} ({a!r} -> {b!r})" for k, (a, b) in sorted(changed.items()))
+        raise ConfigError(f"--resume {run_dir}: the config differs from the run's in {what}; only "
+                          f"{', '.join(sorted(RESUME_SAFE_KEYS))} may change when resuming")
+    return cfg
+
+
 def check_resume_files(resume: ckpt.Checkpoint, cfg: Config, run_dir: Path) -> tuple[Sizes, Optional[Vocabulary]]:
     """Refuse (ConfigError, one line naming the file and keys) a resume whose config, sizes.json or
     vocab.json differ from what the checkpoint was made with (an edited file would re-score against
