@@ -544,14 +544,14 @@ def check_held_out_files(cfg: Config) -> None:
                               f"the generator never trained on: give another --{key} file, or none")
 
 
-def checkpoint_sizes(resume: ckpt.Checkpoint, run_dir: Path) -> dict[str, Any]:
-    """The sizes a checkpoint's models were made with, saved in its state; a checkpoint without them
-    (seqgan 0.1's) is refused."""
+def checkpoint_sizes(resume: ckpt.Checkpoint) -> dict[str, Any]:
+    """The sizes a checkpoint's models were made with: saved in its state (newer checkpoints), else read
+    from its tensors (the generator's output layer, the real data's length)."""
     saved = resume.state.get("sizes")
-    if not isinstance(saved, dict):
-        raise ConfigError(f"--resume {run_dir}: checkpoint {resume.path.name} holds no model sizes (written by "
-                          f"seqgan 0.1?); this version cannot continue it: train the run again")
-    return saved
+    if isinstance(saved, dict):
+        return saved
+    t = resume.tensors
+    return {"vocab_size": int(t["generator.W_out"].shape[1]), "seq_len": int(t["data.real"].shape[1])}
 
 
 def resume_config(run_dir: Path, source: Optional[str], overrides: list[str]) -> Config:
@@ -592,7 +592,7 @@ def check_resume_files(resume: ckpt.Checkpoint, cfg: Config, run_dir: Path) -> t
                               f"with in {what} (an edited config.yaml?); restore those values: only "
                               f"{', '.join(sorted(RESUME_SAFE_KEYS))} may change when resuming")
     sizes = load_run_sizes(run_dir)  # a malformed sizes.json: one line naming it
-    held = checkpoint_sizes(resume, run_dir)
+    held = checkpoint_sizes(resume)
     differ = {k: (v, getattr(sizes, k)) for k, v in held.items() if getattr(sizes, k, v) != v}
     if differ:
         what = ", ".join(f"{k} {b} (the checkpoint's: {a})" for k, (a, b) in sorted(differ.items()))
