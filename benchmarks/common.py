@@ -2,7 +2,7 @@
 
 - `parse_args`: the common command line, `--threads N` (torch.set_num_threads; 0 keeps
   torch's default) and `--quick` (fewer repeats and smaller slices, for smoke tests).
-- `setup`: applies the thread count and `seqgan.perf.configure_cpu` (glibc allocator tuning
+- `setup`: applies the thread count and `configure_cpu` (glibc allocator tuning
   on, as in real runs) and prints what the process runs with.
 - `time_it`: burn-in calls, then the median of repeated `time.perf_counter` measurements.
 - `matmul_gflops`: this machine's fp32 matmul rate on a 2048^3 product, in this process, so
@@ -31,11 +31,20 @@ from typing import Callable, Optional, Sequence
 import torch
 
 from seqgan.config import Config, DiscriminatorConfig, load_config
-from seqgan.perf import configure_cpu
+from seqgan.perf import tune_allocator
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: the original's oracle parameters, where the shared reference folder is checked out
 ORACLE_NPZ = REPO_ROOT.parent / "shared" / "reference" / "seqgan_oracle.npz"
+
+
+def configure_cpu(threads: int = 0, allocator: bool = True) -> None:
+    """Apply the thread count and (optionally) seqgan's glibc allocator tuning for the rest of the
+    process, as a benchmark wants; a run uses `seqgan.perf.cpu_settings`, which restores the thread count."""
+    if threads > 0:
+        torch.set_num_threads(threads)
+    if allocator:
+        tune_allocator()
 
 
 # ----------------------------------------------------------------------------- command line

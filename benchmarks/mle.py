@@ -5,7 +5,7 @@ Questions answered, at vocabulary 5000, embedding 32, hidden 32, T = 20, batch 6
 (a) seconds per MLE epoch over 9,984 sequences (`seqgan.train.mle.mle_epoch`, fused Adam
     from `make_adam`, on a `Generator`), real data sampled from the original's oracle
     (../shared/reference/seqgan_oracle.npz) when present, else from `Oracle.seeded`;
-(b) seconds per NLL-oracle evaluation (`seqgan.metrics.nll_oracle`, 9,984 samples), and its
+(b) seconds per NLL-oracle evaluation (`oracle.nll(gen.sample(9984))`, as a run computes it), and its
     two parts: sampling from the generator and scoring by the oracle;
 (c) the FLOPs of each, the achieved GFLOP/s, and that as a fraction of this machine's fp32
     matmul rate measured in the same process (2048^3 product);
@@ -34,7 +34,6 @@ import torch
 from common import (ORACLE_NPZ, compare_row, fmt_flops, lstm_token_flops, matmul_gflops, paper_config,
                     parse_args, print_machine_rate, print_table, setup, time_it)
 from seqgan.config import Config
-from seqgan.metrics import nll_oracle
 from seqgan.models import build_generator, Oracle
 from seqgan.train.mle import mle_epoch
 from seqgan.train.run import make_adam
@@ -91,7 +90,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     n_timed = QUICK_SAMPLES if quick else n_eval
     scale = n_eval / n_timed
     eval_rng = torch.Generator().manual_seed(2)
-    t_nll = time_it(lambda: nll_oracle(gen, oracle, n_timed, eval_rng), repeats, burn_in=1)
+    t_nll = time_it(lambda: oracle.nll(gen.sample(n_timed, eval_rng)), repeats, burn_in=1)
     t_sample = time_it(lambda: gen.sample(n_timed, eval_rng), repeats, burn_in=0)
     samples = gen.sample(n_timed, eval_rng)
     t_score = time_it(lambda: oracle.nll(samples), repeats, burn_in=0)

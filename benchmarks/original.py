@@ -100,15 +100,16 @@ import json, sys, time, contextlib
 import torch
 from seqgan.config import load_config
 from seqgan.losses import discriminator_loss
-from seqgan.metrics import nll_oracle
 from seqgan.models import Discriminator, Oracle, build_generator
-from seqgan.perf import configure_cpu
+from seqgan.perf import tune_allocator
 from seqgan.rewards import DiscriminatorReward
 from seqgan.train.adversarial import pg_step
 from seqgan.train.mle import mle_epoch
 from seqgan.train.run import make_adam
 npz, d_batches, threads, bf16 = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "bf16"
-configure_cpu(threads, True)
+if threads > 0:  # as benchmarks/common.configure_cpu
+    torch.set_num_threads(threads)
+tune_allocator()
 cfg = load_config("paper")
 ac = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if bf16 else contextlib.nullcontext
 g = torch.Generator().manual_seed(88)
@@ -132,7 +133,7 @@ def d_slice():
         loss = discriminator_loss(disc, logits.float(), y[i * 64:(i + 1) * 64], 0.2)
         opt_d.zero_grad(set_to_none=True); loss.backward(); opt_d.step()
 pieces = {"mle_epoch": lambda: mle_epoch(gen, opt_mle, real, 64, 5.0, autocast=ac),
-          "nll_eval": lambda: nll_oracle(gen, oracle, 9984, g),
+          "nll_eval": lambda: oracle.nll(gen.sample(9984, g)),  # NLL-oracle as a run computes it
           "g_step": lambda: pg_step(gen, gen, reward, opt_pg, cfg.adversarial, 64, 5.0, g, autocast=ac),
           "d_slice": d_slice}
 for fn in pieces.values():

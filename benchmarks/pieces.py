@@ -6,8 +6,8 @@ discriminator with 1,720 filters and a highway), on the chosen device (every mod
 torch.Generator lives there), this times:
 
 1. one MLE epoch: 156 batches of 64 over 9,984 sequences (`mle_epoch`, Adam from `make_adam`);
-2. one NLL-oracle evaluation (`nll_oracle`: sample 9,984 from the generator, score them with
-   the oracle), and its two parts timed separately;
+2. one NLL-oracle evaluation (`oracle.nll(gen.sample(9984))`, as a run computes it: sample 9,984
+   from the generator, score them with the oracle), and its two parts timed separately;
 3. one discriminator epoch over 19,968 sequences (9,984 real + 9,984 generated): 312 batches
    of the per-batch work of `discriminator_round` (forward with dropout drawn from a
    torch.Generator, `discriminator_loss`, backward, Adam step);
@@ -56,7 +56,6 @@ from common import (Timing, cuda_missing, make_parser, disc_seq_flops, fmt_flops
 from mle import build_oracle
 from seqgan.config import AdversarialConfig
 
-from seqgan.metrics import nll_oracle
 from seqgan.models import Discriminator, build_generator
 from seqgan.perf import autocast_for
 from seqgan.rewards import DiscriminatorReward
@@ -258,8 +257,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     n_nll = QUICK_SAMPLES if quick else n_eval
     nll_scale = n_eval / n_nll
     sw.reset_peak()
-    nll_oracle(gen, oracle, min(n_nll, 2048), rng_eval)  # burn-in at the sampler's full row block
-    t_nll = sw.time(lambda: nll_oracle(gen, oracle, n_nll, rng_eval), repeats)
+    oracle.nll(gen.sample(min(n_nll, 2048), rng_eval))  # burn-in at the sampler's full row block
+    t_nll = sw.time(lambda: oracle.nll(gen.sample(n_nll, rng_eval)), repeats)
     t_sample = sw.time(lambda: gen.sample(n_nll, rng_eval), repeats)
     samples = gen.sample(n_nll, rng_eval)
     t_score = sw.time(lambda: oracle.nll(samples), repeats)

@@ -172,18 +172,17 @@ def test_generate_and_load(reference_run, tmp_path, capsys):
 
 def test_evaluate_an_oracle_run(reference_run, capsys):
     """NLL-oracle of the final generator and of the MLE baseline, with the run's own oracle."""
-    from seqgan.metrics import nll_oracle
     from seqgan.models import build_oracle
     assert main(["evaluate", str(reference_run), "-n", "256", "--json"]) == 0
     final = json.loads(capsys.readouterr().out)
     gen = seqgan.load(reference_run)
     oracle = build_oracle(gen.config)
     assert final["samples"] == 256
-    assert final["nll_oracle"] == nll_oracle(gen, oracle, 256, torch.Generator().manual_seed(0))
+    assert final["nll_oracle"] == oracle.nll(gen.sample(256, torch.Generator().manual_seed(0)))  # as Run.score
     assert main(["evaluate", str(reference_run), "-n", "256", "--json", "--mle"]) == 0
     mle = json.loads(capsys.readouterr().out)
     base = seqgan.load(reference_run, mle=True)  # the generator as it was at the end of MLE
-    assert mle["nll_oracle"] == nll_oracle(base, oracle, 256, torch.Generator().manual_seed(0))
+    assert mle["nll_oracle"] == oracle.nll(base.sample(256, torch.Generator().manual_seed(0)))
     assert mle["nll_oracle"] != final["nll_oracle"]
     # NLL-test: the generator's NLL of the run's held-out oracle sequences (the same ones as in training)
     from seqgan.train.run import HELDOUT_SEED, STREAM_HELDOUT, make_rng
@@ -202,6 +201,17 @@ def test_plot_two_runs(reference_run, tmp_path):
     assert main(["plot", str(reference_run), str(other), "--label", "a", "--label", "b", "--out", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
     assert main(["plot", str(tmp_path / "missing")]) == 2
+
+
+def test_figures_leave_the_callers_matplotlib_as_it_was(reference_run, tmp_path):
+    """A library call draws off-screen without importing pyplot or switching the caller's backend."""
+    pytest.importorskip("matplotlib")
+    code = ("import sys, matplotlib; matplotlib.use('svg'); from pathlib import Path; "
+            "from seqgan.plot import plot_runs; "
+            f"plot_runs([Path({str(reference_run)!r})], Path({str(tmp_path / 'c.png')!r})); "
+            "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["svg", "False"] and (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_plot_panels_axes_and_colours(reference_run, tmp_path):

@@ -662,6 +662,35 @@ def test_resume_refuses_an_edited_config_yaml_or_sizes_json(tiny_run, capsys):
     assert main(["train", "--resume", str(tiny_run), "--set", "adversarial.iterations=5", "-q"]) == 0
 
 
+def test_runs_of_seqgan_0_1_are_refused_naming_the_fix(tiny_run, capsys):
+    """0.1 wrote no sizes.json and kept generator.eos_token in config.yaml: each is refused with one line
+    saying to train the run again, nothing is guessed. A 0.2 checkpoint from before checkpoints held
+    their sizes still resumes (its sizes are read from its tensors)."""
+    import yaml
+    sizes = tiny_run / "sizes.json"
+    saved = sizes.read_text()
+    sizes.unlink()
+    assert main(["evaluate", str(tiny_run), "-n", "8"]) == 2
+    line = one_line_error(capsys)
+    assert "sizes.json: missing" in line and "seqgan 0.1" in line and "train it again" in line
+    sizes.write_text(saved)
+    cfg = tiny_run / "config.yaml"
+    text = cfg.read_text()
+    old = yaml.safe_load(text)
+    old["generator"]["eos_token"] = None
+    cfg.write_text(yaml.safe_dump(old))
+    assert main(["evaluate", str(tiny_run), "-n", "8"]) == 2
+    line = one_line_error(capsys)
+    assert "generator.eos_token is a key of seqgan 0.1" in line and "train the run again" in line
+    cfg.write_text(text)
+    latest = sorted((tiny_run / "checkpoints").iterdir())[-1]
+    state = json.loads((latest / ckpt.STATE).read_text())
+    del state["sizes"]
+    state["sha256"][ckpt.STATE] = ckpt._state_digest(state)
+    (latest / ckpt.STATE).write_text(json.dumps(state))
+    assert main(["train", "--resume", str(tiny_run), "--set", "adversarial.iterations=5", "-q"]) == 0
+
+
 def test_resume_refuses_an_edited_vocab_json(tmp_path, capsys):
     write_corpus(tmp_path, {"train.txt": 80}, max_words=6)
     out = tmp_path / "run"

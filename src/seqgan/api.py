@@ -46,7 +46,7 @@ def load(run_dir: str | Path, checkpoint: Optional[str | Path] = None, device: s
     run_dir = Path(run_dir)
     try:
         cfg = load_run_config(run_dir)
-        sizes = load_run_sizes(run_dir, cfg)
+        sizes = load_run_sizes(run_dir)
     except ConfigError as e:
         raise RunLoadError(str(e)) from None
     # where the weights come from: state(prefix) -> the module's tensors ('generator', and the
@@ -153,7 +153,7 @@ def run_inputs(run_dir: str | Path, cfg: Config, vocab: Optional[Vocabulary], te
         return RunInputs(oracle=oracle, heldout=heldout)
     assert vocab is not None
     test = test or cfg.data.test
-    sizes = sizes or load_run_sizes(run_dir, cfg)
+    sizes = sizes or load_run_sizes(run_dir)
     data = cfg.data.model_copy(update={"max_len": sizes.seq_len - 1})  # the length the run trained on
     try:
         test_set = encode_file(test, vocab, data, "--test" if test != cfg.data.test else "data.test") \

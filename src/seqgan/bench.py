@@ -221,13 +221,12 @@ def sweep_means(dirs: dict[str, list[Path]], temperatures: Sequence[float],
 
 def sweep_figure(sweep: dict[str, list[dict[str, float]]], out: Path) -> Optional[Path]:
     """NLL-oracle against NLL-test, one curve per row, points labelled by T. Skipped without matplotlib."""
+    from seqgan.plot import PlotError, new_figure
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+        fig = new_figure((8, 6))
+    except PlotError:
         return None
-    fig, ax = plt.subplots(figsize=(8, 6))
+    ax = fig.subplots()
     for name, pts in sweep.items():
         xs, ys = [p["nll_test"] for p in pts], [p["nll_oracle"] for p in pts]
         (line,) = ax.plot(xs, ys, marker="o", label=f"{label(name)} (n={int(pts[0]['n'])})")
@@ -241,5 +240,4 @@ def sweep_figure(sweep: dict[str, list[dict[str, float]]], out: Path) -> Optiona
     fig.tight_layout()
     from seqgan.files import atomic_write
     atomic_write(out, lambda p: fig.savefig(p, dpi=110, format="png"))
-    plt.close(fig)
     return out

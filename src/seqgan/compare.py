@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Optional, Sequence
 
 from seqgan.methods import label
+from seqgan.plan import MLE
 
 #: the metrics a comparison reports, by task; lower is better for the NLLs, higher for BLEU
 ORACLE_METRICS = ("nll_oracle", "nll_test")
@@ -88,7 +89,7 @@ def run_setting(run_dir: Path) -> Optional[dict[str, Any]]:
         return None
     try:
         cfg = load_run_config(run_dir)
-        sizes = load_run_sizes(run_dir, cfg)
+        sizes = load_run_sizes(run_dir)
     except ConfigError as e:
         raise CompareError(str(e)) from None
     o = cfg.oracle
@@ -125,7 +126,7 @@ def _last_mle_evaluation(run_dir: Path) -> dict[str, Any]:
         records = read_metrics(run_dir)
     except PlotError as e:
         raise CompareError(str(e)) from None
-    evals = [r for r in records if r.get("phase") == "mle" and ("nll_oracle" in r or "nll_test" in r)]
+    evals = [r for r in records if r.get("phase") == MLE and ("nll_oracle" in r or "nll_test" in r)]
     if not evals:
         raise CompareError(f"{run_dir / 'metrics.jsonl'}: no evaluation of MLE pre-training "
                            "(pretrain.generator_epochs = 0?)")

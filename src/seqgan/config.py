@@ -798,15 +798,16 @@ def load_config(source: Optional[str] = "quick", overrides: Optional[list[str]] 
 
 
 def load_run_config(run_dir: str | Path) -> Config:
-    """A run directory's config.yaml (runs of seqgan 0.1 also wrote the derived
-    generator.eos_token there: it is dropped; the sizes are in sizes.json now)."""
+    """A run directory's config.yaml (one of seqgan 0.1, which held the derived generator.eos_token,
+    is refused)."""
     path = Path(run_dir) / "config.yaml"
     if not path.is_file():
         raise ConfigError(f"{run_dir}: no config.yaml there; not a seqgan run directory")
     text, name = _read_source(str(path))
     loaded = _safe_load(text, name)
-    if isinstance(loaded, dict) and isinstance(loaded.get("generator"), dict):
-        loaded["generator"].pop("eos_token", None)
+    if isinstance(loaded, dict) and isinstance(loaded.get("generator"), dict) and "eos_token" in loaded["generator"]:
+        raise ConfigError(f"{name}: generator.eos_token is a key of seqgan 0.1's runs, which this version does not "
+                          "read: train the run again")
     where = _Where()
     where.add_yaml(text, name)
     if not isinstance(loaded, dict):
@@ -827,9 +828,8 @@ def _sizes_int(path: Path, d: dict, key: str, low: int, high: int) -> int:
     return v
 
 
-def load_run_sizes(run_dir: str | Path, cfg: Config) -> Sizes:
-    """A run directory's sizes.json; for runs of seqgan 0.1 (none there), their config's
-    generator section, which held the derived sizes."""
+def load_run_sizes(run_dir: str | Path) -> Sizes:
+    """A run directory's sizes.json (a run of seqgan 0.1, which wrote none, is refused)."""
     import json
     path = Path(run_dir) / "sizes.json"
     if path.exists() or path.is_symlink():
@@ -846,9 +846,8 @@ def load_run_sizes(run_dir: str | Path, cfg: Config) -> Sizes:
         start = _sizes_int(path, d, "start_token", 0, vocab - 1)
         eos = None if d.get("eos_token", 0) is None else _sizes_int(path, d, "eos_token", 0, vocab - 1)
         return Sizes(vocab, seq_len, start, eos)
-    g = cfg.generator
-    return Sizes(g.vocab_size, g.seq_len, BOS_ID if cfg.task == "data" else g.start_token,
-                 EOS_ID if cfg.task == "data" else None)
+    raise ConfigError(f"{path}: missing; restore the run's own sizes.json (a run of seqgan 0.1, which wrote none, "
+                      "cannot be read by this version: train it again)")
 
 
 def to_dict(cfg: Config) -> dict[str, Any]:

@@ -28,6 +28,8 @@ from typing import Any, Optional
 import torch
 import torch.distributed as dist
 
+from seqgan.device import resolve_device
+
 
 @dataclass(frozen=True)
 class World:
@@ -55,12 +57,13 @@ def launched_by_torchrun() -> bool:
 
 def init(device_name: str, timeout_min: float = 60.0) -> tuple[World, Optional[torch.device]]:
     """Join the torchrun process group if there is one. Returns the world and, when
-    distributed, this rank's device (cuda:LOCAL_RANK with nccl, else cpu with gloo)."""
+    distributed, this rank's device (cuda:LOCAL_RANK with nccl, else cpu with gloo). `device_name`
+    (auto | cpu | cuda) is checked first, in every process (`seqgan.device.resolve_device`)."""
+    use_cuda = resolve_device(device_name).type == "cuda"
     if not launched_by_torchrun():
         return SINGLE, None
     rank, size = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
     local = int(os.environ.get("LOCAL_RANK", "0"))
-    use_cuda = device_name == "cuda" or (device_name == "auto" and torch.cuda.is_available())
     if use_cuda:
         if local >= torch.cuda.device_count():
             raise ValueError(f"torchrun process with LOCAL_RANK {local} but this machine has "

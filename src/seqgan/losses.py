@@ -1,4 +1,8 @@
-"""The losses, as pure functions (reference §2-3; RelGAN's RSGAN loss, §4)."""
+"""The losses, as pure functions (reference §2-3; RelGAN's RSGAN loss, §4).
+
+The generator's MLE and policy-gradient losses are weighted NLLs L = sum_{b,t} w[b, t] * -log G(y_t | y_<t)
+that training computes through the fused output layer (`Policy.forward(Y, weights=w)`); this module
+gives their coefficients: `mle_weights` and `pg_weights`."""
 
 from __future__ import annotations
 
@@ -11,17 +15,22 @@ from torch import Tensor
 from seqgan.models.discriminator import Discriminator
 
 
-def mle_loss(log_probs: Tensor, mask: Optional[Tensor] = None, count: Optional[Tensor] = None) -> Tensor:
-    """Mean per-token negative log-likelihood. log_probs (B, T) -> scalar.
-    mask (B, T) bool: only those positions count (padding after <eos> is never trained on);
-    count: what to divide by (default: the masked positions; under torchrun the global count / K)."""
-    if mask is None:
-        return -log_probs.mean()
-    return -(log_probs * mask).sum() / (mask.sum().clamp(min=1) if count is None else count)
-
-
 def _local(x: Tensor) -> Tensor:
     return x
+
+
+def mle_weights(tokens: Tensor, mask: Optional[Tensor] = None, reduce: Callable[[Tensor], Tensor] = _local,
+                world_size: int = 1) -> Tensor:
+    """The coefficients w (B, T) of the MLE loss L = sum_{b,t} w[b, t] * -log G(y_t | y_<t), the mean
+    per-token NLL of `tokens` (B, T), as training computes it through the fused output layer
+    (`Policy.forward(tokens, weights=w)`): 1 / (B T) everywhere (B this rank's rows), or with `mask` (B, T) (variable
+    length) the masked positions divided by their count in the global batch (`reduce` sums a rank's
+    count over ranks under torchrun; padding after <eos> is never trained on). Under torchrun
+    (`world_size` K) they are multiplied by K, since DDP averages the ranks' gradients."""
+    if mask is None:
+        return torch.full(tokens.shape, 1.0 / tokens.numel(), device=tokens.device)
+    count = reduce(mask.sum().float())  # tokens in the global batch
+    return mask / (count / world_size)
 
 
 def advantages(rewards: Tensor, baseline: str = "none", norm: str = "none", mask: Optional[Tensor] = None,
@@ -53,7 +62,8 @@ def advantages(rewards: Tensor, baseline: str = "none", norm: str = "none", mask
 def pg_weights(rewards: Tensor, baseline: str = "none", reduction: str = "sum", mask: Optional[Tensor] = None,
                norm: str = "none", reduce: Callable[[Tensor], Tensor] = _local, world_size: int = 1) -> Tensor:
     """The coefficients w (B, T) of the policy-gradient loss L = sum_{b,t} w[b, t] * -log G(y_t | y_<t)
-    (Eq. 8 with Q's advantages): the advantages, zero after each row's end, and for 'mean' divided
+    (Eq. 8 with Q's advantages), as training computes it through the fused output layer
+    (`Policy.forward(Y, weights=w)`): the advantages, zero after each row's end, and for 'mean' divided
     by the owned positions of the global batch. Under torchrun (`reduce` an all-reduce, `world_size`
     K) they are multiplied by K, since DDP averages the ranks' gradients."""
     if reduction not in ("sum", "mean"):
@@ -62,14 +72,6 @@ def pg_weights(rewards: Tensor, baseline: str = "none", reduction: str = "sum", 
     adv = advantages(rewards, baseline, norm, mask, reduce)
     scale = float(world_size) if reduction == "sum" else world_size / reduce(m.sum()).clamp(min=1)
     return adv * m * scale
-
-
-def pg_loss(log_probs: Tensor, rewards: Tensor, baseline: str = "none", reduction: str = "sum",
-            mask: Optional[Tensor] = None, norm: str = "none") -> Tensor:
-    """SeqGAN policy-gradient loss  L = - sum_{b,t} log G(y_t | y_<t) * Q[b, t] on explicit
-    log-probabilities (B, T): `pg_weights` times -log_probs, as training computes it through the
-    fused output layer (`Policy.forward(Y, weights=...)`)."""
-    return (pg_weights(rewards, baseline, reduction, mask, norm) * -log_probs).sum()
 
 
 def discriminator_loss(disc: Discriminator, logits: Tensor, labels: Tensor, l2: float,

@@ -1,4 +1,8 @@
-"""Evaluation metrics, pure functions named as in the paper."""
+"""Evaluation metrics, pure functions named as in the paper.
+
+NLL-oracle (reference §4) is the oracle's `Policy.nll` of generator samples,
+`oracle.nll(generator.sample(n, rng))`, as training (`Run.score`), `seqgan evaluate` and `seqgan sweep`
+compute it; NLL-test (`nll_test`) is the generator's own `Policy.nll` of held-out sequences."""
 
 from __future__ import annotations
 
@@ -11,15 +15,6 @@ from typing import Callable, Hashable, Iterable, Literal, Optional, Sequence
 import torch
 
 from seqgan.policies import Policy
-
-
-@torch.no_grad()
-def nll_oracle(generator: Policy, oracle: Policy, num_samples: int = 9984,
-               rng: Optional[torch.Generator] = None) -> float:
-    """NLL-oracle (reference §4): sample `num_samples` sequences from the generator and
-    return the mean over all their tokens of -ln p_oracle(y_t | y_<t) (nats per token)."""
-    samples = generator.sample(num_samples, rng)  # (num_samples, T)
-    return oracle.nll(samples)
 
 
 # ============================================================================ BLEU and Self-BLEU

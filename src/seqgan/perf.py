@@ -50,15 +50,6 @@ def allocator_tuned() -> bool:
     return _tuned
 
 
-def configure_cpu(threads: int = 0, allocator: bool = True) -> None:
-    """Apply the thread count and (optionally) the allocator tuning, for the rest of the process
-    (benchmarks); a run uses `cpu_settings`, which restores the thread count."""
-    if threads > 0:
-        torch.set_num_threads(threads)
-    if allocator:
-        tune_allocator()
-
-
 def max_threads() -> int:
     """The most torch threads a run may ask for: 4 per CPU, at most 1024 (far more threads than
     cores only slows a run down, and tens of thousands crash torch's thread pool)."""

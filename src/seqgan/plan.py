@@ -17,12 +17,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
-import torch
-from torch import nn
+if TYPE_CHECKING:  # torch is imported when used: the phase names below are read by `seqgan --help`
+    import torch
+    from torch import nn
 
-if TYPE_CHECKING:
     from seqgan.config import Config, Sizes
     from seqgan.policies import Policy
+
+
+#: the phase names of metrics.jsonl, summary.json's curves and checkpoints: a method names its phases
+#: from these, and readers (plot, compare, reproduce) look for them; INIT is the untrained generator's
+#: evaluation before the first phase
+INIT, MLE, SCHEDULED_SAMPLING, DISCRIMINATOR, ADVERSARIAL = (
+    "init", "mle", "scheduled_sampling", "discriminator", "adversarial")
+
+#: the phases whose units train the generator, in the order a run has them: the x axis of the NLL
+#: curves (`plot`, `reproduce`); every method names its phases from these and DISCRIMINATOR
+GENERATOR_PHASES = (MLE, SCHEDULED_SAMPLING, ADVERSARIAL)
 
 
 class _Evaluate:
@@ -42,7 +53,7 @@ class Phase:
     """One phase of a method: `units` units, unit i made of `parts(i)`, run in order."""
 
     name: str
-    """Its name in logs and checkpoints: 'mle', 'discriminator', 'adversarial', ..."""
+    """Its name in logs and checkpoints: one of the names above (MLE, DISCRIMINATOR, ADVERSARIAL, ...)."""
     units: int
     parts: Callable[[int], list[Part]]
     desc: str = ""
@@ -62,6 +73,7 @@ class Phase:
 def make_adam(model: nn.Module, lr: float) -> torch.optim.Adam:
     """Adam with the original's (TF's) defaults, betas 0.9/0.999, eps 1e-8; the fused kernel
     (one pass over all parameters) where this torch has it for the device."""
+    import torch
     try:
         return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
     except (RuntimeError, TypeError):

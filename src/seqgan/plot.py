@@ -18,11 +18,24 @@ from typing import Any, Optional
 #: the curve of the first panel: the first of these a run has logged
 MAIN_METRICS = {"nll_oracle": "NLL-oracle", "nll_test": "NLL-test", "nll_valid": "NLL-valid"}
 #: phases of generator training, in order, on the step axis
-from seqgan.methods import GENERATOR_PHASES  # noqa: E402
+from seqgan.plan import ADVERSARIAL, DISCRIMINATOR, GENERATOR_PHASES, INIT  # noqa: E402
 
 
 class PlotError(RuntimeError):
     """Bad input to `plot_runs` (missing file, nothing to plot, matplotlib absent)."""
+
+
+def new_figure(figsize: tuple[float, float], needs: str = "seqgan plot") -> Any:
+    """A matplotlib Figure of `figsize` inches, drawn off-screen for a file (`fig.savefig`): every
+    figure seqgan writes (plot, sweep, reproduce, bench) starts here. It is not one of pyplot's
+    figures: pyplot is not imported and no backend is chosen or switched, so the caller's process (a
+    notebook, a GUI session, its own pyplot figures) is left as it was, and there is nothing to close.
+    Without matplotlib: PlotError("<needs> needs matplotlib: pip install 'seqgan[plot]'")."""
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise PlotError(f"{needs} needs matplotlib: pip install 'seqgan[plot]'") from None
+    return Figure(figsize=figsize)
 
 
 def read_metrics(run_dir: Path) -> list[dict[str, Any]]:
@@ -54,15 +67,15 @@ def main_curve(recs: list[dict[str, Any]], x: str = "step") -> tuple[str, list[f
     xs: list[float] = []
     ys: list[float] = []
     offset, boundary = 0, None
-    for phase in ("init",) + GENERATOR_PHASES:
+    for phase in (INIT,) + GENERATOR_PHASES:
         rs = [r for r in recs if r["phase"] == phase]
-        if phase == "adversarial" and rs and xs:
+        if phase == ADVERSARIAL and rs and xs:
             boundary = offset if x == "step" else rs[0]["wall_time_s"]
         for r in rs:
             if r.get(key) is not None:
-                xs.append(r["wall_time_s"] if x == "wall" else (0 if phase == "init" else offset + r["step"]))
+                xs.append(r["wall_time_s"] if x == "wall" else (0 if phase == INIT else offset + r["step"]))
                 ys.append(r[key])
-        if phase != "init" and rs:
+        if phase != INIT and rs:
             offset += max(r["step"] for r in rs) + 1
     return key, xs, ys, boundary
 
@@ -73,11 +86,7 @@ def plot_runs(run_dirs: list[Path], out: Optional[Path] = None, labels: Optional
     fig = figure(run_dirs, labels, x)
     out = out or run_dirs[0] / "curves.png"
     from seqgan.files import write_out
-    import matplotlib.pyplot as plt
-    try:
-        write_out(out, lambda p: fig.savefig(p, dpi=110, format="png"))
-    finally:
-        plt.close(fig)
+    write_out(out, lambda p: fig.savefig(p, dpi=110, format="png"))
     return out
 
 
@@ -92,12 +101,6 @@ def figure(run_dirs: list[Path], labels: Optional[list[str]] = None, x: str = "s
     """The matplotlib figure of `run_dirs`' curves: the main metric; with discriminator rounds, D's
     loss and its accuracy (real: the run's colour, solid; generated: lighter, dashed); with an
     adversarial phase, the mean reward. Panels with nothing to draw are left out."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise PlotError("seqgan plot needs matplotlib: pip install 'seqgan[plot]'") from None
     if labels and len(labels) != len(run_dirs):
         raise PlotError(f"{len(labels)} --label values for {len(run_dirs)} runs; give one per run or none")
     labels = labels or [d.name for d in run_dirs]
@@ -105,12 +108,14 @@ def figure(run_dirs: list[Path], labels: Optional[list[str]] = None, x: str = "s
     has_d = any(r.get("d_loss") is not None for recs in runs for r in recs)
     has_reward = any(r.get("reward_mean") is not None for recs in runs for r in recs)
     n_panels = 1 + 2 * has_d + has_reward
-    fig, axes = plt.subplots(1, n_panels, figsize=(5.5 * n_panels, 4.5), squeeze=False)
+    fig = new_figure((5.5 * n_panels, 4.5))
+    axes = fig.subplots(1, n_panels, squeeze=False)
     ax_nll = axes[0][0]
     ax_loss, ax_acc = (axes[0][1], axes[0][2]) if has_d else (None, None)
     ax_r = axes[0][-1] if has_reward else None
     names, drawn = set(), 0
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    from matplotlib import rcParams
+    colours = rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (recs, label) in enumerate(zip(runs, labels)):
         colour = colours[i % len(colours)]
         key, xs, ys, boundary = main_curve(recs, x)
@@ -120,7 +125,7 @@ def figure(run_dirs: list[Path], labels: Optional[list[str]] = None, x: str = "s
             drawn += 1
             if boundary is not None:
                 ax_nll.axvline(boundary, color=colour, linestyle=":", alpha=0.6)
-        d = [r for r in recs if r["phase"] in ("discriminator", "adversarial") and r.get("d_loss") is not None]
+        d = [r for r in recs if r["phase"] in (DISCRIMINATOR, ADVERSARIAL) and r.get("d_loss") is not None]
         if ax_loss is not None and ax_acc is not None and d:
             dx = list(range(len(d)))
             ax_loss.plot(dx, [r["d_loss"] for r in d], color=colour, label=label)
@@ -128,11 +133,10 @@ def figure(run_dirs: list[Path], labels: Optional[list[str]] = None, x: str = "s
             ax_acc.plot(dx, [r["d_acc_fake"] for r in d], color=_lighter(colour), linestyle="--",
                         label=f"{label}: generated")
             drawn += 1
-        adv = [r for r in recs if r["phase"] == "adversarial" and r.get("reward_mean") is not None]
+        adv = [r for r in recs if r["phase"] == ADVERSARIAL and r.get("reward_mean") is not None]
         if ax_r is not None and adv:
             ax_r.plot([r["step"] for r in adv], [r["reward_mean"] for r in adv], color=colour, label=label)
     if not drawn:
-        plt.close(fig)
         raise PlotError("nothing to plot: these runs' metrics.jsonl has no evaluations and no discriminator rounds")
     ax_nll.set(title=f"{' / '.join(sorted(names))}" + (" (dotted: MLE -> adversarial)" if x == "step" else ""),
                xlabel="MLE epoch, then adversarial iteration" if x == "step" else "wall time (s)",

@@ -32,8 +32,9 @@ from pathlib import Path
 from typing import Any, Callable, Optional, Sequence
 
 from seqgan.compare import Row, read_run, summarise, to_json, to_markdown
-from seqgan.methods import GENERATOR_PHASES, label
+from seqgan.methods import label
 from seqgan.config import Config, load_config
+from seqgan.plan import GENERATOR_PHASES, MLE
 
 #: the paper's Table 1 (NLL-oracle, 100,000 samples)
 PAPER_TABLE1 = {"random": 10.310, "mle": 9.038, "scheduled_sampling": 8.985, "pg_bleu": 8.946, "seqgan": 8.736}
@@ -120,11 +121,10 @@ def plot_methods(run_dirs: Sequence[Path], out: Path, group: Optional[Callable[[
     """NLL-oracle against generator training units (MLE epochs, then adversarial iterations), mean
     ± sd over each group's runs (default: by method; the SeqGAN runs' pre-training is the MLE
     group). Skipped (None) without matplotlib."""
+    from seqgan.plot import PlotError, new_figure
     try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
+        fig = new_figure((8, 5))
+    except PlotError:
         return None
     curves: dict[str, list[dict[float, float]]] = {}
     for d in run_dirs:
@@ -141,8 +141,8 @@ def plot_methods(run_dirs: Sequence[Path], out: Path, group: Optional[Callable[[
         method = s.get("method", "seqgan")
         curves.setdefault(group(d) if group else method, []).append(points)
         if (group(d) if group else method) == "seqgan":  # the MLE row: its pre-training
-            curves.setdefault("mle", []).append({x: v for x, v in phases.get("mle", [])})
-    fig, ax = plt.subplots(figsize=(8, 5))
+            curves.setdefault("mle", []).append({x: v for x, v in phases.get(MLE, [])})
+    ax = fig.subplots()
     for method, runs in curves.items():
         xs = sorted(set().union(*[set(r) for r in runs]))
         xs = [x for x in xs if all(x in r for r in runs)]
@@ -158,5 +158,4 @@ def plot_methods(run_dirs: Sequence[Path], out: Path, group: Optional[Callable[[
     fig.tight_layout()
     from seqgan.files import atomic_write
     atomic_write(out, lambda p: fig.savefig(p, dpi=110, format="png"))
-    plt.close(fig)
     return out

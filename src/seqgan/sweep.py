@@ -167,10 +167,9 @@ def to_markdown(curves: Sequence[Curve]) -> str:
 
 
 def plot_curves(curves: Sequence[Curve], out: Path) -> Path:
-    """Quality against diversity, one curve per model, points labelled by T; 'better' marked."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    """Quality against diversity, one curve per model, points labelled by T; 'better' marked.
+    Raises `seqgan.plot.PlotError` without matplotlib."""
+    from seqgan.plot import new_figure
 
     oracle = curves[0].task == "oracle"
     panels = ([("nll_test", "NLL-test of held-out oracle sequences (diversity)", "lower",
@@ -179,7 +178,8 @@ def plot_curves(curves: Sequence[Curve], out: Path) -> Path:
                ("nll_test", "NLL-test (diversity)", "lower", "bleu5", "BLEU-5 (quality)", "higher")])
     if any("fcd_test" in p for c in curves for p in c.points):
         panels.append(("fcd_test", "FCD to the test set", "lower", "valid", "validity", "higher"))
-    fig, axes = plt.subplots(1, len(panels), figsize=(7 * len(panels), 5.5), squeeze=False)
+    fig = new_figure((7 * len(panels), 5.5), needs="--out")
+    axes = fig.subplots(1, len(panels), squeeze=False)
     for ax, (xk, xl, xb, yk, yl, yb) in zip(axes[0], panels):
         for c in curves:
             pts = [p for p in c.points if xk in p and yk in p]
@@ -198,5 +198,4 @@ def plot_curves(curves: Sequence[Curve], out: Path) -> Path:
     fig.tight_layout()
     from seqgan.files import write_out
     write_out(out, lambda p: fig.savefig(p, dpi=110, format="png"))
-    plt.close(fig)
     return out

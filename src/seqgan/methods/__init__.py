@@ -56,9 +56,6 @@ METHODS: dict[str, MethodInfo] = {m.name: m for m in (
 )}
 
 
-#: the phases whose units train the generator, in the order a run has them: the x axis of the NLL
-#: curves (`plot`, `reproduce`); every method names its phases from these and 'discriminator'
-GENERATOR_PHASES = ("mle", "scheduled_sampling", "adversarial")
 
 
 def build_generator(cfg: Any, sizes: Any, generator: Any) -> Any:

@@ -59,7 +59,7 @@ from torch import Tensor
 from seqgan.config import ConfigError, DiscriminatorConfig, Sizes
 from seqgan.distributed import all_gather_rows, all_reduce_sum
 from seqgan.models.discriminator import PaddedDiscriminator
-from seqgan.plan import EVALUATE, Build, Models, Part, Phase
+from seqgan.plan import EVALUATE, MLE, Build, Models, Part, Phase
 from seqgan.policies.leakgan import LeakGANPolicy, build_leakgan_policy
 from seqgan.rewards import DiscriminatorReward, Reward
 from seqgan.rewards.rescale import rescale
@@ -300,6 +300,6 @@ def plan(run: Run) -> list[Phase]:
     def iteration(i: int) -> list[Part]:
         return [lambda: leak_step(run, reward)] * a.generator_steps + [EVALUATE] + [d_adv] * a.discriminator_rounds
 
-    return [Phase("mle", p.generator_epochs, pretrain, desc="LeakGAN pre-train", log_line="pre-training...",
+    return [Phase(MLE, p.generator_epochs, pretrain, desc="LeakGAN pre-train", log_line="pre-training...",
                   on_end=lambda: save_mle_baseline(run), show=("g_loss", "d_loss")),
             adversarial_phase(run, iteration, desc="LeakGAN")]

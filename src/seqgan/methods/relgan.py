@@ -41,7 +41,7 @@ from seqgan.distributed import all_reduce_sum
 from seqgan.losses import rsgan_loss
 from seqgan.models.relgan_discriminator import RelGANDiscriminator
 from seqgan.perf import Autocast
-from seqgan.plan import EVALUATE, Build, Models, Part, Phase
+from seqgan.plan import EVALUATE, ADVERSARIAL, Build, Models, Part, Phase
 from seqgan.policies import Policy
 from seqgan.policies.gumbel import gumbel_sample, relax
 from seqgan.section import ConfigError
@@ -206,5 +206,5 @@ def plan(run: Run) -> list[Phase]:
         return g + d + [EVALUATE]
 
     return [mle_phase(run),
-            Phase("adversarial", run.cfg.adversarial.iterations, iteration, desc="RelGAN",
+            Phase(ADVERSARIAL, run.cfg.adversarial.iterations, iteration, desc="RelGAN",
                   log_line="adversarial training...", show=("g_loss", "d_loss"))]

@@ -25,7 +25,7 @@ from typing import Callable, Optional
 import torch
 from torch import Tensor
 
-from seqgan.plan import EVALUATE, Build, Models, Part, Phase
+from seqgan.plan import EVALUATE, SCHEDULED_SAMPLING, Build, Models, Part, Phase
 from seqgan.policies import Policy
 from seqgan.train.run import STREAM_METHOD, Run, stream_seed
 from seqgan.train.steps import mle_epoch
@@ -80,5 +80,5 @@ def plan(run: Run) -> list[Phase]:
             inputs = None if p >= 1.0 else (lambda batch: mixed(batch, p))
         return [lambda: {**mle_epoch(run, inputs), "ss_p": p}, EVALUATE]
 
-    return [Phase("scheduled_sampling", run.cfg.pretrain.generator_epochs, epoch, desc="scheduled sampling",
+    return [Phase(SCHEDULED_SAMPLING, run.cfg.pretrain.generator_epochs, epoch, desc="scheduled sampling",
                   log_line="pre-training...", show=("g_loss", "ss_p"))]

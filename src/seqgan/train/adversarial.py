@@ -50,7 +50,7 @@ def pg_update(model: torch.nn.Module, opt: torch.optim.Optimizer, Y: Tensor, q: 
     mask = lm.mask(Y) if lm is not None and lm.eos_token is not None else None  # (b, T)
     reduce = (lambda x: all_reduce_sum(x, world)) if world.distributed else (lambda x: x)
     weights = pg_weights(q, baseline, reduction, mask, norm, reduce, world.size)  # (b, T)
-    # L = sum_{b,t} w[b, t] * -log G(y_t | y_<t), through the fused output layer (losses.pg_loss's computation)
+    # L = sum_{b,t} w[b, t] * -log G(y_t | y_<t), through the fused output layer
     with autocast():  # train.precision: bf16
         scaled = model(Y, weights=weights)
     loss = scaled / world.size if reduction == "sum" else scaled

@@ -9,6 +9,7 @@ import torch
 from torch import Tensor
 
 from seqgan.distributed import SINGLE, World, all_reduce_sum
+from seqgan.losses import mle_weights
 from seqgan.policies import Policy
 from seqgan.perf import Autocast
 
@@ -28,19 +29,15 @@ def mle_epoch(model: torch.nn.Module, opt: torch.optim.Optimizer, data: Tensor, 
     `inputs`: maps a batch (B, T) to the tokens the model reads at each step (default: teacher
     forcing, [start, y_1..y_{T-1}]; scheduled sampling mixes in the model's own samples).
     """
-    masked = lm is not None and lm.eos_token is not None
+    mask_of = lm.mask if lm is not None and lm.eos_token is not None else None
+    reduce = (lambda x: all_reduce_sum(x, world))
     model.train()
     num_batches = data.shape[0] // batch_size
     total = torch.zeros((), device=data.device)
     for i in range(num_batches):
         batch = data[i * batch_size:(i + 1) * batch_size]  # (B, T)
-        if masked:
-            assert lm is not None
-            mask = lm.mask(batch)  # (B, T)
-            count = all_reduce_sum(mask.sum().float(), world)  # tokens in the global batch
-            weights = mask / (count / world.size)  # DDP averages over ranks: the global mean
-        else:
-            weights = torch.full(batch.shape, 1.0 / batch.numel(), device=batch.device)  # the mean
+        mask = None if mask_of is None else mask_of(batch)  # (B, T)
+        weights = mle_weights(batch, mask, reduce, world.size)  # (B, T): the global batch's mean
         with autocast():
             loss = model(batch, weights=weights, inputs=None if inputs is None else inputs(batch))  # fused NLL
         opt.zero_grad(set_to_none=True)

@@ -38,6 +38,7 @@ from seqgan import checkpoint as ckpt
 from seqgan import memory
 from seqgan.config import Config, ConfigError, Sizes, absolute_paths, dump_yaml, to_dict
 from seqgan.data import EMPTY_SAMPLE, Dataset, Vocabulary, load_dataset
+from seqgan.device import resolve_device
 from seqgan.diagnostics import discriminator_probe
 from seqgan.distributed import (SINGLE, World, all_gather_object, all_gather_rows, all_reduce_max, all_reduce_sum,
                                 barrier, shard_size)
@@ -48,7 +49,7 @@ from seqgan import methods as registry
 from seqgan.models import Discriminator, Oracle, build_oracle
 from seqgan.objective import Objective, load_objective
 from seqgan.perf import Autocast, allocator_tuned, autocast_for, check_precision, cpu_settings, cuda_precision
-from seqgan.plan import EVALUATE, Build, Models, Part, Phase, _Evaluate, make_adam
+from seqgan.plan import ADVERSARIAL, EVALUATE, INIT, Build, Models, Part, Phase, _Evaluate, make_adam
 from seqgan.policies import Policy
 
 __all__ = ["EVALUATE", "Part", "Phase", "Run", "train", "make_adam", "stream_seed", "make_rng"]
@@ -69,14 +70,6 @@ def make_rng(seed: int, stream: int, device: torch.device, world: World = SINGLE
     """A stream of the run; under torchrun each rank gets its own, derived from (seed, stream, rank)."""
     extra = (world.rank,) if world.distributed else ()
     return torch.Generator(device=device).manual_seed(stream_seed(seed, stream, *extra))
-
-
-def resolve_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ConfigError("device=cuda but no CUDA GPU is visible to torch; use --set device=cpu or auto")
-    return torch.device(name)
 
 
 Curves = dict[str, dict[str, list[list[float]]]]
@@ -108,9 +101,6 @@ class TrainState:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "TrainState":
-        d = dict(d)
-        if "nll" in d:  # checkpoints of seqgan 0.1 kept the main metric's curves as `nll`
-            d.setdefault("curves", {})["nll_oracle"] = d.pop("nll")
         return cls(**d)
 
 
@@ -119,11 +109,6 @@ class RunResult:
     run_dir: Path
     curves: Curves
     wall_time_s: float
-
-    @property
-    def nll(self) -> dict[str, list[list[float]]]:
-        """The main metric's curves per phase."""
-        return next(iter(self.curves.values()), {})
 
 
 class Interrupted(Exception):
@@ -294,8 +279,8 @@ class Run:
         for key in tracked:
             if key is not None:
                 self.state.curves.setdefault(key, {}).setdefault(phase, []).append([step, metrics[key]])
-        self.state.evaluations["init" if phase == "init" else "final"] = {"phase": phase, "step": step, **metrics}
-        if main is not None and phase != "init":
+        self.state.evaluations[INIT if phase == INIT else "final"] = {"phase": phase, "step": step, **metrics}
+        if main is not None and phase != INIT:
             self.log.nll_line(step, metrics[main])
         if self.dataset is not None and samples is not None:  # oracle samples are token ids: not printed
             for row in samples[:2].tolist():
@@ -312,7 +297,7 @@ class Run:
             metrics = {"nll_oracle": self.oracle.nll(samples)}
             if self.heldout is not None:
                 metrics["nll_test"] = self.gen.nll(self.heldout)
-            if self.cfg.train.diagnostics and self.disc is not None and phase == "adversarial":
+            if self.cfg.train.diagnostics and self.disc is not None and phase == ADVERSARIAL:
                 sets = {"train_real": (self.real, True), "fresh_fake": (samples, False)}
                 if self.heldout is not None:
                     sets["heldout_real"] = (self.heldout, True)
@@ -569,6 +554,26 @@ def checkpoint_sizes(resume: ckpt.Checkpoint) -> dict[str, Any]:
     return {"vocab_size": int(t["generator.W_out"].shape[1]), "seq_len": int(t["data.real"].shape[1])}
 
 
+def resume_config(run_dir: Path, source: Optional[str], overrides: list[str]) -> Config:
+    """The config `seqgan train --resume RUN_DIR` continues with: the run's config.yaml, or `source` (a
+    preset or file given again), with `overrides` (--set and the flags) applied and paths made absolute.
+    Refused (ConfigError, one line naming the keys) when it differs from the run's config.yaml outside
+    `config.RESUME_SAFE_KEYS`; `check_resume_files` then holds the run's files to its checkpoint."""
+    from seqgan.config import RESUME_SAFE_KEYS, diff, load_config, load_run_config
+    try:
+        saved = load_run_config(run_dir)
+    except ConfigError as e:
+        raise ConfigError(f"--resume {e}") from None
+    base = None if source else saved.model_dump()
+    cfg = absolute_paths(load_config(source, overrides, base=base))
+    changed = {k: v for k, v in diff(saved, cfg).items() if k not in RESUME_SAFE_KEYS}
+    if changed:
+        what = ", ".join(f"{k} ({a!r} -> {b!r})" for k, (a, b) in sorted(changed.items()))
+        raise ConfigError(f"--resume {run_dir}: the config differs from the run's in {what}; only "
+                          f"{', '.join(sorted(RESUME_SAFE_KEYS))} may change when resuming")
+    return cfg
+
+
 def check_resume_files(resume: ckpt.Checkpoint, cfg: Config, run_dir: Path) -> tuple[Sizes, Optional[Vocabulary]]:
     """Refuse (ConfigError, one line naming the file and keys) a resume whose config, sizes.json or
     vocab.json differ from what the checkpoint was made with (an edited file would re-score against
@@ -586,7 +591,7 @@ def check_resume_files(resume: ckpt.Checkpoint, cfg: Config, run_dir: Path) -> t
             raise ConfigError(f"--resume {run_dir}: the config differs from the one its checkpoint {name} was made "
                               f"with in {what} (an edited config.yaml?); restore those values: only "
                               f"{', '.join(sorted(RESUME_SAFE_KEYS))} may change when resuming")
-    sizes = load_run_sizes(run_dir, cfg)  # a malformed sizes.json: one line naming it
+    sizes = load_run_sizes(run_dir)  # a malformed sizes.json: one line naming it
     held = checkpoint_sizes(resume)
     differ = {k: (v, getattr(sizes, k)) for k, v in held.items() if getattr(sizes, k, v) != v}
     if differ:
@@ -780,7 +785,7 @@ def _train(cfg: Config, sizes: Sizes, run_dir: Path, quiet: bool, resume: Option
                           f"(scores in [{objective.low:g}, {objective.high:g}], "
                           f"duplicate penalty {r.duplicate_penalty})")
             # the untrained generator: the "Random" row of the paper's Table 1
-            log.log("init", 0, 0, **run.evaluate("init", 0))
+            log.log(INIT, 0, 0, **run.evaluate(INIT, 0))
             run.checkpoint()  # checkpoint 0: a run killed before its first step can still be resumed
         else:
             st = run.state
@@ -797,7 +802,7 @@ def _train(cfg: Config, sizes: Sizes, run_dir: Path, quiet: bool, resume: Option
         label = (main or "nll").replace("nll_", "NLL-")
         curves = run.state.curves.get(main or "", {})
         log.print(f"done in {result.wall_time_s:.0f} s: " + ", ".join(
-            f"{ph} {label} {c[0][1]:.4f} -> {c[-1][1]:.4f}" for ph, c in curves.items() if c and ph != "init"))
+            f"{ph} {label} {c[0][1]:.4f} -> {c[-1][1]:.4f}" for ph, c in curves.items() if c and ph != INIT))
     return result
 
 

@@ -29,7 +29,7 @@ from seqgan.config import to_dict
 from seqgan.diagnostics import reward_stats
 from seqgan.files import save_weights
 from seqgan.models import Discriminator
-from seqgan.plan import EVALUATE, Build, Models, Phase
+from seqgan.plan import ADVERSARIAL, DISCRIMINATOR, EVALUATE, MLE, Build, Models, Phase
 from seqgan.rewards import Reward
 from seqgan.rewards.controls import ConstantReward, RandomReward
 from seqgan.rewards.objective import ObjectiveReward
@@ -211,9 +211,9 @@ def end_mle(run: Run) -> None:
         save_weights(run.run_dir / "generator_mle_best.safetensors", run.gen,
                      {"format": "seqgan", "config": to_dict(run.cfg), "stage": "mle_best",
                       "epoch": best["epoch"], "nll_select": best["nll"]})
-    metrics, _ = run.score("mle")
+    metrics, _ = run.score(MLE)
     if metrics:
-        evaluation = {"phase": "mle", "step": best["epoch"], **metrics}
+        evaluation = {"phase": MLE, "step": best["epoch"], **metrics}
         run.state.evaluations["mle_best"] = evaluation
         run.state.evaluations["final"] = evaluation  # the generator as it now is
     run.log.print(f"MLE: kept epoch {best['epoch']} of {run.cfg.pretrain.generator_epochs} (pretrain.select="
@@ -233,7 +233,7 @@ def mle_phase(run: Run) -> Phase:
     else:
         def parts(epoch: int) -> list[Any]:
             return [lambda: mle_epoch(run), EVALUATE]
-    return Phase("mle", run.cfg.pretrain.generator_epochs, parts, desc="MLE", log_line="pre-training...",
+    return Phase(MLE, run.cfg.pretrain.generator_epochs, parts, desc="MLE", log_line="pre-training...",
                  on_end=lambda: end_mle(run), show=("g_loss",))
 
 
@@ -242,7 +242,7 @@ def discriminator_phase(run: Run, round: Optional[Callable[[int, int], dict[str,
     (default: the discriminator's, `discriminator_round`)."""
     p = run.cfg.pretrain
     step = round or (lambda epochs, samples: discriminator_round(run, epochs, samples))
-    return Phase("discriminator", p.discriminator_rounds,
+    return Phase(DISCRIMINATOR, p.discriminator_rounds,
                  lambda r: [lambda: step(p.discriminator_epochs, p.discriminator_samples)],
                  desc="D pre-train", show=("d_loss", "d_acc_real", "d_acc_fake"), trains_generator=False)
 
@@ -250,6 +250,6 @@ def discriminator_phase(run: Run, round: Optional[Callable[[int, int], dict[str,
 def adversarial_phase(run: Run, iteration: Callable[[int], list[Any]], desc: str = "adversarial") -> Phase:
     """`adversarial.iterations` iterations of `iteration(i)`'s parts; the rollout copy starts from
     the pre-trained generator."""
-    return Phase("adversarial", run.cfg.adversarial.iterations, iteration, desc=desc,
+    return Phase(ADVERSARIAL, run.cfg.adversarial.iterations, iteration, desc=desc,
                  log_line="adversarial training...", on_start=lambda: start_rollout_copy(run),
                  show=("reward_mean",))
