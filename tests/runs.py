@@ -12,13 +12,6 @@ import torch
 from typing import Any
 
 
-def config_file(tmp_path_factory, name: str, text: str) -> Path:
-    """Write a YAML config `text` to a fresh folder as `name` (for module-scoped fixtures)."""
-    p = tmp_path_factory.mktemp("cfg") / name
-    p.write_text(text)
-    return p
-
-
 def lstm_cell(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, W: torch.Tensor, U: torch.Tensor,
               b: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """One LSTM step written out from its equations (gates i, f, o, g in that order, the
@@ -60,18 +53,60 @@ def write_corpus(folder: Path, sizes: dict[str, int], max_words: int, seed: int 
                                            for _ in range(n)))
 
 
-#: a small config every GAN method runs in seconds (test_interface, test_maligan, test_rankgan)
-GAN_YAML = """\
-seed: 4
-device: cpu
-oracle: {seed: 3, num_samples: 256, emb_dim: 8, hidden_dim: 8, test_samples: 128}
-generator: {vocab_size: 60, emb_dim: 8, hidden_dim: 8, seq_len: 8}
-discriminator: {emb_dim: 8, filter_sizes: [2, 3], num_filters: [8, 8]}
-pretrain: {generator_epochs: 2, discriminator_rounds: 2, discriminator_epochs: 1}
-adversarial: {iterations: 6, discriminator_rounds: 1, discriminator_epochs: 1, rollout_num: 2, batch_size: 16}
-train: {batch_size: 32, eval_every: 2, eval_samples: 128, checkpoint_every: 1, keep_checkpoints: 3,
-        threads: 1, tensorboard: false}
-"""
+#: the one tiny oracle-task config every test starts from (tiny_config / tiny_yaml in conftest.py)
+TINY: dict[str, Any] = {
+    "seed": 3,
+    "device": "cpu",
+    "oracle": {"seed": 1, "num_samples": 256, "emb_dim": 8, "hidden_dim": 8},
+    "generator": {"vocab_size": 40, "emb_dim": 8, "hidden_dim": 8, "seq_len": 8},
+    "discriminator": {"emb_dim": 8, "filter_sizes": [1, 2, 4], "num_filters": [4, 4, 4]},
+    "pretrain": {"generator_epochs": 3, "discriminator_rounds": 2, "discriminator_epochs": 1},
+    "adversarial": {"iterations": 3, "discriminator_rounds": 1, "discriminator_epochs": 1, "rollout_num": 2},
+    "train": {"batch_size": 32, "eval_every": 2, "eval_samples": 128},
+}
+
+#: the overrides of TINY that every GAN method runs in seconds with, checkpointing every iteration
+#: (the gan_yaml fixture; test_interface, test_leakgan, test_maligan, test_rankgan, test_objective)
+GAN: dict[str, Any] = {
+    "seed": 4,
+    "oracle": {"seed": 3, "test_samples": 128},
+    "generator.vocab_size": 60,
+    "discriminator": {"filter_sizes": [2, 3], "num_filters": [8, 8]},
+    "pretrain.generator_epochs": 2,
+    "adversarial": {"iterations": 6, "batch_size": 16},
+    "train": {"checkpoint_every": 1, "keep_checkpoints": 3, "threads": 1, "tensorboard": False},
+}
+
+
+def tiny_config_dict(**overrides: Any) -> dict[str, Any]:
+    """TINY with `overrides` applied. A key is a top-level key or section (`seed=5`,
+    `adversarial={"iterations": 2}`: a dict is merged into the section, key by key) or a dotted
+    path (`**{"adversarial.iterations": 2}`); the value None deletes the key, so the package's
+    default applies (`discriminator=None`)."""
+    import copy
+    cfg = copy.deepcopy(TINY)
+
+    def put(node: dict[str, Any], path: list[str], value: Any) -> None:
+        for k in path[:-1]:
+            node = node.setdefault(k, {})
+        if value is None:
+            node.pop(path[-1], None)
+        elif isinstance(value, dict) and isinstance(node.get(path[-1]), dict):
+            for k, v in value.items():
+                put(node[path[-1]], [k], v)
+        else:
+            node[path[-1]] = copy.deepcopy(value)
+
+    for key, value in overrides.items():
+        put(cfg, key.split("."), value)
+    return cfg
+
+
+def write_tiny_config(path: Path, **overrides: Any) -> Path:
+    """Write tiny_config_dict(**overrides) as YAML to `path`; returns `path`."""
+    import yaml
+    path.write_text(yaml.safe_dump(tiny_config_dict(**overrides), sort_keys=False))
+    return path
 
 
 def train_cli(cfg: Path, out: Path, *sets: str) -> int:

@@ -21,26 +21,21 @@ import seqgan
 from seqgan import checkpoint as ckpt
 from seqgan.api import RunLoadError
 from seqgan.cli import main
-from runs import config_file, metrics_without_timing, wait_for_phase
+from runs import metrics_without_timing, wait_for_phase
 
 # big enough that an adversarial iteration takes a fraction of a second, small enough for CI
-RESUME_YAML = """\
-seed: 11
-device: cpu
-oracle: {seed: 2, num_samples: 512, emb_dim: 16, hidden_dim: 16}
-generator: {vocab_size: 300, emb_dim: 16, hidden_dim: 16, seq_len: 10}
-discriminator: {emb_dim: 16, filter_sizes: [2, 3, 5], num_filters: [32, 32, 32]}
-pretrain: {generator_epochs: 3, discriminator_rounds: 2, discriminator_epochs: 1}
-adversarial: {iterations: 8, discriminator_rounds: 2, discriminator_epochs: 1, rollout_num: 4,
-              rollout_update_rate: 0.8}
-train: {batch_size: 32, eval_every: 2, eval_samples: 256, checkpoint_every: 1, keep_checkpoints: 3,
-        threads: 1, tensorboard: false}
-"""
+RESUME = {"seed": 11,
+          "oracle": {"seed": 2, "num_samples": 512, "emb_dim": 16, "hidden_dim": 16},
+          "generator": {"vocab_size": 300, "emb_dim": 16, "hidden_dim": 16, "seq_len": 10},
+          "discriminator": {"emb_dim": 16, "filter_sizes": [2, 3, 5], "num_filters": [32, 32, 32]},
+          "adversarial": {"iterations": 8, "discriminator_rounds": 2, "rollout_num": 4, "rollout_update_rate": 0.8},
+          "train": {"eval_samples": 256, "checkpoint_every": 1, "keep_checkpoints": 3, "threads": 1,
+                    "tensorboard": False}}
 
 
 @pytest.fixture(scope="module")
-def resume_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "resume.yaml", RESUME_YAML)
+def resume_yaml(tiny_config) -> Path:
+    return tiny_config(**RESUME)
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 
 from seqgan import checkpoint as ckpt
 from seqgan import distributed
-from runs import config_file, metrics_without_timing, wait_for_phase, write_corpus
+from runs import metrics_without_timing, wait_for_phase, write_corpus
 
 HERE = Path(__file__).resolve().parent
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
@@ -52,21 +52,17 @@ def test_steps_equal_the_single_process_step(tmp_path, baseline, reduction, varl
         torch.testing.assert_close(dist_params[k], v, atol=1e-5, rtol=1e-5, msg=k)
 
 
-DIST_YAML = """\
-seed: 5
-device: cpu
-oracle: {seed: 1, num_samples: 512, emb_dim: 16, hidden_dim: 16}
-generator: {vocab_size: 300, emb_dim: 16, hidden_dim: 16, seq_len: 10}
-discriminator: {emb_dim: 16, filter_sizes: [2, 3, 5], num_filters: [32, 32, 32]}
-pretrain: {generator_epochs: 3, discriminator_rounds: 2, discriminator_epochs: 1}
-adversarial: {iterations: 8, discriminator_rounds: 2, discriminator_epochs: 1, rollout_num: 4, reward_baseline: mean}
-train: {batch_size: 32, eval_every: 2, eval_samples: 256, checkpoint_every: 1, keep_checkpoints: 3, tensorboard: false}
-"""
+DIST = {"seed": 5,
+        "oracle": {"num_samples": 512, "emb_dim": 16, "hidden_dim": 16},
+        "generator": {"vocab_size": 300, "emb_dim": 16, "hidden_dim": 16, "seq_len": 10},
+        "discriminator": {"emb_dim": 16, "filter_sizes": [2, 3, 5], "num_filters": [32, 32, 32]},
+        "adversarial": {"iterations": 8, "discriminator_rounds": 2, "rollout_num": 4, "reward_baseline": "mean"},
+        "train": {"eval_samples": 256, "checkpoint_every": 1, "keep_checkpoints": 3, "tensorboard": False}}
 
 
 @pytest.fixture(scope="module")
-def dist_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "dist.yaml", DIST_YAML)
+def dist_yaml(tiny_config) -> Path:
+    return tiny_config(**DIST)
 
 
 @pytest.fixture(scope="module")

@@ -285,13 +285,10 @@ def test_a_long_generation_shows_progress_and_blocks_change_no_sample(tiny_run, 
 # 14 ----------------------------------------------------------------- --out onto special files
 
 @pytest.fixture(scope="module")
-def shared_run(tmp_path_factory) -> Path:
+def shared_run(tiny_config, tmp_path_factory) -> Path:
     """One finished tiny run for the tests below that only read it (a run costs seconds)."""
-    from conftest import TINY_YAML
-    from runs import config_file
     out = tmp_path_factory.mktemp("shared") / "run"
-    assert main(["train", "--config", str(config_file(tmp_path_factory, "tiny.yaml", TINY_YAML)), "--out", str(out),
-                 "-q"]) == 0
+    assert main(["train", "--config", str(tiny_config()), "--out", str(out), "-q"]) == 0
     return out
 
 

@@ -12,17 +12,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from runs import GAN_YAML, config_file, kill_and_resume_equals, metrics_without_timing, train_cli
+from runs import GAN, kill_and_resume_equals, metrics_without_timing, train_cli, write_tiny_config
 
 from seqgan import methods as registry
 from seqgan.cli import main
 from seqgan.config import load_config
 from seqgan.rewards.controls import ConstantReward, RandomReward
-
-@pytest.fixture(scope="module")
-def gan_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "gan.yaml", GAN_YAML)
-
 
 # ----------------------------------------------------------------------------- controls
 
@@ -106,7 +101,7 @@ def test_the_registry_is_the_one_list_of_method_names(tmp_path, monkeypatch, cap
         sys.exit(main(["train", "--config", {str(tmp_path / "toy.yaml")!r}, "--out", {str(tmp_path / "run")!r},
                        "-q", "--set", "method=toy", "--set", "toy.strength=0.25"]))
         ''')
-    (tmp_path / "toy.yaml").write_text(GAN_YAML)
+    write_tiny_config(tmp_path / "toy.yaml", **GAN)
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "toy.strength" in r.stdout

@@ -10,14 +10,13 @@ import itertools
 import json
 import math
 from contextlib import nullcontext
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from runs import (GAN_YAML, config_file, kill_and_resume_equals, lstm_cell,
+from runs import (kill_and_resume_equals, lstm_cell,
                   train_cli, write_corpus, torchrun_worker, train_finite)
 
 from seqgan.config import DiscriminatorConfig, load_config
@@ -372,11 +371,6 @@ def test_the_authors_settings_are_the_defaults():
 
 
 # ----------------------------------------------------------------------------- runs
-
-@pytest.fixture(scope="module")
-def gan_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "gan.yaml", GAN_YAML)
-
 
 def test_load_restores_the_discriminator_the_generator_reads(gan_yaml, tmp_path):
     """`seqgan.load` gives back the generator with the discriminator of the same moment (the final one,

@@ -22,25 +22,22 @@ from seqgan.config import GeneratorConfig
 from seqgan.methods.scheduled_sampling import scheduled_inputs
 from seqgan.models import build_generator
 from seqgan.rewards import BLEUReward
-from runs import config_file, metrics_without_timing, wait_for_phase
+from runs import metrics_without_timing, wait_for_phase
 
-SMALL_YAML = """\
-seed: 5
-device: cpu
-oracle: {seed: 2, num_samples: 512, emb_dim: 16, hidden_dim: 16}
-generator: {vocab_size: 200, emb_dim: 16, hidden_dim: 16, seq_len: 10}
-discriminator: {emb_dim: 16, filter_sizes: [2, 3, 5], num_filters: [16, 16, 16]}
-pretrain: {generator_epochs: 4, discriminator_rounds: 2, discriminator_epochs: 1}
-adversarial: {iterations: 6, discriminator_rounds: 1, discriminator_epochs: 1, rollout_num: 2}
-scheduled_sampling: {decay: 0.1}
-train: {batch_size: 32, eval_every: 2, eval_samples: 256, checkpoint_every: 1, keep_checkpoints: 3,
-        threads: 1, tensorboard: false}
-"""
+SMALL = {"seed": 5,
+         "oracle": {"seed": 2, "num_samples": 512, "emb_dim": 16, "hidden_dim": 16},
+         "generator": {"vocab_size": 200, "emb_dim": 16, "hidden_dim": 16, "seq_len": 10},
+         "discriminator": {"emb_dim": 16, "filter_sizes": [2, 3, 5], "num_filters": [16, 16, 16]},
+         "pretrain.generator_epochs": 4,
+         "adversarial.iterations": 6,
+         "scheduled_sampling.decay": 0.1,
+         "train": {"eval_samples": 256, "checkpoint_every": 1, "keep_checkpoints": 3, "threads": 1,
+                   "tensorboard": False}}
 
 
 @pytest.fixture(scope="module")
-def small_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "small.yaml", SMALL_YAML)
+def small_yaml(tiny_config) -> Path:
+    return tiny_config(**SMALL)
 
 
 def train(cfg: Path, out: Path, *sets: str) -> int:

@@ -15,7 +15,6 @@ from seqgan.cli import main
 from seqgan.metrics import bleu, sentence_bleus
 from seqgan.methods.options.pg_bleu import PGBLEUConfig
 from seqgan.rewards import BLEUReward
-from runs import config_file
 
 nltk_bleu = pytest.importorskip("nltk.translate.bleu_score")
 
@@ -69,20 +68,18 @@ def test_pg_bleu_smoothing_defaults_to_the_authors_none_and_rejects_others():
         BLEUReward(torch.zeros(2, 3, dtype=torch.long), smoothing="method2")  # type: ignore[arg-type]
 
 
-TINY = """\
-seed: 5
-device: cpu
-oracle: {seed: 2, num_samples: 128, emb_dim: 8, hidden_dim: 8}
-generator: {vocab_size: 30, emb_dim: 8, hidden_dim: 8, seq_len: 6}
-pretrain: {generator_epochs: 1, discriminator_rounds: 1, discriminator_epochs: 1}
-adversarial: {iterations: 1, discriminator_rounds: 1, discriminator_epochs: 1, rollout_num: 1}
-train: {batch_size: 32, eval_every: 1, eval_samples: 64, checkpoint_every: 1, keep_checkpoints: 1,
-        threads: 1, tensorboard: false}
-"""
+TINY = {"seed": 5,
+        "oracle": {"seed": 2, "num_samples": 128},
+        "generator": {"vocab_size": 30, "seq_len": 6},
+        "discriminator": None,
+        "pretrain": {"generator_epochs": 1, "discriminator_rounds": 1},
+        "adversarial": {"iterations": 1, "rollout_num": 1},
+        "train": {"eval_every": 1, "eval_samples": 64, "checkpoint_every": 1, "keep_checkpoints": 1, "threads": 1,
+                  "tensorboard": False}}
 
 
 @pytest.mark.parametrize("setting", [None, "method1"])
-def test_pg_bleu_run_passes_its_smoothing_to_the_reward(setting, tmp_path_factory, tmp_path, monkeypatch):
+def test_pg_bleu_run_passes_its_smoothing_to_the_reward(setting, tiny_config, tmp_path, monkeypatch):
     seen: list[str] = []
 
     class Recording(BLEUReward):
@@ -91,7 +88,7 @@ def test_pg_bleu_run_passes_its_smoothing_to_the_reward(setting, tmp_path_factor
             seen.append(self.smoothing)
 
     monkeypatch.setattr(pg_bleu_method, "BLEUReward", Recording)
-    cfg: Path = config_file(tmp_path_factory, "tiny.yaml", TINY)
+    cfg: Path = tiny_config(**TINY)
     args = ["train", "--config", str(cfg), "--out", str(tmp_path / "run"), "-q", "--set", "method=pg_bleu"]
     if setting:
         args += ["--set", f"pg_bleu.smoothing={setting}"]

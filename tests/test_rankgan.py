@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from runs import GAN_YAML, config_file, kill_and_resume_equals, train_cli, torchrun_worker, train_finite
+from runs import GAN, kill_and_resume_equals, train_cli, torchrun_worker, train_finite
 
 
 from seqgan.config import DiscriminatorConfig
@@ -21,8 +21,8 @@ from seqgan.rewards.rank import RankReward
 from test_interface import assert_control_trains_no_critic
 
 @pytest.fixture(scope="module")
-def gan_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "gan.yaml", GAN_YAML + "rankgan: {reference_size: 4, comparison_size: 8}\n")
+def gan_yaml(tiny_config) -> Path:
+    return tiny_config(**GAN, rankgan={"reference_size": 4, "comparison_size": 8})
 
 
 def test_rank_score_is_the_hand_computed_softmax_of_cosines():

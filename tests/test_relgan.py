@@ -15,7 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from runs import (GAN_YAML, config_file, kill_and_resume_equals, metrics_without_timing,
+from runs import (GAN, kill_and_resume_equals, metrics_without_timing,
                   train_cli, torchrun_worker, train_finite)
 
 
@@ -29,13 +29,13 @@ from seqgan.policies import RMCPolicy
 from seqgan.policies.gumbel import gumbel_noise, gumbel_sample, relax
 from test_policies import chi2_z
 
-RELGAN = ("relgan: {emb_dim: 8, num_rep: 4, filter_sizes: [2, 3], num_filters: [8, 8], hidden_dim: 8}\n")
+RELGAN = {"emb_dim": 8, "num_rep": 4, "filter_sizes": [2, 3], "num_filters": [8, 8], "hidden_dim": 8}
 SETS = ["method=relgan", "generator.kind=rmc", "generator.head_size=4"]
 
 
 @pytest.fixture(scope="module")
-def gan_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "gan.yaml", GAN_YAML + RELGAN)
+def gan_yaml(tiny_config) -> Path:
+    return tiny_config(**GAN, relgan=RELGAN)
 
 
 def rmc(V: int = 7, T: int = 5, seed: int = 0, eos: bool = False, slots: int = 2, heads: int = 2,

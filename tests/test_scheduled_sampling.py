@@ -17,22 +17,20 @@ from seqgan.config import GeneratorConfig
 from seqgan.methods.options.scheduled_sampling import ScheduledSamplingConfig
 from seqgan.methods.scheduled_sampling import run_coin, scheduled_inputs
 from seqgan.models import build_generator
-from runs import config_file, metrics_without_timing
+from runs import metrics_without_timing
 
-SMALL_YAML = """\
-seed: 5
-device: cpu
-oracle: {seed: 2, num_samples: 256, emb_dim: 8, hidden_dim: 8}
-generator: {vocab_size: 40, emb_dim: 8, hidden_dim: 8, seq_len: 8}
-pretrain: {generator_epochs: 4, discriminator_rounds: 1, discriminator_epochs: 1}
-train: {batch_size: 32, eval_every: 2, eval_samples: 64, checkpoint_every: 1, keep_checkpoints: 1,
-        threads: 1, tensorboard: false}
-"""
+SMALL = {"seed": 5,
+         "oracle.seed": 2,
+         "discriminator": None,
+         "pretrain": {"generator_epochs": 4, "discriminator_rounds": 1},
+         "adversarial": None,
+         "train": {"eval_samples": 64, "checkpoint_every": 1, "keep_checkpoints": 1, "threads": 1,
+                   "tensorboard": False}}
 
 
 @pytest.fixture(scope="module")
-def small_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "ss.yaml", SMALL_YAML)
+def small_yaml(tiny_config) -> Path:
+    return tiny_config(**SMALL)
 
 
 def train(cfg: Path, out: Path, *sets: str) -> int:
