@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from seqgan.config import DiscriminatorConfig, GeneratorConfig
-from runs import GAN, write_tiny_config
+from runs import GAN, train_tiny, write_tiny_config
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -70,6 +70,13 @@ def tiny_config(tmp_path_factory) -> Callable[..., Path]:
 def tiny_yaml(tmp_path: Path) -> Path:
     """tiny_config() with no overrides, written into the test's own tmp_path."""
     return write_tiny_config(tmp_path / "tiny.yaml")
+
+
+@pytest.fixture(scope="session")
+def shared_run(tmp_path_factory) -> Path:
+    """One finished run of tiny_config(), trained once per session, for tests that only read it
+    (a test that changes a run copies it first, as test_hostile_inputs' tiny_run does)."""
+    return train_tiny(tmp_path_factory.mktemp("shared") / "run")
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import torch
-from typing import Any
+from typing import Any, Sequence
 
 
 def lstm_cell(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, W: torch.Tensor, U: torch.Tensor,
@@ -109,10 +109,21 @@ def write_tiny_config(path: Path, **overrides: Any) -> Path:
     return path
 
 
-def train_cli(cfg: Path, out: Path, *sets: str) -> int:
-    """`seqgan train --config cfg --out out -q --set ...` in this process; its exit code."""
+def train_cli(cfg: Path, out: Path, *sets: str, args: Sequence[str] = ()) -> int:
+    """The tests' one way to train a run: `seqgan train --config cfg --out out -q [args] --set ...`
+    in this process (`sets` are KEY=VALUE, `args` other command-line options); its exit code."""
     from seqgan.cli import main
-    return main(["train", "--config", str(cfg), "--out", str(out), "-q", *[a for s in sets for a in ("--set", s)]])
+    return main(["train", "--config", str(cfg), "--out", str(out), "-q", *args,
+                 *[a for s in sets for a in ("--set", s)]])
+
+
+def train_tiny(out: Path, *sets: str, **overrides: Any) -> Path:
+    """Train tiny_config(**overrides) (its file beside `out`) with `sets` into `out` through
+    train_cli, assert it succeeded, and return `out`."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cfg = write_tiny_config(out.parent / f"{out.name}.yaml", **overrides)
+    assert train_cli(cfg, out, *sets) == 0
+    return out
 
 
 def kill_and_resume_equals(cfg: Path, ref: Path, out: Path, sets: list[str], weight_files: list[str]) -> None:

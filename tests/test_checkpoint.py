@@ -21,7 +21,7 @@ import seqgan
 from seqgan import checkpoint as ckpt
 from seqgan.api import RunLoadError
 from seqgan.cli import main
-from runs import metrics_without_timing, wait_for_phase
+from runs import metrics_without_timing, train_cli, wait_for_phase
 
 # big enough that an adversarial iteration takes a fraction of a second, small enough for CI
 RESUME = {"seed": 11,
@@ -41,7 +41,7 @@ def resume_yaml(tiny_config) -> Path:
 @pytest.fixture(scope="module")
 def reference_run(resume_yaml, tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("ref") / "run"
-    assert main(["train", "--config", str(resume_yaml), "--out", str(out), "-q"]) == 0
+    assert train_cli(resume_yaml, out) == 0
     return out
 
 

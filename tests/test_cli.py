@@ -15,10 +15,12 @@ from safetensors.torch import load_file
 
 from seqgan.cli import main
 from seqgan.config import load_config
+from runs import train_cli
 
 
 def run_tiny(tiny_yaml: Path, out: Path, *extra: str) -> int:
-    return main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q", *extra])
+    """runs.train_cli with raw command-line options `extra` (test_compile imports it too)."""
+    return train_cli(tiny_yaml, out, args=extra)
 
 
 def test_train_writes_a_complete_run_directory(tiny_yaml, tmp_path):
@@ -146,7 +148,7 @@ def test_no_progress_bar_for_a_phase_with_nothing_to_do(tiny_yaml, tmp_path, cap
 
 def test_generate_says_when_it_samples_a_checkpoint(tiny_yaml, tmp_path, capsys):
     out = tmp_path / "run"
-    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q"]) == 0
+    assert train_cli(tiny_yaml, out) == 0
     capsys.readouterr()
     assert main(["generate", str(out), "-n", "2", "--ids"]) == 0
     assert "has not finished" not in capsys.readouterr().err

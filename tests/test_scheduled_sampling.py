@@ -12,12 +12,11 @@ import torch
 from torch import Tensor
 
 import seqgan.methods.scheduled_sampling as ss_method
-from seqgan.cli import main
 from seqgan.config import GeneratorConfig
 from seqgan.methods.options.scheduled_sampling import ScheduledSamplingConfig
 from seqgan.methods.scheduled_sampling import run_coin, scheduled_inputs
 from seqgan.models import build_generator
-from runs import metrics_without_timing
+from runs import metrics_without_timing, train_cli
 
 SMALL = {"seed": 5,
          "oracle.seed": 2,
@@ -31,13 +30,6 @@ SMALL = {"seed": 5,
 @pytest.fixture(scope="module")
 def small_yaml(tiny_config) -> Path:
     return tiny_config(**SMALL)
-
-
-def train(cfg: Path, out: Path, *sets: str) -> int:
-    args = ["train", "--config", str(cfg), "--out", str(out), "-q"]
-    for s in sets:
-        args += ["--set", s]
-    return main(args)
 
 
 def records(run: Path, phase: str) -> list[dict]:
@@ -54,7 +46,7 @@ def test_defaults_keep_bengio_s_per_token_coin_from_p_1():
 
 
 def test_start_p_sets_the_rate_of_epoch_0(small_yaml, tmp_path):
-    assert train(small_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.start_p=0.998",
+    assert train_cli(small_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.start_p=0.998",
                  "scheduled_sampling.decay=0.002") == 0
     assert [r["ss_p"] for r in records(tmp_path / "ss", "scheduled_sampling")] == pytest.approx(
         [0.998, 0.996, 0.994, 0.992])
@@ -79,13 +71,13 @@ def test_per_run_coin_is_teacher_forcing_while_u_below_p_then_samples_everywhere
         return real(gen, tokens, keep, rng)
 
     monkeypatch.setattr(ss_method, "scheduled_inputs", recording)
-    assert train(small_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.coin=per_run",
+    assert train_cli(small_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.coin=per_run",
                  f"scheduled_sampling.start_p={u + 0.15}", "scheduled_sampling.decay=0.1") == 0
     ss = records(tmp_path / "ss", "scheduled_sampling")
     assert [r["ss_p"] > u for r in ss] == [True, True, False, False]
     assert keeps and all(not k.any() for k in keeps)
     monkeypatch.setattr(ss_method, "scheduled_inputs", real)
-    assert train(small_yaml, tmp_path / "mle", "method=mle") == 0
+    assert train_cli(small_yaml, tmp_path / "mle", "method=mle") == 0
     mle = records(tmp_path / "mle", "mle")
     assert [r["g_loss"] for r in ss[:2]] == [r["g_loss"] for r in mle[:2]]
     assert all(a["g_loss"] != b["g_loss"] for a, b in zip(ss[2:], mle[2:]))
@@ -96,9 +88,9 @@ def test_per_run_coin_is_teacher_forcing_while_u_below_p_then_samples_everywhere
 def test_per_run_with_the_authors_rates_above_u_is_mle(small_yaml, tmp_path):
     """The authors' run: their u (0.3975) is below every rate, so SS is teacher forcing throughout."""
     u = run_coin(5)
-    assert train(small_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.coin=per_run",
+    assert train_cli(small_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.coin=per_run",
                  f"scheduled_sampling.start_p={min(1.0, u + 0.01)}", "scheduled_sampling.decay=0") == 0
-    assert train(small_yaml, tmp_path / "mle", "method=mle") == 0
+    assert train_cli(small_yaml, tmp_path / "mle", "method=mle") == 0
     ss, mle = records(tmp_path / "ss", "scheduled_sampling"), records(tmp_path / "mle", "mle")
     assert [r["g_loss"] for r in ss] == [r["g_loss"] for r in mle]
 
