@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from seqgan.config import DiscriminatorConfig, GeneratorConfig
-from runs import GAN, train_tiny, write_tiny_config
+from runs import BASELINES, GAN, RESUME, train_cli, train_tiny, write_tiny_config
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
@@ -83,3 +83,23 @@ def shared_run(tmp_path_factory) -> Path:
 def gan_yaml(tiny_config) -> Path:
     """The tiny config with runs.GAN's overrides: every GAN method runs on it in seconds."""
     return tiny_config(**GAN)
+
+
+@pytest.fixture(scope="session")
+def resume_yaml(tiny_config) -> Path:
+    """The config of the resume tests (runs.RESUME): an adversarial iteration takes a fraction of a second."""
+    return tiny_config(**RESUME)
+
+
+@pytest.fixture(scope="session")
+def reference_run(resume_yaml, tmp_path_factory) -> Path:
+    """The uninterrupted run of resume_yaml, trained once per session; tests read it or copy it."""
+    out = tmp_path_factory.mktemp("ref") / "run"
+    assert train_cli(resume_yaml, out) == 0
+    return out
+
+
+@pytest.fixture(scope="session")
+def baseline_yaml(tiny_config) -> Path:
+    """The config of the Table 1 baselines' runs (runs.BASELINES): scheduled sampling, PG-BLEU, MLE."""
+    return tiny_config(**BASELINES)

@@ -77,6 +77,29 @@ GAN: dict[str, Any] = {
     "train": {"checkpoint_every": 1, "keep_checkpoints": 3, "threads": 1, "tensorboard": False},
 }
 
+#: the overrides of the resume tests' runs (resume_yaml, reference_run):
+#: big enough that an adversarial iteration takes a fraction of a second, small enough for CI
+RESUME: dict[str, Any] = {
+    "seed": 11,
+    "oracle": {"seed": 2, "num_samples": 512, "emb_dim": 16, "hidden_dim": 16},
+    "generator": {"vocab_size": 300, "emb_dim": 16, "hidden_dim": 16, "seq_len": 10},
+    "discriminator": {"emb_dim": 16, "filter_sizes": [2, 3, 5], "num_filters": [32, 32, 32]},
+    "adversarial": {"iterations": 8, "discriminator_rounds": 2, "rollout_num": 4, "rollout_update_rate": 0.8},
+    "train": {"eval_samples": 256, "checkpoint_every": 1, "keep_checkpoints": 3, "threads": 1, "tensorboard": False},
+}
+
+#: the overrides of the Table 1 baselines' runs (scheduled sampling, PG-BLEU, MLE; the baseline_yaml fixture)
+BASELINES: dict[str, Any] = {
+    "seed": 5,
+    "oracle": {"seed": 2, "num_samples": 512, "emb_dim": 16, "hidden_dim": 16},
+    "generator": {"vocab_size": 200, "emb_dim": 16, "hidden_dim": 16, "seq_len": 10},
+    "discriminator": {"emb_dim": 16, "filter_sizes": [2, 3, 5], "num_filters": [16, 16, 16]},
+    "pretrain.generator_epochs": 4,
+    "adversarial.iterations": 6,
+    "scheduled_sampling.decay": 0.1,
+    "train": {"eval_samples": 256, "checkpoint_every": 1, "keep_checkpoints": 3, "threads": 1, "tensorboard": False},
+}
+
 
 def tiny_config_dict(**overrides: Any) -> dict[str, Any]:
     """TINY with `overrides` applied. A key is a top-level key or section (`seed=5`,

@@ -21,28 +21,7 @@ import seqgan
 from seqgan import checkpoint as ckpt
 from seqgan.api import RunLoadError
 from seqgan.cli import main
-from runs import metrics_without_timing, train_cli, wait_for_phase
-
-# big enough that an adversarial iteration takes a fraction of a second, small enough for CI
-RESUME = {"seed": 11,
-          "oracle": {"seed": 2, "num_samples": 512, "emb_dim": 16, "hidden_dim": 16},
-          "generator": {"vocab_size": 300, "emb_dim": 16, "hidden_dim": 16, "seq_len": 10},
-          "discriminator": {"emb_dim": 16, "filter_sizes": [2, 3, 5], "num_filters": [32, 32, 32]},
-          "adversarial": {"iterations": 8, "discriminator_rounds": 2, "rollout_num": 4, "rollout_update_rate": 0.8},
-          "train": {"eval_samples": 256, "checkpoint_every": 1, "keep_checkpoints": 3, "threads": 1,
-                    "tensorboard": False}}
-
-
-@pytest.fixture(scope="module")
-def resume_yaml(tiny_config) -> Path:
-    return tiny_config(**RESUME)
-
-
-@pytest.fixture(scope="module")
-def reference_run(resume_yaml, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("ref") / "run"
-    assert train_cli(resume_yaml, out) == 0
-    return out
+from runs import metrics_without_timing, wait_for_phase
 
 
 def assert_same_run(a: Path, b: Path) -> None:

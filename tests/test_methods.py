@@ -24,21 +24,6 @@ from seqgan.models import build_generator
 from seqgan.rewards import BLEUReward
 from runs import metrics_without_timing, train_cli, wait_for_phase
 
-SMALL = {"seed": 5,
-         "oracle": {"seed": 2, "num_samples": 512, "emb_dim": 16, "hidden_dim": 16},
-         "generator": {"vocab_size": 200, "emb_dim": 16, "hidden_dim": 16, "seq_len": 10},
-         "discriminator": {"emb_dim": 16, "filter_sizes": [2, 3, 5], "num_filters": [16, 16, 16]},
-         "pretrain.generator_epochs": 4,
-         "adversarial.iterations": 6,
-         "scheduled_sampling.decay": 0.1,
-         "train": {"eval_samples": 256, "checkpoint_every": 1, "keep_checkpoints": 3, "threads": 1,
-                   "tensorboard": False}}
-
-
-@pytest.fixture(scope="module")
-def small_yaml(tiny_config) -> Path:
-    return tiny_config(**SMALL)
-
 
 def weights(run: Path, name: str = "generator.safetensors") -> dict[str, torch.Tensor]:
     return load_file(str(run / name))
@@ -62,9 +47,9 @@ def test_scheduled_inputs_mix_true_and_sampled_tokens_by_hand():
     assert torch.equal(scheduled_inputs(gen, tokens, torch.ones_like(keep)), gen.inputs(tokens))
 
 
-def test_scheduled_sampling_with_p_1_is_mle_exactly(small_yaml, tmp_path):
-    assert train_cli(small_yaml, tmp_path / "mle", "method=mle") == 0
-    assert train_cli(small_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.decay=0") == 0
+def test_scheduled_sampling_with_p_1_is_mle_exactly(baseline_yaml, tmp_path):
+    assert train_cli(baseline_yaml, tmp_path / "mle", "method=mle") == 0
+    assert train_cli(baseline_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.decay=0") == 0
     a, b = metrics_without_timing(tmp_path / "mle"), metrics_without_timing(tmp_path / "ss")
     assert [r["phase"] for r in b] == ["init"] + ["scheduled_sampling"] * 4
     for r, s in zip(a, b):
@@ -74,11 +59,11 @@ def test_scheduled_sampling_with_p_1_is_mle_exactly(small_yaml, tmp_path):
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
-def test_scheduled_sampling_lowers_p_and_departs_from_mle(small_yaml, tmp_path):
-    assert train_cli(small_yaml, tmp_path / "ss", "method=scheduled_sampling") == 0
+def test_scheduled_sampling_lowers_p_and_departs_from_mle(baseline_yaml, tmp_path):
+    assert train_cli(baseline_yaml, tmp_path / "ss", "method=scheduled_sampling") == 0
     recs = [r for r in metrics_without_timing(tmp_path / "ss") if r["phase"] == "scheduled_sampling"]
     assert [r["ss_p"] for r in recs] == pytest.approx([1.0, 0.9, 0.8, 0.7])
-    assert train_cli(small_yaml, tmp_path / "mle", "method=mle") == 0
+    assert train_cli(baseline_yaml, tmp_path / "mle", "method=mle") == 0
     mle = [r for r in metrics_without_timing(tmp_path / "mle") if r["phase"] == "mle"]
     assert recs[0]["g_loss"] == mle[0]["g_loss"]  # epoch 0 has p = 1
     assert recs[1]["g_loss"] != mle[1]["g_loss"]  # sampled inputs change the loss from epoch 1 on
@@ -109,16 +94,16 @@ def test_bleu_reward_equals_nltk_sentence_bleu():
     assert got == pytest.approx(exp, abs=1e-6)
 
 
-def test_pg_bleu_run_trains_no_discriminator_and_uses_n_1(small_yaml, tmp_path):
+def test_pg_bleu_run_trains_no_discriminator_and_uses_n_1(baseline_yaml, tmp_path):
     out = tmp_path / "pgb"
-    assert train_cli(small_yaml, out, "method=pg_bleu") == 0
+    assert train_cli(baseline_yaml, out, "method=pg_bleu") == 0
     recs = metrics_without_timing(out)
     assert [r["phase"] for r in recs] == ["init"] + ["mle"] * 4 + ["adversarial"] * 6
     assert not any("d_loss" in r for r in recs)
     assert not (out / "discriminator.safetensors").exists()
     assert all(0 <= r["reward_mean"] <= 1 for r in recs if r["phase"] == "adversarial")
     # its MLE phase is the MLE run's, bit for bit
-    assert train_cli(small_yaml, tmp_path / "mle", "method=mle") == 0
+    assert train_cli(baseline_yaml, tmp_path / "mle", "method=mle") == 0
     wa, wb = weights(out, "generator_mle.safetensors"), weights(tmp_path / "mle", "generator_mle.safetensors")
     assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
@@ -126,11 +111,11 @@ def test_pg_bleu_run_trains_no_discriminator_and_uses_n_1(small_yaml, tmp_path):
 # ----------------------------------------------------------------------------- exact resume
 
 @pytest.mark.parametrize("method", ["scheduled_sampling", "pg_bleu"])
-def test_resume_of_the_baselines_is_exact(method, small_yaml, tmp_path):
+def test_resume_of_the_baselines_is_exact(method, baseline_yaml, tmp_path):
     ref = tmp_path / "ref"
-    assert train_cli(small_yaml, ref, f"method={method}") == 0
+    assert train_cli(baseline_yaml, ref, f"method={method}") == 0
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "seqgan", "train", "--config", str(small_yaml), "--out", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "seqgan", "train", "--config", str(baseline_yaml), "--out", str(out),
                              "-q", "--set", f"method={method}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     phase = "adversarial" if method == "pg_bleu" else "scheduled_sampling"
