@@ -128,22 +128,6 @@ def test_loading_never_unpickles(reference_run, tmp_path):
     assert not marker.exists()
 
 
-def test_generate_and_load(reference_run, tmp_path, capsys):
-    assert main(["generate", str(reference_run), "-n", "7", "--seed", "3"]) == 0
-    first = capsys.readouterr().out
-    assert main(["generate", str(reference_run), "-n", "7", "--seed", "3"]) == 0
-    assert capsys.readouterr().out == first
-    rows = [list(map(int, ln.split())) for ln in first.splitlines()]
-    assert len(rows) == 7 and all(len(r) == 10 and all(0 <= t < 300 for t in r) for r in rows)
-    gen = seqgan.load(reference_run)
-    assert torch.equal(gen.sample(7, seed=3), torch.tensor(rows))
-    assert gen.config.generator.vocab_size == 300 and gen.vocab is None
-    assert main(["generate", str(reference_run), "-n", "3", "--out", str(tmp_path / "s.txt")]) == 0
-    assert len((tmp_path / "s.txt").read_text().splitlines()) == 3
-    assert main(["generate", str(tmp_path), "-n", "3"]) == 2
-    assert "not a seqgan run directory" in capsys.readouterr().err
-
-
 def test_evaluate_an_oracle_run(reference_run, capsys):
     """NLL-oracle of the final generator and of the MLE baseline, with the run's own oracle."""
     from seqgan.metrics import nll_oracle

@@ -144,15 +144,3 @@ def test_no_progress_bar_for_a_phase_with_nothing_to_do(tiny_yaml, tmp_path, cap
     assert any(b.startswith("D pre-train: 100%") for b in bars)  # the phases that ran show their bars (not -q)
     assert not any(b.lower().startswith("adversarial") for b in bars), err[-2000:]
     assert not re.search(r"(?<![\d.])0it\b", err), err[-2000:]
-
-
-def test_generate_says_when_it_samples_a_checkpoint(tiny_yaml, tmp_path, capsys):
-    out = tmp_path / "run"
-    assert train_cli(tiny_yaml, out) == 0
-    capsys.readouterr()
-    assert main(["generate", str(out), "-n", "2", "--ids"]) == 0
-    assert "has not finished" not in capsys.readouterr().err
-    (out / "generator.safetensors").unlink()  # as if the run had been stopped before its end
-    (out / "summary.json").unlink()
-    assert main(["generate", str(out), "-n", "2", "--ids"]) == 0
-    assert f"{out} has not finished; sampling its checkpoint" in capsys.readouterr().err
