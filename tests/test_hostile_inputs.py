@@ -596,7 +596,7 @@ def test_a_sizes_json_that_is_a_directory_is_refused(tiny_run):
 # 23 ------------------------------------------------------- reproduce: every row's config checked (issue 22, 2)
 
 def test_reproduce_checks_every_rows_config_against_the_commands(tmp_path, capsys):
-    from test_methods import TINY_SETS
+    from test_reproduce import TINY_SETS
     out = tmp_path / "t1"
     args = ["reproduce", "table1", "--seeds", "1", "--out", str(out), "-q", *[f"--set={s}" for s in TINY_SETS]]
     assert main(args) == 0
