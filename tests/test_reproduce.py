@@ -10,7 +10,6 @@ import pytest
 
 from seqgan.cli import main
 
-
 TINY_SETS = ["oracle.num_samples=128", "oracle.emb_dim=8", "oracle.hidden_dim=8", "oracle.test_samples=128",
              "generator.vocab_size=30", "generator.emb_dim=8", "generator.hidden_dim=8", "generator.seq_len=6",
              "discriminator.emb_dim=8", "discriminator.filter_sizes=[2,3]", "discriminator.num_filters=[4,4]",
@@ -18,7 +17,6 @@ TINY_SETS = ["oracle.num_samples=128", "oracle.emb_dim=8", "oracle.hidden_dim=8"
              "adversarial.iterations=2", "adversarial.discriminator_samples=0", "adversarial.rollout_num=2",
              "train.batch_size=32", "train.eval_every=1", "train.eval_samples=64", "train.tensorboard=false",
              "train.threads=1", "device=cpu"]
-
 
 
 @pytest.mark.parametrize("scale", ["quick", "fast", "paper"])
