@@ -31,6 +31,12 @@ def metrics_without_timing(run: Path) -> list[dict]:
             for ln in (run / "metrics.jsonl").read_text().splitlines()]
 
 
+def weights(run: Path, name: str = "generator.safetensors") -> dict[str, torch.Tensor]:
+    """The tensors of the run's weight file `name`."""
+    from safetensors.torch import load_file
+    return load_file(str(run / name))
+
+
 def wait_for_phase(proc: subprocess.Popen, out: Path, phase: str = "adversarial", timeout: float = 300) -> None:
     """Block until the run in `out` has logged a record of `phase` (the process must stay alive)."""
     t0 = time.time()

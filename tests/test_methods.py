@@ -11,22 +11,16 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
 from seqgan.cli import main
 from seqgan.config import GeneratorConfig
 from seqgan.methods.scheduled_sampling import scheduled_inputs
 from seqgan.models import build_generator
 from seqgan.rewards import BLEUReward
-from runs import metrics_without_timing, train_cli, wait_for_phase
-
-
-def weights(run: Path, name: str = "generator.safetensors") -> dict[str, torch.Tensor]:
-    return load_file(str(run / name))
+from runs import metrics_without_timing, train_cli, wait_for_phase, weights
 
 
 # ----------------------------------------------------------------------------- scheduled sampling
