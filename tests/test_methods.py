@@ -16,51 +16,9 @@ import pytest
 import torch
 
 from seqgan.cli import main
-from seqgan.config import GeneratorConfig
-from seqgan.methods.scheduled_sampling import scheduled_inputs
-from seqgan.models import build_generator
 from seqgan.rewards import BLEUReward
 from runs import metrics_without_timing, train_cli, wait_for_phase, weights
 
-
-# ----------------------------------------------------------------------------- scheduled sampling
-
-def test_scheduled_inputs_mix_true_and_sampled_tokens_by_hand():
-    """A generator that always emits token 4: where keep is false the input is 4, else the true
-    previous token; position 0 always reads the start token."""
-    cfg = GeneratorConfig(vocab_size=7, emb_dim=3, hidden_dim=4, seq_len=5)
-    gen = build_generator(cfg, torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        gen.W_out.zero_()
-        gen.b_out.zero_()
-        gen.b_out[4] = 60.0
-    tokens = torch.tensor([[1, 2, 3, 5, 6], [6, 5, 3, 2, 1]])
-    keep = torch.tensor([[False, True, False, True, False], [True, False, False, True, True]])
-    inputs = scheduled_inputs(gen, tokens, keep, torch.Generator().manual_seed(1))
-    assert inputs.tolist() == [[0, 1, 4, 3, 4], [0, 4, 4, 3, 2]]
-    assert torch.equal(scheduled_inputs(gen, tokens, torch.ones_like(keep)), gen.inputs(tokens))
-
-
-def test_scheduled_sampling_with_p_1_is_mle_exactly(baseline_yaml, tmp_path):
-    assert train_cli(baseline_yaml, tmp_path / "mle", "method=mle") == 0
-    assert train_cli(baseline_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.decay=0") == 0
-    a, b = metrics_without_timing(tmp_path / "mle"), metrics_without_timing(tmp_path / "ss")
-    assert [r["phase"] for r in b] == ["init"] + ["scheduled_sampling"] * 4
-    for r, s in zip(a, b):
-        s = {k: v for k, v in s.items() if k not in ("phase", "ss_p")}
-        assert {k: v for k, v in r.items() if k != "phase"} == s
-    wa, wb = weights(tmp_path / "mle"), weights(tmp_path / "ss")
-    assert all(torch.equal(wa[k], wb[k]) for k in wa)
-
-
-def test_scheduled_sampling_lowers_p_and_departs_from_mle(baseline_yaml, tmp_path):
-    assert train_cli(baseline_yaml, tmp_path / "ss", "method=scheduled_sampling") == 0
-    recs = [r for r in metrics_without_timing(tmp_path / "ss") if r["phase"] == "scheduled_sampling"]
-    assert [r["ss_p"] for r in recs] == pytest.approx([1.0, 0.9, 0.8, 0.7])
-    assert train_cli(baseline_yaml, tmp_path / "mle", "method=mle") == 0
-    mle = [r for r in metrics_without_timing(tmp_path / "mle") if r["phase"] == "mle"]
-    assert recs[0]["g_loss"] == mle[0]["g_loss"]  # epoch 0 has p = 1
-    assert recs[1]["g_loss"] != mle[1]["g_loss"]  # sampled inputs change the loss from epoch 1 on
 
 
 # ----------------------------------------------------------------------------- PG-BLEU
