@@ -16,48 +16,9 @@ import pytest
 import torch
 
 from seqgan.cli import main
-from seqgan.rewards import BLEUReward
 from runs import metrics_without_timing, train_cli, wait_for_phase, weights
 
 
-
-# ----------------------------------------------------------------------------- PG-BLEU
-
-def test_bleu_reward_equals_nltk_sentence_bleu():
-    nltk_bleu = pytest.importorskip("nltk.translate.bleu_score")
-    g = torch.Generator().manual_seed(0)
-    refs = torch.randint(0, 6, (40, 8), generator=g)
-    hyps = torch.randint(0, 6, (30, 8), generator=g)
-    hyps[0] = refs[3]  # a perfect match
-    ours = BLEUReward(refs, 3)(hyps)
-    smooth = nltk_bleu.SmoothingFunction().method1
-    ref_lists = refs.tolist()
-    for h, v in zip(hyps.tolist(), ours.tolist()):
-        expected = nltk_bleu.sentence_bleu(ref_lists, h, weights=(1 / 3, 1 / 3, 1 / 3), smoothing_function=smooth)
-        assert v == pytest.approx(expected, abs=1e-6)
-    assert ours[0] == pytest.approx(1.0)
-    # variable length: a row ends at its <eos>, which is not a token of the sentence
-    eos = 9
-    r = torch.tensor([[1, 2, 3, eos, 0, 0], [2, 3, 4, 5, eos, 0]])
-    h = torch.tensor([[1, 2, 3, eos, 0, 0], [2, 3, eos, 0, 0, 0]])
-    got = BLEUReward(r, 3, eos)(h).tolist()
-    exp = [nltk_bleu.sentence_bleu([[1, 2, 3], [2, 3, 4, 5]], s, weights=(1 / 3,) * 3, smoothing_function=smooth)
-           for s in ([1, 2, 3], [2, 3])]
-    assert got == pytest.approx(exp, abs=1e-6)
-
-
-def test_pg_bleu_run_trains_no_discriminator_and_uses_n_1(baseline_yaml, tmp_path):
-    out = tmp_path / "pgb"
-    assert train_cli(baseline_yaml, out, "method=pg_bleu") == 0
-    recs = metrics_without_timing(out)
-    assert [r["phase"] for r in recs] == ["init"] + ["mle"] * 4 + ["adversarial"] * 6
-    assert not any("d_loss" in r for r in recs)
-    assert not (out / "discriminator.safetensors").exists()
-    assert all(0 <= r["reward_mean"] <= 1 for r in recs if r["phase"] == "adversarial")
-    # its MLE phase is the MLE run's, bit for bit
-    assert train_cli(baseline_yaml, tmp_path / "mle", "method=mle") == 0
-    wa, wb = weights(out, "generator_mle.safetensors"), weights(tmp_path / "mle", "generator_mle.safetensors")
-    assert all(torch.equal(wa[k], wb[k]) for k in wa)
 
 
 # ----------------------------------------------------------------------------- exact resume
