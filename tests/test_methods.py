@@ -1,7 +1,8 @@
-"""The Table 1 methods: Scheduled Sampling (p = 1 is MLE exactly; its token mixing), PG-BLEU's
-reward (nltk's sentence_bleu), `compare`'s statistics (scipy and Welch's formula), exact resume
-of an SS and a PG-BLEU run, every method with every generator kind, and a tiny
-`reproduce table1` end to end."""
+"""The Table 1 methods together: exact resume of a Scheduled Sampling and a PG-BLEU run after
+SIGTERM, and SeqGAN, SS and PG-BLEU each with every generator kind (a run with a finite NLL-oracle
+that loads and evaluates).
+Each method's own tests are in tests/test_<method>.py, compare's in test_compare.py and
+reproduce's in test_reproduce.py."""
 
 from __future__ import annotations
 
@@ -17,8 +18,6 @@ import torch
 
 from seqgan.cli import main
 from runs import metrics_without_timing, train_cli, wait_for_phase, weights
-
-
 
 
 # ----------------------------------------------------------------------------- exact resume
