@@ -199,19 +199,3 @@ def test_a_run_killed_before_its_first_step_resumes(resume_yaml, reference_run, 
     proc.communicate(timeout=60)
     assert resume(out) == 0
     assert_same_run(out, reference_run)
-
-
-def test_moving_average_rollout_starts_from_the_pretrained_generator(tiny_yaml, tmp_path):
-    """rollout_update_rate=1 freezes the copy: it must equal the generator at the start of the
-    adversarial phase (not its random init), except the embedding, which follows the generator."""
-    out = tmp_path / "run"
-    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q",
-                 "--set", "adversarial.rollout_update_rate=1.0",
-                 "--set", "train.checkpoint_every=1", "--set", "train.keep_checkpoints=50"]) == 0
-    states = [ckpt.load(p) for p in ckpt.list_checkpoints(out)]
-    start_adv = next(c for c in states if c.state["train_state"]["phase"] == "adversarial")
-    final = states[-1]
-    for k in ("W", "U", "b", "W_out", "b_out"):
-        assert torch.equal(final.tensors[f"rollout.{k}"], start_adv.tensors[f"generator.{k}"]), k
-    assert not torch.equal(final.tensors["generator.W_out"], start_adv.tensors["generator.W_out"])
-    assert torch.equal(final.tensors["rollout.embedding"], final.tensors["generator.embedding"])
