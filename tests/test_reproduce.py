@@ -1,6 +1,8 @@
-"""`seqgan reproduce table1` (seqgan/reproduce.py): the PG-BLEU and SS rows' settings against
-SeqGAN's at every scale, and a tiny table end to end: its rows, the MLE row equal to a method=mle
-run of the same seed, and a second call that skips every finished row."""
+"""`seqgan reproduce` (seqgan/reproduce.py): table1's PG-BLEU and SS rows' settings against
+SeqGAN's at every scale, and a tiny table1 end to end: its rows, the MLE row equal to a method=mle
+run of the same seed, and a second call that skips every finished row; a smoke-scale `bench` end
+to end: its rows and tests (Welch, paired), resumable, refusing runs of another config. The bench
+rows of LeakGAN and RelGAN are tested in test_leakgan.py and test_relgan.py."""
 
 from __future__ import annotations
 
@@ -62,4 +64,34 @@ def test_reproduce_table1_end_to_end_and_resumable(tmp_path, capsys):
     assert main(args) == 0
     assert capsys.readouterr().err.count("is finished") == 6
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*__*/summary.json")} == before
+
+
+def test_reproduce_bench_end_to_end_resumable_and_checked(tmp_path, capsys):
+    out = tmp_path / "bench"
+    args = ["reproduce", "bench", "--scale", "smoke", "--seeds", "2", "--methods", "mle", "control_random",
+            "--out", str(out), "-q"]
+    assert main(args) == 0
+    md = (out / "bench.md").read_text()
+    for name in ("| MLE | 2 |", "| SeqGAN | 2 |", "| SeqGAN, random reward (control) | 2 |",
+                 "8.736 (Yu et al. 2017, Table 1)"):
+        assert name in md, name
+    js = json.loads((out / "bench.json").read_text())
+    assert [g["name"] for g in js["groups"]] == ["mle", "seqgan", "control_random"]
+    from scipy import stats
+    g = {x["name"]: x for x in js["groups"]}
+    p = stats.ttest_ind(g["control_random"]["values"]["nll_oracle"], g["mle"]["values"]["nll_oracle"],
+                        equal_var=False).pvalue
+    assert g["control_random"]["p_value"]["nll_oracle"] == pytest.approx(p)
+    p = stats.ttest_rel(g["seqgan"]["values"]["nll_oracle"], g["mle"]["values"]["nll_oracle"]).pvalue
+    assert g["seqgan"]["p_value"]["nll_oracle"] == pytest.approx(p)  # two stages of the same runs: paired
+    final = json.loads((out / "control_random__1" / "summary.json").read_text())
+    # the last, not the best
+    assert g["control_random"]["values"]["nll_oracle"][1] == final["evaluations"]["final"]["nll_oracle"]
+    assert (out / "bench_curves.png").stat().st_size > 0 and (out / "bench_sweep.png").stat().st_size > 0
+    capsys.readouterr()
+    assert main(args) == 0  # every run finished: nothing trained again
+    assert "training" not in capsys.readouterr().err
+    assert main(args + ["--set", "adversarial.rollout_num=3"]) == 2  # another config: refused
+    assert "made with another config" in capsys.readouterr().err
+    assert main(args + ["--set", "train.threads=1"]) == 0  # how, not what, a run computes: accepted
 
