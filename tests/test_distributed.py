@@ -136,6 +136,8 @@ def test_sizes_must_split_evenly(dist_yaml, tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+# slow: the default suite keeps a torchrun job resumed: test_a_dead_rank_ends_the_job_and_the_run_resumes
+@pytest.mark.slow
 def test_sigterm_to_torchrun_saves_and_the_run_resumes(dist_yaml, dist_reference, tmp_path):
     out = tmp_path / "run"
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
@@ -168,6 +170,9 @@ def test_batch_can_scale_with_the_process_count(dist_yaml, tmp_path):
     assert float(t["optim.pg.0.step"]) == 1
 
 
+# slow: the default suite keeps torchrun runs (test_whole_run_writes_one_complete_directory) and data runs
+# (test_cli_data)
+@pytest.mark.slow
 def test_a_run_on_your_data_under_torchrun(tmp_path):
     """task=data with K=2: the shuffled training lines are split between the ranks, rank 0 writes
     the vocabulary and the text metrics."""

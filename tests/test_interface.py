@@ -46,6 +46,7 @@ def test_seqgan_s_controls_replace_d_and_train_none(gan_yaml, tmp_path):
     assert all(0.3 < m < 0.7 for m in means) and len(set(means)) == len(means)
 
 
+@pytest.mark.slow  # the default suite keeps exact resume: test_checkpoint (SeqGAN)
 def test_a_random_control_resumes_exactly(gan_yaml, tmp_path):
     ref = tmp_path / "ref"
     sets = ["reward.kind=random", "adversarial.iterations=30"]

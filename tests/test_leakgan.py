@@ -444,6 +444,7 @@ def test_torchrun_update_equals_the_single_process_update(tmp_path):
             torch.testing.assert_close(got[f"{name}.{k}"], v, atol=1e-6, rtol=1e-5, msg=f"{name}.{k}")
 
 
+@pytest.mark.slow  # the default suite keeps the bench: test_reproduce's bench end to end
 def test_the_bench_row_is_the_leakgan_preset_and_runs_at_smoke_scale(tmp_path, capsys):
     """`reproduce bench` gives LeakGAN's row its own cpu schedule (bench.PRESETS), which is the `leakgan`
     preset's; at smoke scale the row trains and is reported beside its published number."""

@@ -113,6 +113,7 @@ def test_a_constant_reward_gives_maligan_no_update(gan_yaml, tmp_path):
     assert adv and all(r["weight_sd"] == 0.0 for r in adv)
 
 
+@pytest.mark.slow  # the default suite keeps exact resume: test_checkpoint (SeqGAN)
 def test_maligan_resumes_exactly_after_sigkill(gan_yaml, tmp_path):
     ref = tmp_path / "ref"
     sets = ["method=maligan", "adversarial.iterations=30"]  # long enough that the kill lands inside it

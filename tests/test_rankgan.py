@@ -67,6 +67,7 @@ def test_a_constant_reward_replaces_the_ranker(gan_yaml, tmp_path):
     assert adv and all(r["reward_mean"] == pytest.approx(0.5) for r in adv)
 
 
+@pytest.mark.slow  # the default suite keeps exact resume: test_checkpoint (SeqGAN)
 def test_rankgan_resumes_exactly_after_sigkill(gan_yaml, tmp_path):
     ref = tmp_path / "ref"
     sets = ["method=rankgan", "adversarial.iterations=30"]

@@ -396,6 +396,7 @@ def test_the_bench_has_relgan_rows_at_both_beta_max_with_their_own_preset():
     assert bench.published("relgan_1000", "oracle") is None
 
 
+@pytest.mark.slow  # the default suite keeps the bench: test_reproduce's bench end to end
 def test_reproduce_bench_smoke_with_the_relgan_rows(tmp_path):
     from seqgan.cli import main
     out = tmp_path / "bench"
