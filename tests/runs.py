@@ -9,14 +9,7 @@ import time
 from pathlib import Path
 
 import torch
-from typing import Any
-
-
-def config_file(tmp_path_factory, name: str, text: str) -> Path:
-    """Write a YAML config `text` to a fresh folder as `name` (for module-scoped fixtures)."""
-    p = tmp_path_factory.mktemp("cfg") / name
-    p.write_text(text)
-    return p
+from typing import Any, Sequence
 
 
 def lstm_cell(x: torch.Tensor, h: torch.Tensor, c: torch.Tensor, W: torch.Tensor, U: torch.Tensor,
@@ -36,6 +29,12 @@ def metrics_without_timing(run: Path) -> list[dict]:
     """metrics.jsonl records without the wall-clock keys (*_s), which differ between runs."""
     return [{k: v for k, v in json.loads(ln).items() if not k.endswith("_s")}
             for ln in (run / "metrics.jsonl").read_text().splitlines()]
+
+
+def weights(run: Path, name: str = "generator.safetensors") -> dict[str, torch.Tensor]:
+    """The tensors of the run's weight file `name`."""
+    from safetensors.torch import load_file
+    return load_file(str(run / name))
 
 
 def wait_for_phase(proc: subprocess.Popen, out: Path, phase: str = "adversarial", timeout: float = 300) -> None:
@@ -60,24 +59,100 @@ def write_corpus(folder: Path, sizes: dict[str, int], max_words: int, seed: int 
                                            for _ in range(n)))
 
 
-#: a small config every GAN method runs in seconds (test_interface, test_maligan, test_rankgan)
-GAN_YAML = """\
-seed: 4
-device: cpu
-oracle: {seed: 3, num_samples: 256, emb_dim: 8, hidden_dim: 8, test_samples: 128}
-generator: {vocab_size: 60, emb_dim: 8, hidden_dim: 8, seq_len: 8}
-discriminator: {emb_dim: 8, filter_sizes: [2, 3], num_filters: [8, 8]}
-pretrain: {generator_epochs: 2, discriminator_rounds: 2, discriminator_epochs: 1}
-adversarial: {iterations: 6, discriminator_rounds: 1, discriminator_epochs: 1, rollout_num: 2, batch_size: 16}
-train: {batch_size: 32, eval_every: 2, eval_samples: 128, checkpoint_every: 1, keep_checkpoints: 3,
-        threads: 1, tensorboard: false}
-"""
+#: the one tiny oracle-task config every test starts from (tiny_config / tiny_yaml in conftest.py)
+TINY: dict[str, Any] = {
+    "seed": 3,
+    "device": "cpu",
+    "oracle": {"seed": 1, "num_samples": 256, "emb_dim": 8, "hidden_dim": 8},
+    "generator": {"vocab_size": 40, "emb_dim": 8, "hidden_dim": 8, "seq_len": 8},
+    "discriminator": {"emb_dim": 8, "filter_sizes": [1, 2, 4], "num_filters": [4, 4, 4]},
+    "pretrain": {"generator_epochs": 3, "discriminator_rounds": 2, "discriminator_epochs": 1},
+    "adversarial": {"iterations": 3, "discriminator_rounds": 1, "discriminator_epochs": 1, "rollout_num": 2},
+    "train": {"batch_size": 32, "eval_every": 2, "eval_samples": 128},
+}
+
+#: the overrides of TINY that every GAN method runs in seconds with, checkpointing every iteration
+#: (the gan_yaml fixture; test_interface, test_leakgan, test_maligan, test_rankgan, test_objective)
+GAN: dict[str, Any] = {
+    "seed": 4,
+    "oracle": {"seed": 3, "test_samples": 128},
+    "generator.vocab_size": 60,
+    "discriminator": {"filter_sizes": [2, 3], "num_filters": [8, 8]},
+    "pretrain.generator_epochs": 2,
+    "adversarial": {"iterations": 6, "batch_size": 16},
+    "train": {"checkpoint_every": 1, "keep_checkpoints": 3, "threads": 1, "tensorboard": False},
+}
+
+#: the overrides of the resume tests' runs (resume_yaml, reference_run):
+#: big enough that an adversarial iteration takes a fraction of a second, small enough for CI
+RESUME: dict[str, Any] = {
+    "seed": 11,
+    "oracle": {"seed": 2, "num_samples": 512, "emb_dim": 16, "hidden_dim": 16},
+    "generator": {"vocab_size": 300, "emb_dim": 16, "hidden_dim": 16, "seq_len": 10},
+    "discriminator": {"emb_dim": 16, "filter_sizes": [2, 3, 5], "num_filters": [32, 32, 32]},
+    "adversarial": {"iterations": 8, "discriminator_rounds": 2, "rollout_num": 4, "rollout_update_rate": 0.8},
+    "train": {"eval_samples": 256, "checkpoint_every": 1, "keep_checkpoints": 3, "threads": 1, "tensorboard": False},
+}
+
+#: the overrides of the Table 1 baselines' runs (scheduled sampling, PG-BLEU, MLE; the baseline_yaml fixture)
+BASELINES: dict[str, Any] = {
+    "seed": 5,
+    "oracle": {"seed": 2, "num_samples": 512, "emb_dim": 16, "hidden_dim": 16},
+    "generator": {"vocab_size": 200, "emb_dim": 16, "hidden_dim": 16, "seq_len": 10},
+    "discriminator": {"emb_dim": 16, "filter_sizes": [2, 3, 5], "num_filters": [16, 16, 16]},
+    "pretrain.generator_epochs": 4,
+    "adversarial.iterations": 6,
+    "scheduled_sampling.decay": 0.1,
+    "train": {"eval_samples": 256, "checkpoint_every": 1, "keep_checkpoints": 3, "threads": 1, "tensorboard": False},
+}
 
 
-def train_cli(cfg: Path, out: Path, *sets: str) -> int:
-    """`seqgan train --config cfg --out out -q --set ...` in this process; its exit code."""
+def tiny_config_dict(**overrides: Any) -> dict[str, Any]:
+    """TINY with `overrides` applied. A key is a top-level key or section (`seed=5`,
+    `adversarial={"iterations": 2}`: a dict is merged into the section, key by key) or a dotted
+    path (`**{"adversarial.iterations": 2}`); the value None deletes the key, so the package's
+    default applies (`discriminator=None`)."""
+    import copy
+    cfg = copy.deepcopy(TINY)
+
+    def put(node: dict[str, Any], path: list[str], value: Any) -> None:
+        for k in path[:-1]:
+            node = node.setdefault(k, {})
+        if value is None:
+            node.pop(path[-1], None)
+        elif isinstance(value, dict) and isinstance(node.get(path[-1]), dict):
+            for k, v in value.items():
+                put(node[path[-1]], [k], v)
+        else:
+            node[path[-1]] = copy.deepcopy(value)
+
+    for key, value in overrides.items():
+        put(cfg, key.split("."), value)
+    return cfg
+
+
+def write_tiny_config(path: Path, **overrides: Any) -> Path:
+    """Write tiny_config_dict(**overrides) as YAML to `path`; returns `path`."""
+    import yaml
+    path.write_text(yaml.safe_dump(tiny_config_dict(**overrides), sort_keys=False))
+    return path
+
+
+def train_cli(cfg: Path, out: Path, *sets: str, args: Sequence[str] = ()) -> int:
+    """The tests' one way to train a run: `seqgan train --config cfg --out out -q [args] --set ...`
+    in this process (`sets` are KEY=VALUE, `args` other command-line options); its exit code."""
     from seqgan.cli import main
-    return main(["train", "--config", str(cfg), "--out", str(out), "-q", *[a for s in sets for a in ("--set", s)]])
+    return main(["train", "--config", str(cfg), "--out", str(out), "-q", *args,
+                 *[a for s in sets for a in ("--set", s)]])
+
+
+def train_tiny(out: Path, *sets: str, **overrides: Any) -> Path:
+    """Train tiny_config(**overrides) (its file beside `out`) with `sets` into `out` through
+    train_cli, assert it succeeded, and return `out`."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cfg = write_tiny_config(out.parent / f"{out.name}.yaml", **overrides)
+    assert train_cli(cfg, out, *sets) == 0
+    return out
 
 
 def kill_and_resume_equals(cfg: Path, ref: Path, out: Path, sets: list[str], weight_files: list[str]) -> None:

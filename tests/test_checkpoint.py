@@ -21,33 +21,7 @@ import seqgan
 from seqgan import checkpoint as ckpt
 from seqgan.api import RunLoadError
 from seqgan.cli import main
-from runs import config_file, metrics_without_timing, wait_for_phase
-
-# big enough that an adversarial iteration takes a fraction of a second, small enough for CI
-RESUME_YAML = """\
-seed: 11
-device: cpu
-oracle: {seed: 2, num_samples: 512, emb_dim: 16, hidden_dim: 16}
-generator: {vocab_size: 300, emb_dim: 16, hidden_dim: 16, seq_len: 10}
-discriminator: {emb_dim: 16, filter_sizes: [2, 3, 5], num_filters: [32, 32, 32]}
-pretrain: {generator_epochs: 3, discriminator_rounds: 2, discriminator_epochs: 1}
-adversarial: {iterations: 8, discriminator_rounds: 2, discriminator_epochs: 1, rollout_num: 4,
-              rollout_update_rate: 0.8}
-train: {batch_size: 32, eval_every: 2, eval_samples: 256, checkpoint_every: 1, keep_checkpoints: 3,
-        threads: 1, tensorboard: false}
-"""
-
-
-@pytest.fixture(scope="module")
-def resume_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "resume.yaml", RESUME_YAML)
-
-
-@pytest.fixture(scope="module")
-def reference_run(resume_yaml, tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("ref") / "run"
-    assert main(["train", "--config", str(resume_yaml), "--out", str(out), "-q"]) == 0
-    return out
+from runs import metrics_without_timing, wait_for_phase
 
 
 def assert_same_run(a: Path, b: Path) -> None:
@@ -154,22 +128,6 @@ def test_loading_never_unpickles(reference_run, tmp_path):
     assert not marker.exists()
 
 
-def test_generate_and_load(reference_run, tmp_path, capsys):
-    assert main(["generate", str(reference_run), "-n", "7", "--seed", "3"]) == 0
-    first = capsys.readouterr().out
-    assert main(["generate", str(reference_run), "-n", "7", "--seed", "3"]) == 0
-    assert capsys.readouterr().out == first
-    rows = [list(map(int, ln.split())) for ln in first.splitlines()]
-    assert len(rows) == 7 and all(len(r) == 10 and all(0 <= t < 300 for t in r) for r in rows)
-    gen = seqgan.load(reference_run)
-    assert torch.equal(gen.sample(7, seed=3), torch.tensor(rows))
-    assert gen.config.generator.vocab_size == 300 and gen.vocab is None
-    assert main(["generate", str(reference_run), "-n", "3", "--out", str(tmp_path / "s.txt")]) == 0
-    assert len((tmp_path / "s.txt").read_text().splitlines()) == 3
-    assert main(["generate", str(tmp_path), "-n", "3"]) == 2
-    assert "not a seqgan run directory" in capsys.readouterr().err
-
-
 def test_evaluate_an_oracle_run(reference_run, capsys):
     """NLL-oracle of the final generator and of the MLE baseline, with the run's own oracle."""
     from seqgan.models import build_oracle
@@ -190,59 +148,6 @@ def test_evaluate_an_oracle_run(reference_run, capsys):
     assert final["nll_test"] == gen.nll(heldout) and mle["nll_test"] == base.nll(heldout)
     last = json.loads((reference_run / "summary.json").read_text())["evaluations"]["final"]
     assert last["nll_test"] == final["nll_test"]
-
-
-def test_plot_two_runs(reference_run, tmp_path):
-    pytest.importorskip("matplotlib")
-    import shutil
-    other = tmp_path / "other"
-    shutil.copytree(reference_run, other)
-    png = tmp_path / "curves.png"
-    assert main(["plot", str(reference_run), str(other), "--label", "a", "--label", "b", "--out", str(png)]) == 0
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 10_000
-    assert main(["plot", str(tmp_path / "missing")]) == 2
-
-
-def test_figures_leave_the_callers_matplotlib_as_it_was(reference_run, tmp_path):
-    """A library call draws off-screen without importing pyplot or switching the caller's backend."""
-    pytest.importorskip("matplotlib")
-    code = ("import sys, matplotlib; matplotlib.use('svg'); from pathlib import Path; "
-            "from seqgan.plot import plot_runs; "
-            f"plot_runs([Path({str(reference_run)!r})], Path({str(tmp_path / 'c.png')!r})); "
-            "print(matplotlib.get_backend(), 'matplotlib.pyplot' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["svg", "False"] and (tmp_path / "c.png").read_bytes()[:4] == b"\x89PNG"
-
-
-def test_plot_panels_axes_and_colours(reference_run, tmp_path):
-    """Loss and accuracy on panels of their own, real and generated accuracy in different colours,
-    and an MLE-only run gets the one panel it has lines for, with a legend of what is drawn."""
-    pytest.importorskip("matplotlib")
-    import matplotlib.pyplot as plt
-    from seqgan.plot import figure
-    fig = figure([reference_run])
-    try:
-        titles = [a.get_title() for a in fig.axes]
-        assert len(titles) == 4 and "loss" in titles[1] and "accuracy" in titles[2] and "reward" in titles[3]
-        real, fake = fig.axes[2].get_lines()
-        assert real.get_color() != fake.get_color() and real.get_linestyle() != fake.get_linestyle()
-        assert fig.axes[2].get_ylim()[1] <= 1.05  # accuracies only: the loss is elsewhere
-        assert all(r["d_loss"] in fig.axes[1].get_lines()[0].get_ydata()
-                   for r in map(json.loads, (reference_run / "metrics.jsonl").read_text().splitlines())
-                   if r.get("d_loss") is not None)
-    finally:
-        plt.close(fig)
-    mle_only = tmp_path / "mle_only"
-    mle_only.mkdir()
-    recs = [ln for ln in (reference_run / "metrics.jsonl").read_text().splitlines()
-            if json.loads(ln)["phase"] in ("init", "mle")]
-    (mle_only / "metrics.jsonl").write_text("\n".join(recs) + "\n")
-    fig = figure([mle_only], ["mle"])
-    try:
-        assert len(fig.axes) == 1
-        assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["mle"]
-    finally:
-        plt.close(fig)
 
 
 def test_checkpoint_roundtrip_of_optimizer_and_rng(tmp_path):
@@ -293,19 +198,3 @@ def test_a_run_killed_before_its_first_step_resumes(resume_yaml, reference_run, 
     proc.communicate(timeout=60)
     assert resume(out) == 0
     assert_same_run(out, reference_run)
-
-
-def test_moving_average_rollout_starts_from_the_pretrained_generator(tiny_yaml, tmp_path):
-    """rollout_update_rate=1 freezes the copy: it must equal the generator at the start of the
-    adversarial phase (not its random init), except the embedding, which follows the generator."""
-    out = tmp_path / "run"
-    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q",
-                 "--set", "adversarial.rollout_update_rate=1.0",
-                 "--set", "train.checkpoint_every=1", "--set", "train.keep_checkpoints=50"]) == 0
-    states = [ckpt.load(p) for p in ckpt.list_checkpoints(out)]
-    start_adv = next(c for c in states if c.state["train_state"]["phase"] == "adversarial")
-    final = states[-1]
-    for k in ("W", "U", "b", "W_out", "b_out"):
-        assert torch.equal(final.tensors[f"rollout.{k}"], start_adv.tensors[f"generator.{k}"]), k
-    assert not torch.equal(final.tensors["generator.W_out"], start_adv.tensors["generator.W_out"])
-    assert torch.equal(final.tensors["rollout.embedding"], final.tensors["generator.embedding"])

@@ -317,6 +317,7 @@ CORPUS = ["CCO", "CCN", "CCOC(=O)c1ccccc1", "CC(=O)Nc1ccc(O)cc1", "c1ccc2ccccc2c
           "COc1ccccc1", "CCN(CC)C(=O)c1ccccc1", "O=C(O)c1ccccc1Cl", "CC(C)O"]
 
 
+@pytest.mark.slow  # the default suite keeps a SMILES run: test_smiles' test_smiles_run_generates_smiles
 @needs_fcd
 def test_evaluate_and_sweep_a_smiles_run(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("SEQGAN_CACHE", str(tmp_path / "cache"))

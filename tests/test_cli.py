@@ -15,10 +15,12 @@ from safetensors.torch import load_file
 
 from seqgan.cli import main
 from seqgan.config import load_config
+from runs import train_cli
 
 
 def run_tiny(tiny_yaml: Path, out: Path, *extra: str) -> int:
-    return main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q", *extra])
+    """runs.train_cli with raw command-line options `extra` (test_compile imports it too)."""
+    return train_cli(tiny_yaml, out, args=extra)
 
 
 def test_train_writes_a_complete_run_directory(tiny_yaml, tmp_path):
@@ -142,15 +144,3 @@ def test_no_progress_bar_for_a_phase_with_nothing_to_do(tiny_yaml, tmp_path, cap
     assert any(b.startswith("D pre-train: 100%") for b in bars)  # the phases that ran show their bars (not -q)
     assert not any(b.lower().startswith("adversarial") for b in bars), err[-2000:]
     assert not re.search(r"(?<![\d.])0it\b", err), err[-2000:]
-
-
-def test_generate_says_when_it_samples_a_checkpoint(tiny_yaml, tmp_path, capsys):
-    out = tmp_path / "run"
-    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q"]) == 0
-    capsys.readouterr()
-    assert main(["generate", str(out), "-n", "2", "--ids"]) == 0
-    assert "has not finished" not in capsys.readouterr().err
-    (out / "generator.safetensors").unlink()  # as if the run had been stopped before its end
-    (out / "summary.json").unlink()
-    assert main(["generate", str(out), "-n", "2", "--ids"]) == 0
-    assert f"{out} has not finished; sampling its checkpoint" in capsys.readouterr().err

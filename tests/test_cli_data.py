@@ -165,7 +165,9 @@ def test_char_tokens_decode_without_spaces(corpus, tmp_path, capsys):
     assert all(" " not in ln and set(ln) <= set(chars) for ln in lines)
 
 
-@pytest.mark.parametrize("phase", ["mle", "discriminator", "adversarial"])
+# mle and discriminator are slow; the default suite keeps the adversarial case
+@pytest.mark.parametrize("phase", [pytest.param("mle", marks=pytest.mark.slow),
+                                   pytest.param("discriminator", marks=pytest.mark.slow), "adversarial"])
 def test_killed_data_run_resumes_exactly(phase, corpus, data_run, tmp_path):
     import subprocess
     import sys

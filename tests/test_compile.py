@@ -103,6 +103,7 @@ def test_set_compile_rejects_unknown_modes_and_none_restores_eager():
     assert g._draw is sampler.logits_draw and g._nll is sampler.logits_nll
 
 
+@pytest.mark.slow  # the default suite keeps compiled = eager: test_compiled_sampling_and_scoring_equal_eager
 def test_a_run_with_train_compile(tiny_yaml, tmp_path, compiler_works):
     assert run_tiny(tiny_yaml, tmp_path / "eager") == 0
     assert run_tiny(tiny_yaml, tmp_path / "compiled", "--set", "train.compile=default") == 0

@@ -13,7 +13,7 @@ from scipy import stats
 from seqgan.cli import main
 from seqgan.diagnostics import discriminator_probe, reward_stats, spearman
 
-from runs import metrics_without_timing
+from runs import metrics_without_timing, train_cli
 
 
 def test_spearman_equals_scipy_per_column():
@@ -65,7 +65,7 @@ def test_discriminator_probe_by_hand():
 
 def test_a_run_with_diagnostics_logs_them_and_changes_nothing_else(tiny_yaml, tmp_path):
     plain, diag = tmp_path / "plain", tmp_path / "diag"
-    assert main(["train", "--config", str(tiny_yaml), "--out", str(plain), "-q"]) == 0
+    assert train_cli(tiny_yaml, plain) == 0
     assert main(["train", "--config", str(tiny_yaml), "--out", str(diag), "--set", "train.diagnostics=true", "-q"]) == 0
     keys = (
         "d_prob_train_real",

@@ -16,7 +16,7 @@ from safetensors.torch import load_file
 
 from seqgan import checkpoint as ckpt
 from seqgan import distributed
-from runs import config_file, metrics_without_timing, wait_for_phase, write_corpus
+from runs import metrics_without_timing, wait_for_phase, write_corpus
 
 HERE = Path(__file__).resolve().parent
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2"]
@@ -52,21 +52,17 @@ def test_steps_equal_the_single_process_step(tmp_path, baseline, reduction, varl
         torch.testing.assert_close(dist_params[k], v, atol=1e-5, rtol=1e-5, msg=k)
 
 
-DIST_YAML = """\
-seed: 5
-device: cpu
-oracle: {seed: 1, num_samples: 512, emb_dim: 16, hidden_dim: 16}
-generator: {vocab_size: 300, emb_dim: 16, hidden_dim: 16, seq_len: 10}
-discriminator: {emb_dim: 16, filter_sizes: [2, 3, 5], num_filters: [32, 32, 32]}
-pretrain: {generator_epochs: 3, discriminator_rounds: 2, discriminator_epochs: 1}
-adversarial: {iterations: 8, discriminator_rounds: 2, discriminator_epochs: 1, rollout_num: 4, reward_baseline: mean}
-train: {batch_size: 32, eval_every: 2, eval_samples: 256, checkpoint_every: 1, keep_checkpoints: 3, tensorboard: false}
-"""
+DIST = {"seed": 5,
+        "oracle": {"num_samples": 512, "emb_dim": 16, "hidden_dim": 16},
+        "generator": {"vocab_size": 300, "emb_dim": 16, "hidden_dim": 16, "seq_len": 10},
+        "discriminator": {"emb_dim": 16, "filter_sizes": [2, 3, 5], "num_filters": [32, 32, 32]},
+        "adversarial": {"iterations": 8, "discriminator_rounds": 2, "rollout_num": 4, "reward_baseline": "mean"},
+        "train": {"eval_samples": 256, "checkpoint_every": 1, "keep_checkpoints": 3, "tensorboard": False}}
 
 
 @pytest.fixture(scope="module")
-def dist_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "dist.yaml", DIST_YAML)
+def dist_yaml(tiny_config) -> Path:
+    return tiny_config(**DIST)
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +136,8 @@ def test_sizes_must_split_evenly(dist_yaml, tmp_path):
     assert not (tmp_path / "r").exists()
 
 
+# slow: the default suite keeps a torchrun job resumed: test_a_dead_rank_ends_the_job_and_the_run_resumes
+@pytest.mark.slow
 def test_sigterm_to_torchrun_saves_and_the_run_resumes(dist_yaml, dist_reference, tmp_path):
     out = tmp_path / "run"
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONUNBUFFERED="1")
@@ -172,6 +170,9 @@ def test_batch_can_scale_with_the_process_count(dist_yaml, tmp_path):
     assert float(t["optim.pg.0.step"]) == 1
 
 
+# slow: the default suite keeps torchrun runs (test_whole_run_writes_one_complete_directory) and data runs
+# (test_cli_data)
+@pytest.mark.slow
 def test_a_run_on_your_data_under_torchrun(tmp_path):
     """task=data with K=2: the shuffled training lines are split between the ranks, rank 0 writes
     the vocabulary and the text metrics."""

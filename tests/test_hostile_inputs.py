@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import stat
 import time
 from pathlib import Path
@@ -19,7 +20,7 @@ from seqgan import checkpoint as ckpt
 from seqgan.cli import main
 from seqgan.files import RunLock
 
-from runs import write_corpus
+from runs import train_cli, write_corpus
 
 ORACLE_KEYS = ["embedding", "W_out", "b_out"] + [f"{m}_{g}" for g in "ifoc" for m in ("W", "U", "b")]
 
@@ -32,10 +33,9 @@ def one_line_error(capsys) -> str:
 
 
 @pytest.fixture
-def tiny_run(tiny_yaml, tmp_path) -> Path:
-    out = tmp_path / "run"
-    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q"]) == 0
-    return out
+def tiny_run(shared_run, tmp_path) -> Path:
+    """A copy of conftest's shared_run (the tiny config's run) of the test's own, which it may change."""
+    return Path(shutil.copytree(shared_run, tmp_path / "run"))
 
 
 # 1 ------------------------------------------------------------------ a lock on run directories
@@ -161,7 +161,7 @@ def test_summary_json_is_strict_json(tiny_run, tiny_yaml, tmp_path, monkeypatch)
     from seqgan.models import Oracle
     monkeypatch.setattr(Oracle, "nll", lambda self, x, *a, **k: float("nan"))
     out = tmp_path / "nan_run"
-    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q"]) == 0
+    assert train_cli(tiny_yaml, out) == 0
     summary = json.loads((out / "summary.json").read_text(),
                          parse_constant=lambda c: pytest.fail(f"bare {c} in summary.json"))
     assert summary["evaluations"]["final"]["nll_oracle"] is None
@@ -173,7 +173,7 @@ def test_run_files_follow_the_umask(tiny_yaml, tmp_path):
     old = os.umask(0o022)
     try:
         out = tmp_path / "run"
-        assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q"]) == 0
+        assert train_cli(tiny_yaml, out) == 0
     finally:
         os.umask(old)
     for name in ("config.yaml", "generator.safetensors", "generator_mle.safetensors", "discriminator.safetensors",
@@ -200,7 +200,7 @@ def test_final_weights_have_checksums_and_identical_runs_write_identical_files(t
     runs = []
     for name in ("a", "b"):
         out = tmp_path / name
-        assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q"]) == 0
+        assert train_cli(tiny_yaml, out) == 0
         runs.append(out)
     for f in ("generator.safetensors", "generator_mle.safetensors", "discriminator.safetensors"):
         assert hashlib.sha256((runs[0] / f).read_bytes()).hexdigest() == \
@@ -283,17 +283,6 @@ def test_a_long_generation_shows_progress_and_blocks_change_no_sample(tiny_run, 
 
 
 # 14 ----------------------------------------------------------------- --out onto special files
-
-@pytest.fixture(scope="module")
-def shared_run(tmp_path_factory) -> Path:
-    """One finished tiny run for the tests below that only read it (a run costs seconds)."""
-    from conftest import TINY_YAML
-    from runs import config_file
-    out = tmp_path_factory.mktemp("shared") / "run"
-    assert main(["train", "--config", str(config_file(tmp_path_factory, "tiny.yaml", TINY_YAML)), "--out", str(out),
-                 "-q"]) == 0
-    return out
-
 
 def test_out_follows_a_symlink_and_writes_through_a_fifo(shared_run, tmp_path, capsys):
     import threading
@@ -607,7 +596,7 @@ def test_a_sizes_json_that_is_a_directory_is_refused(tiny_run):
 # 23 ------------------------------------------------------- reproduce: every row's config checked (issue 22, 2)
 
 def test_reproduce_checks_every_rows_config_against_the_commands(tmp_path, capsys):
-    from test_methods import TINY_SETS
+    from test_reproduce import TINY_SETS
     out = tmp_path / "t1"
     args = ["reproduce", "table1", "--seeds", "1", "--out", str(out), "-q", *[f"--set={s}" for s in TINY_SETS]]
     assert main(args) == 0
@@ -819,7 +808,7 @@ def test_a_full_disk_while_writing_the_final_weights_is_one_line(tiny_yaml, tmp_
     import seqgan.files
     monkeypatch.setattr(seqgan.files, "save_file", lambda *a, **k: (_ for _ in ()).throw(_no_space("safetensors")))
     out = tmp_path / "run"
-    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q"]) == 2
+    assert train_cli(tiny_yaml, out) == 2
     line = one_line_error(capsys)
     assert "generator_mle.safetensors (No space left on device)" in line and "--resume" in line
     assert not list(out.glob(".generator*")), "a temporary file was left behind"

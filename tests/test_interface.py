@@ -1,5 +1,4 @@
-"""The method interface: the registry as the one list of method names, the reward controls, and
-`seqgan reproduce bench`."""
+"""The method interface: the registry as the one list of method names, and the reward controls."""
 
 from __future__ import annotations
 
@@ -12,17 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from runs import GAN_YAML, config_file, kill_and_resume_equals, metrics_without_timing, train_cli
+from runs import GAN, kill_and_resume_equals, metrics_without_timing, train_cli, write_tiny_config
 
 from seqgan import methods as registry
-from seqgan.cli import main
 from seqgan.config import load_config
 from seqgan.rewards.controls import ConstantReward, RandomReward
-
-@pytest.fixture(scope="module")
-def gan_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "gan.yaml", GAN_YAML)
-
 
 # ----------------------------------------------------------------------------- controls
 
@@ -53,6 +46,7 @@ def test_seqgan_s_controls_replace_d_and_train_none(gan_yaml, tmp_path):
     assert all(0.3 < m < 0.7 for m in means) and len(set(means)) == len(means)
 
 
+@pytest.mark.slow  # the default suite keeps exact resume: test_checkpoint (SeqGAN)
 def test_a_random_control_resumes_exactly(gan_yaml, tmp_path):
     ref = tmp_path / "ref"
     sets = ["reward.kind=random", "adversarial.iterations=30"]
@@ -106,7 +100,7 @@ def test_the_registry_is_the_one_list_of_method_names(tmp_path, monkeypatch, cap
         sys.exit(main(["train", "--config", {str(tmp_path / "toy.yaml")!r}, "--out", {str(tmp_path / "run")!r},
                        "-q", "--set", "method=toy", "--set", "toy.strength=0.25"]))
         ''')
-    (tmp_path / "toy.yaml").write_text(GAN_YAML)
+    write_tiny_config(tmp_path / "toy.yaml", **GAN)
     r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
     assert "toy.strength" in r.stdout
@@ -119,34 +113,3 @@ def test_the_registry_is_the_one_list_of_method_names(tmp_path, monkeypatch, cap
 
 
 # ----------------------------------------------------------------------------- the bench
-
-def test_reproduce_bench_end_to_end_resumable_and_checked(tmp_path, capsys):
-    out = tmp_path / "bench"
-    args = ["reproduce", "bench", "--scale", "smoke", "--seeds", "2", "--methods", "mle", "control_random",
-            "--out", str(out), "-q"]
-    assert main(args) == 0
-    md = (out / "bench.md").read_text()
-    for name in ("| MLE | 2 |", "| SeqGAN | 2 |", "| SeqGAN, random reward (control) | 2 |",
-                 "8.736 (Yu et al. 2017, Table 1)"):
-        assert name in md, name
-    js = json.loads((out / "bench.json").read_text())
-    assert [g["name"] for g in js["groups"]] == ["mle", "seqgan", "control_random"]
-    from scipy import stats
-    g = {x["name"]: x for x in js["groups"]}
-    p = stats.ttest_ind(g["control_random"]["values"]["nll_oracle"], g["mle"]["values"]["nll_oracle"],
-                        equal_var=False).pvalue
-    assert g["control_random"]["p_value"]["nll_oracle"] == pytest.approx(p)
-    p = stats.ttest_rel(g["seqgan"]["values"]["nll_oracle"], g["mle"]["values"]["nll_oracle"]).pvalue
-    assert g["seqgan"]["p_value"]["nll_oracle"] == pytest.approx(p)  # two stages of the same runs: paired
-    final = json.loads((out / "control_random__1" / "summary.json").read_text())
-    # the last, not the best
-    assert g["control_random"]["values"]["nll_oracle"][1] == final["evaluations"]["final"]["nll_oracle"]
-    assert (out / "bench_curves.png").stat().st_size > 0 and (out / "bench_sweep.png").stat().st_size > 0
-    capsys.readouterr()
-    assert main(args) == 0  # every run finished: nothing trained again
-    assert "training" not in capsys.readouterr().err
-    assert main(args + ["--set", "adversarial.rollout_num=3"]) == 2  # another config: refused
-    assert "made with another config" in capsys.readouterr().err
-    assert main(args + ["--set", "train.threads=1"]) == 0  # how, not what, a run computes: accepted
-
-

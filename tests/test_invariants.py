@@ -1,6 +1,8 @@
 """Invariants no other test pins: the discriminator learns real as real; every round draws fresh
 negatives; the rollouts of a run use its rollout policy; the moving-average update is the
-formula for 0 < rate < 1. Each test fails under the mutation its name describes (tried by hand)."""
+formula for 0 < rate < 1. Each of those fails under the mutation its name describes (tried by
+hand). And with rate 1 the rollout copy stays the generator at the start of the adversarial phase
+(its embedding following the generator's; moved here from test_checkpoint)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from seqgan.config import DiscriminatorConfig, GeneratorConfig
 from seqgan.models import Discriminator, build_generator
 from seqgan.train.adversarial import update_rollout_policy
 import seqgan.train.discriminator as dmod
+from seqgan import checkpoint as ckpt
 from seqgan.train.discriminator import discriminator_round
 from seqgan.train.run import make_adam
 
@@ -136,3 +139,20 @@ def test_a_run_rolls_out_with_its_rollout_policy(tiny_yaml, tmp_path, monkeypatc
                  "--set", "adversarial.rollout_update_rate=0.5"]) == 0
     run = captured["run"]
     assert len(seen) == 3 and all(p is run.policy for p in seen) and run.policy is not run.gen
+
+
+def test_moving_average_rollout_starts_from_the_pretrained_generator(tiny_yaml, tmp_path):
+    """rollout_update_rate=1 freezes the copy: it must equal the generator at the start of the
+    adversarial phase (not its random init), except the embedding, which follows the generator."""
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q",
+                 "--set", "adversarial.rollout_update_rate=1.0",
+                 "--set", "train.checkpoint_every=1", "--set", "train.keep_checkpoints=50"]) == 0
+    states = [ckpt.load(p) for p in ckpt.list_checkpoints(out)]
+    start_adv = next(c for c in states if c.state["train_state"]["phase"] == "adversarial")
+    final = states[-1]
+    for k in ("W", "U", "b", "W_out", "b_out"):
+        assert torch.equal(final.tensors[f"rollout.{k}"], start_adv.tensors[f"generator.{k}"]), k
+    assert not torch.equal(final.tensors["generator.W_out"], start_adv.tensors["generator.W_out"])
+    assert torch.equal(final.tensors["rollout.embedding"], final.tensors["generator.embedding"])
+

@@ -10,14 +10,13 @@ import itertools
 import json
 import math
 from contextlib import nullcontext
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from runs import (GAN_YAML, config_file, kill_and_resume_equals, lstm_cell,
+from runs import (kill_and_resume_equals, lstm_cell,
                   train_cli, write_corpus, torchrun_worker, train_finite)
 
 from seqgan.config import DiscriminatorConfig, load_config
@@ -375,11 +374,6 @@ def test_the_authors_settings_are_the_defaults():
 
 # ----------------------------------------------------------------------------- runs
 
-@pytest.fixture(scope="module")
-def gan_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "gan.yaml", GAN_YAML)
-
-
 def test_load_restores_the_discriminator_the_generator_reads(gan_yaml, tmp_path):
     """`seqgan.load` gives back the generator with the discriminator of the same moment (the final one,
     the one at the end of pre-training with mle=True, a checkpoint's), and evaluating it reproduces the
@@ -452,6 +446,7 @@ def test_torchrun_update_equals_the_single_process_update(tmp_path):
             torch.testing.assert_close(got[f"{name}.{k}"], v, atol=1e-6, rtol=1e-5, msg=f"{name}.{k}")
 
 
+@pytest.mark.slow  # the default suite keeps the bench: test_reproduce's bench end to end
 def test_the_bench_row_is_the_leakgan_preset_and_runs_at_smoke_scale(tmp_path, capsys):
     """`reproduce bench` gives LeakGAN's row its own cpu schedule (bench.PRESETS), which is the `leakgan`
     preset's; at smoke scale the row trains and is reported beside its published number."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from runs import (GAN_YAML, config_file, kill_and_resume_equals, metrics_without_timing,
+from runs import (GAN, kill_and_resume_equals, metrics_without_timing,
                   train_cli, torchrun_worker, train_finite)
 
 
@@ -26,12 +26,9 @@ from seqgan.models import build_generator
 from test_interface import assert_control_trains_no_critic
 
 @pytest.fixture(scope="module")
-def gan_yaml(tmp_path_factory) -> Path:
-    return config_file(
-        tmp_path_factory,
-        "gan.yaml",
-        GAN_YAML + "maligan: {samples_per_prefix: 4, prefix_start: 4, prefix_step: 2, prefix_every: 2}\n",
-    )
+def gan_yaml(tiny_config) -> Path:
+    return tiny_config(**GAN, maligan={"samples_per_prefix": 4, "prefix_start": 4, "prefix_step": 2,
+                                       "prefix_every": 2})
 
 
 # ----------------------------------------------------------------------------- MaliGAN
@@ -116,6 +113,7 @@ def test_a_constant_reward_gives_maligan_no_update(gan_yaml, tmp_path):
     assert adv and all(r["weight_sd"] == 0.0 for r in adv)
 
 
+@pytest.mark.slow  # the default suite keeps exact resume: test_checkpoint (SeqGAN)
 def test_maligan_resumes_exactly_after_sigkill(gan_yaml, tmp_path):
     ref = tmp_path / "ref"
     sets = ["method=maligan", "adversarial.iterations=30"]  # long enough that the kill lands inside it

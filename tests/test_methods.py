@@ -1,7 +1,8 @@
-"""The Table 1 methods: Scheduled Sampling (p = 1 is MLE exactly; its token mixing), PG-BLEU's
-reward (nltk's sentence_bleu), `compare`'s statistics (scipy and Welch's formula), exact resume
-of an SS and a PG-BLEU run, every method with every generator kind, and a tiny
-`reproduce table1` end to end."""
+"""The Table 1 methods together: exact resume of a Scheduled Sampling and a PG-BLEU run after
+SIGTERM, and SeqGAN, SS and PG-BLEU each with every generator kind (a run with a finite NLL-oracle
+that loads and evaluates).
+Each method's own tests are in tests/test_<method>.py, compare's in test_compare.py and
+reproduce's in test_reproduce.py."""
 
 from __future__ import annotations
 
@@ -11,136 +12,23 @@ import signal
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
 from seqgan.cli import main
-from seqgan.config import GeneratorConfig
-from seqgan.methods.scheduled_sampling import scheduled_inputs
-from seqgan.models import build_generator
-from seqgan.rewards import BLEUReward
-from runs import config_file, metrics_without_timing, wait_for_phase
-
-SMALL_YAML = """\
-seed: 5
-device: cpu
-oracle: {seed: 2, num_samples: 512, emb_dim: 16, hidden_dim: 16}
-generator: {vocab_size: 200, emb_dim: 16, hidden_dim: 16, seq_len: 10}
-discriminator: {emb_dim: 16, filter_sizes: [2, 3, 5], num_filters: [16, 16, 16]}
-pretrain: {generator_epochs: 4, discriminator_rounds: 2, discriminator_epochs: 1}
-adversarial: {iterations: 6, discriminator_rounds: 1, discriminator_epochs: 1, rollout_num: 2}
-scheduled_sampling: {decay: 0.1}
-train: {batch_size: 32, eval_every: 2, eval_samples: 256, checkpoint_every: 1, keep_checkpoints: 3,
-        threads: 1, tensorboard: false}
-"""
-
-
-@pytest.fixture(scope="module")
-def small_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "small.yaml", SMALL_YAML)
-
-
-def train(cfg: Path, out: Path, *sets: str) -> int:
-    args = ["train", "--config", str(cfg), "--out", str(out), "-q"]
-    for s in sets:
-        args += ["--set", s]
-    return main(args)
-
-
-def weights(run: Path, name: str = "generator.safetensors") -> dict[str, torch.Tensor]:
-    return load_file(str(run / name))
-
-
-# ----------------------------------------------------------------------------- scheduled sampling
-
-def test_scheduled_inputs_mix_true_and_sampled_tokens_by_hand():
-    """A generator that always emits token 4: where keep is false the input is 4, else the true
-    previous token; position 0 always reads the start token."""
-    cfg = GeneratorConfig(vocab_size=7, emb_dim=3, hidden_dim=4, seq_len=5)
-    gen = build_generator(cfg, torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        gen.W_out.zero_()
-        gen.b_out.zero_()
-        gen.b_out[4] = 60.0
-    tokens = torch.tensor([[1, 2, 3, 5, 6], [6, 5, 3, 2, 1]])
-    keep = torch.tensor([[False, True, False, True, False], [True, False, False, True, True]])
-    inputs = scheduled_inputs(gen, tokens, keep, torch.Generator().manual_seed(1))
-    assert inputs.tolist() == [[0, 1, 4, 3, 4], [0, 4, 4, 3, 2]]
-    assert torch.equal(scheduled_inputs(gen, tokens, torch.ones_like(keep)), gen.inputs(tokens))
-
-
-def test_scheduled_sampling_with_p_1_is_mle_exactly(small_yaml, tmp_path):
-    assert train(small_yaml, tmp_path / "mle", "method=mle") == 0
-    assert train(small_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.decay=0") == 0
-    a, b = metrics_without_timing(tmp_path / "mle"), metrics_without_timing(tmp_path / "ss")
-    assert [r["phase"] for r in b] == ["init"] + ["scheduled_sampling"] * 4
-    for r, s in zip(a, b):
-        s = {k: v for k, v in s.items() if k not in ("phase", "ss_p")}
-        assert {k: v for k, v in r.items() if k != "phase"} == s
-    wa, wb = weights(tmp_path / "mle"), weights(tmp_path / "ss")
-    assert all(torch.equal(wa[k], wb[k]) for k in wa)
-
-
-def test_scheduled_sampling_lowers_p_and_departs_from_mle(small_yaml, tmp_path):
-    assert train(small_yaml, tmp_path / "ss", "method=scheduled_sampling") == 0
-    recs = [r for r in metrics_without_timing(tmp_path / "ss") if r["phase"] == "scheduled_sampling"]
-    assert [r["ss_p"] for r in recs] == pytest.approx([1.0, 0.9, 0.8, 0.7])
-    assert train(small_yaml, tmp_path / "mle", "method=mle") == 0
-    mle = [r for r in metrics_without_timing(tmp_path / "mle") if r["phase"] == "mle"]
-    assert recs[0]["g_loss"] == mle[0]["g_loss"]  # epoch 0 has p = 1
-    assert recs[1]["g_loss"] != mle[1]["g_loss"]  # sampled inputs change the loss from epoch 1 on
-
-
-# ----------------------------------------------------------------------------- PG-BLEU
-
-def test_bleu_reward_equals_nltk_sentence_bleu():
-    nltk_bleu = pytest.importorskip("nltk.translate.bleu_score")
-    g = torch.Generator().manual_seed(0)
-    refs = torch.randint(0, 6, (40, 8), generator=g)
-    hyps = torch.randint(0, 6, (30, 8), generator=g)
-    hyps[0] = refs[3]  # a perfect match
-    ours = BLEUReward(refs, 3)(hyps)
-    smooth = nltk_bleu.SmoothingFunction().method1
-    ref_lists = refs.tolist()
-    for h, v in zip(hyps.tolist(), ours.tolist()):
-        expected = nltk_bleu.sentence_bleu(ref_lists, h, weights=(1 / 3, 1 / 3, 1 / 3), smoothing_function=smooth)
-        assert v == pytest.approx(expected, abs=1e-6)
-    assert ours[0] == pytest.approx(1.0)
-    # variable length: a row ends at its <eos>, which is not a token of the sentence
-    eos = 9
-    r = torch.tensor([[1, 2, 3, eos, 0, 0], [2, 3, 4, 5, eos, 0]])
-    h = torch.tensor([[1, 2, 3, eos, 0, 0], [2, 3, eos, 0, 0, 0]])
-    got = BLEUReward(r, 3, eos)(h).tolist()
-    exp = [nltk_bleu.sentence_bleu([[1, 2, 3], [2, 3, 4, 5]], s, weights=(1 / 3,) * 3, smoothing_function=smooth)
-           for s in ([1, 2, 3], [2, 3])]
-    assert got == pytest.approx(exp, abs=1e-6)
-
-
-def test_pg_bleu_run_trains_no_discriminator_and_uses_n_1(small_yaml, tmp_path):
-    out = tmp_path / "pgb"
-    assert train(small_yaml, out, "method=pg_bleu") == 0
-    recs = metrics_without_timing(out)
-    assert [r["phase"] for r in recs] == ["init"] + ["mle"] * 4 + ["adversarial"] * 6
-    assert not any("d_loss" in r for r in recs)
-    assert not (out / "discriminator.safetensors").exists()
-    assert all(0 <= r["reward_mean"] <= 1 for r in recs if r["phase"] == "adversarial")
-    # its MLE phase is the MLE run's, bit for bit
-    assert train(small_yaml, tmp_path / "mle", "method=mle") == 0
-    wa, wb = weights(out, "generator_mle.safetensors"), weights(tmp_path / "mle", "generator_mle.safetensors")
-    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+from runs import metrics_without_timing, train_cli, wait_for_phase, weights
 
 
 # ----------------------------------------------------------------------------- exact resume
 
-@pytest.mark.parametrize("method", ["scheduled_sampling", "pg_bleu"])
-def test_resume_of_the_baselines_is_exact(method, small_yaml, tmp_path):
+# pg_bleu is slow; the default suite keeps the scheduled_sampling case
+@pytest.mark.parametrize("method", ["scheduled_sampling", pytest.param("pg_bleu", marks=pytest.mark.slow)])
+def test_resume_of_the_baselines_is_exact(method, baseline_yaml, tmp_path):
     ref = tmp_path / "ref"
-    assert train(small_yaml, ref, f"method={method}") == 0
+    assert train_cli(baseline_yaml, ref, f"method={method}") == 0
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "seqgan", "train", "--config", str(small_yaml), "--out", str(out),
+    proc = subprocess.Popen([sys.executable, "-m", "seqgan", "train", "--config", str(baseline_yaml), "--out", str(out),
                              "-q", "--set", f"method={method}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     phase = "adversarial" if method == "pg_bleu" else "scheduled_sampling"
@@ -170,118 +58,3 @@ def test_every_method_runs_with_every_generator_kind(kind, method, tiny_yaml, tm
     gen = seqgan.load(out)
     assert gen.kind == kind and gen.sample(3, seed=0).shape == (3, 8)
     assert main(["evaluate", str(out), "--json", "-n", "64"]) == 0
-
-
-# ----------------------------------------------------------------------------- compare
-
-def test_compare_statistics_equal_scipy_and_welchs_formula(tmp_path):
-    stats = pytest.importorskip("scipy.stats")
-    values = {"seqgan": [8.70, 8.74, 8.69, 8.75], "mle": [9.05, 9.02, 9.08], "pg_bleu": [8.95]}
-    dirs = []
-    for method, vals in values.items():
-        for seed, v in enumerate(vals):
-            d = tmp_path / f"{method}__{seed}"
-            d.mkdir()
-            (d / "summary.json").write_text(json.dumps({
-                "method": method, "seed": seed, "wall_time_s": 10.0 + seed,
-                "evaluations": {"init": {"phase": "init", "step": 0, "nll_oracle": 10.3, "nll_test": 10.3},
-                                "final": {"phase": "adversarial", "step": 9, "nll_oracle": v, "nll_test": v - 0.4}}}))
-            dirs.append(str(d))
-    assert main(["compare", *dirs, "--json", "--out", str(tmp_path / "t.json")]) == 0
-    out = json.loads((tmp_path / "t.json").read_text())
-    groups = {g["name"]: g for g in out["groups"]}
-    a, b = values["mle"], values["seqgan"]
-    ma, mb = sum(a) / len(a), sum(b) / len(b)
-    va = sum((x - ma) ** 2 for x in a) / (len(a) - 1)
-    vb = sum((x - mb) ** 2 for x in b) / (len(b) - 1)
-    assert groups["mle"]["mean"]["nll_oracle"] == pytest.approx(ma)
-    assert groups["mle"]["sd"]["nll_oracle"] == pytest.approx(math.sqrt(va))
-    # Welch: t = (ma - mb) / sqrt(va/na + vb/nb), Welch-Satterthwaite degrees of freedom
-    se2 = va / len(a) + vb / len(b)
-    t = (ma - mb) / math.sqrt(se2)
-    dof = se2 ** 2 / ((va / len(a)) ** 2 / (len(a) - 1) + (vb / len(b)) ** 2 / (len(b) - 1))
-    p = 2 * stats.t.sf(abs(t), dof)
-    assert groups["mle"]["p_value"]["nll_oracle"] == pytest.approx(p, rel=1e-9)
-    assert groups["mle"]["p_value"]["nll_oracle"] == pytest.approx(
-        stats.ttest_ind(a, b, equal_var=False).pvalue, rel=1e-12)
-    assert groups["pg_bleu"]["n"] == 1 and groups["pg_bleu"]["p_value"] == {}  # n = 1: no test
-    assert "seqgan" not in [g for g in groups["seqgan"]["p_value"]]
-
-
-def test_compare_refuses_an_unfinished_run(tmp_path, capsys):
-    (tmp_path / "r").mkdir()
-    assert main(["compare", str(tmp_path / "r")]) == 2
-    assert "summary.json: not found" in capsys.readouterr().err
-
-
-def test_the_pretrained_stage_is_the_last_mle_evaluation(tmp_path):
-    from seqgan.compare import CompareError, read_run
-    run = tmp_path / "r"
-    run.mkdir()
-    (run / "summary.json").write_text(json.dumps({"method": "seqgan", "seed": 4, "evaluations": {}}))
-    recs = [{"phase": "init", "step": 0, "nll_oracle": 11.0},
-            {"phase": "mle", "step": 0, "g_loss": 7.0, "nll_oracle": 10.0, "nll_test": 8.0, "wall_time_s": 1.0},
-            {"phase": "mle", "step": 1, "g_loss": 6.9, "samples_per_s": 900.0},
-            {"phase": "mle", "step": 2, "g_loss": 6.8, "nll_oracle": 9.5, "nll_test": 7.5, "wall_time_s": 2.0},
-            {"phase": "adversarial", "step": 0, "nll_oracle": 9.0}]
-    (run / "metrics.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
-    v = read_run(run, "pretrained")
-    assert v.values == {"nll_oracle": 9.5, "nll_test": 7.5} and v.seed == 4 and v.task == "oracle"
-    (run / "metrics.jsonl").write_text(json.dumps(recs[0]) + "\n")
-    with pytest.raises(CompareError, match="no evaluation of MLE pre-training"):
-        read_run(run, "pretrained")
-
-
-# ----------------------------------------------------------------------------- reproduce table1
-
-TINY_SETS = ["oracle.num_samples=128", "oracle.emb_dim=8", "oracle.hidden_dim=8", "oracle.test_samples=128",
-             "generator.vocab_size=30", "generator.emb_dim=8", "generator.hidden_dim=8", "generator.seq_len=6",
-             "discriminator.emb_dim=8", "discriminator.filter_sizes=[2,3]", "discriminator.num_filters=[4,4]",
-             "pretrain.generator_epochs=2", "pretrain.discriminator_rounds=1", "pretrain.discriminator_samples=0",
-             "adversarial.iterations=2", "adversarial.discriminator_samples=0", "adversarial.rollout_num=2",
-             "train.batch_size=32", "train.eval_every=1", "train.eval_samples=64", "train.tensorboard=false",
-             "train.threads=1", "device=cpu"]
-
-
-@pytest.mark.parametrize("scale", ["quick", "fast", "paper"])
-def test_pg_bleu_rows_run_seqgan_s_loop_and_ss_seqgan_s_mle_length_or_the_paper_s(scale):
-    from seqgan.reproduce import row_config
-    seqgan, pg, ss = (row_config(scale, m, 0, None, []) for m in ("seqgan", "pg_bleu", "scheduled_sampling"))
-    assert pg.method == "pg_bleu" and ss.method == "scheduled_sampling"
-    assert pg.pretrain.generator_epochs == seqgan.pretrain.generator_epochs
-    assert pg.adversarial.model_dump() == seqgan.adversarial.model_dump()
-    assert ss.pretrain.generator_epochs == (300 if scale == "paper" else seqgan.pretrain.generator_epochs)
-
-
-def test_reproduce_table1_end_to_end_and_resumable(tmp_path, capsys):
-    out = tmp_path / "t1"
-    args = ["reproduce", "table1", "--scale", "quick", "--seeds", "2", "--out", str(out), "-q"]
-    for s in TINY_SETS:
-        args += ["--set", s]
-    assert main(args) == 0
-    table = json.loads((out / "table1.json").read_text())
-    names = [g["name"] for g in table["groups"]]
-    assert names == ["random", "mle", "scheduled_sampling", "pg_bleu", "seqgan"]
-    assert all(g["n"] == 2 for g in table["groups"])
-    md = (out / "table1.md").read_text()
-    assert "| Random | 2 |" in md and "| SeqGAN | 2 |" in md and "10.310" in md
-    assert (out / "table1.png").stat().st_size > 0
-    # Random is the untrained generator: above every trained row
-    means = {g["name"]: g["mean"]["nll_oracle"] for g in table["groups"]}
-    assert means["random"] > means["mle"]
-    assert sorted(p.name for p in out.glob("*__*")) == [f"{m}__{s}" for m in ("pg_bleu", "scheduled_sampling", "seqgan")
-                                                        for s in (0, 1)]
-    # the MLE row is the SeqGAN runs' pre-training: the same numbers as a method=mle run of that seed
-    mle = tmp_path / "mle__1"
-    sets = [f"--set={s}" for s in TINY_SETS]
-    assert main(["train", "--preset", "quick", "--method", "mle", "--seed", "1", "--out", str(mle), "-q", *sets]) == 0
-    final = json.loads((mle / "summary.json").read_text())["evaluations"]["final"]
-    mle_group = next(g for g in table["groups"] if g["name"] == "mle")
-    assert final["nll_oracle"] in mle_group["values"]["nll_oracle"]
-    assert final["nll_oracle"] != means["random"]
-    # run again: every row is finished and skipped, the table is the same
-    before = {p.name: p.stat().st_mtime_ns for p in out.glob("*__*/summary.json")}
-    capsys.readouterr()
-    assert main(args) == 0
-    assert capsys.readouterr().err.count("is finished") == 6
-    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*__*/summary.json")} == before

@@ -21,7 +21,7 @@ from seqgan.rollout import rollout_rewards
 from seqgan.train.steps import uses_discriminator
 
 from conftest import REPO
-from runs import GAN_YAML, metrics_without_timing, train_cli
+from runs import GAN, metrics_without_timing, train_cli, write_tiny_config
 
 EXAMPLE = REPO / "examples" / "rewards" / "char_share.py"
 
@@ -247,15 +247,12 @@ def test_config_checks_the_reward_section():
 
 # ============================================================================ runs
 
-TINY = GAN_YAML.replace("pretrain: {generator_epochs: 2, discriminator_rounds: 2, discriminator_epochs: 1}",
-                        "pretrain: {generator_epochs: 1, discriminator_rounds: 1, discriminator_epochs: 1}")
+TINY = {**GAN, "pretrain": {"generator_epochs": 1, "discriminator_rounds": 1}}
 
 
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
-    p = tmp_path / "tiny.yaml"
-    p.write_text(TINY)
-    return p
+    return write_tiny_config(tmp_path / "tiny.yaml", **TINY)
 
 
 @pytest.mark.parametrize("method", ["seqgan", "maligan", "pg_bleu", "rankgan"])

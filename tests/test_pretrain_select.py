@@ -17,7 +17,7 @@ from seqgan.cli import main
 from seqgan.config import load_config
 from seqgan.data import load_dataset
 
-from runs import metrics_without_timing, write_corpus
+from runs import metrics_without_timing, write_corpus, write_tiny_config
 
 # over-trains within a few epochs: a high learning rate on 160 lines, so the best epoch is not the last
 SELECT_YAML = """\
@@ -31,16 +31,14 @@ train: {batch_size: 16, eval_every: 4, threads: 1, tensorboard: false, checkpoin
 eval: {bleu_samples: 20}
 """
 
-ORACLE_YAML = """\
-seed: 3
-device: cpu
-oracle: {seed: 1, num_samples: 96, emb_dim: 8, hidden_dim: 8, test_samples: 64}
-generator: {vocab_size: 40, emb_dim: 16, hidden_dim: 32, seq_len: 8}
-discriminator: {emb_dim: 8, filter_sizes: [1, 2], num_filters: [4, 4]}
-pretrain: {generator_epochs: 10, generator_lr: 0.05, discriminator_rounds: 0}
-adversarial: {iterations: 0}
-train: {batch_size: 16, eval_every: 5, eval_samples: 64, threads: 1, tensorboard: false}
-"""
+ORACLE = {"oracle": {"num_samples": 96, "test_samples": 64},
+          "generator": {"emb_dim": 16, "hidden_dim": 32},
+          "discriminator": {"filter_sizes": [1, 2], "num_filters": [4, 4]},
+          "pretrain": {"generator_epochs": 10, "generator_lr": 0.05, "discriminator_rounds": 0,
+                       "discriminator_epochs": None},
+          "adversarial": {"iterations": 0, "discriminator_rounds": None, "discriminator_epochs": None,
+                          "rollout_num": None},
+          "train": {"batch_size": 16, "eval_every": 5, "eval_samples": 64, "threads": 1, "tensorboard": False}}
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +46,7 @@ def corpus(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("corpus")
     write_corpus(d, {"train.txt": 160, "valid.txt": 40, "test.txt": 40}, max_words=6)
     (d / "select.yaml").write_text(SELECT_YAML)
-    (d / "oracle.yaml").write_text(ORACLE_YAML)
+    write_tiny_config(d / "oracle.yaml", **ORACLE)
     return d
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from runs import GAN_YAML, config_file, kill_and_resume_equals, train_cli, torchrun_worker, train_finite
+from runs import GAN, kill_and_resume_equals, train_cli, torchrun_worker, train_finite
 
 
 from seqgan.config import DiscriminatorConfig
@@ -21,8 +21,8 @@ from seqgan.rewards.rank import RankReward
 from test_interface import assert_control_trains_no_critic
 
 @pytest.fixture(scope="module")
-def gan_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "gan.yaml", GAN_YAML + "rankgan: {reference_size: 4, comparison_size: 8}\n")
+def gan_yaml(tiny_config) -> Path:
+    return tiny_config(**GAN, rankgan={"reference_size": 4, "comparison_size": 8})
 
 
 def test_rank_score_is_the_hand_computed_softmax_of_cosines():
@@ -67,6 +67,7 @@ def test_a_constant_reward_replaces_the_ranker(gan_yaml, tmp_path):
     assert adv and all(r["reward_mean"] == pytest.approx(0.5) for r in adv)
 
 
+@pytest.mark.slow  # the default suite keeps exact resume: test_checkpoint (SeqGAN)
 def test_rankgan_resumes_exactly_after_sigkill(gan_yaml, tmp_path):
     ref = tmp_path / "ref"
     sets = ["method=rankgan", "adversarial.iterations=30"]

@@ -15,7 +15,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from runs import (GAN_YAML, config_file, kill_and_resume_equals, metrics_without_timing,
+from runs import (GAN, kill_and_resume_equals, metrics_without_timing,
                   train_cli, torchrun_worker, train_finite)
 
 
@@ -29,13 +29,13 @@ from seqgan.policies import RMCPolicy
 from seqgan.policies.gumbel import gumbel_noise, gumbel_sample, relax
 from test_policies import chi2_z
 
-RELGAN = ("relgan: {emb_dim: 8, num_rep: 4, filter_sizes: [2, 3], num_filters: [8, 8], hidden_dim: 8}\n")
+RELGAN = {"emb_dim": 8, "num_rep": 4, "filter_sizes": [2, 3], "num_filters": [8, 8], "hidden_dim": 8}
 SETS = ["method=relgan", "generator.kind=rmc", "generator.head_size=4"]
 
 
 @pytest.fixture(scope="module")
-def gan_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "gan.yaml", GAN_YAML + RELGAN)
+def gan_yaml(tiny_config) -> Path:
+    return tiny_config(**GAN, relgan=RELGAN)
 
 
 def rmc(V: int = 7, T: int = 5, seed: int = 0, eos: bool = False, slots: int = 2, heads: int = 2,
@@ -396,6 +396,7 @@ def test_the_bench_has_relgan_rows_at_both_beta_max_with_their_own_preset():
     assert bench.published("relgan_1000", "oracle") is None
 
 
+@pytest.mark.slow  # the default suite keeps the bench: test_reproduce's bench end to end
 def test_reproduce_bench_smoke_with_the_relgan_rows(tmp_path):
     from seqgan.cli import main
     out = tmp_path / "bench"

@@ -1,4 +1,5 @@
-"""Scheduled Sampling beyond test_methods.py: the authors' schedule (`start_p`) and coin
+"""Scheduled Sampling (seqgan/methods/scheduled_sampling.py): its token mixing by hand, p = 1 is MLE
+exactly and a decaying p departs from it, the authors' schedule (`start_p`) and coin
 (`coin=per_run`), and a chi-square test that the inputs not kept are drawn from the generator's
 p(. | the mixed prefix)."""
 
@@ -12,34 +13,24 @@ import torch
 from torch import Tensor
 
 import seqgan.methods.scheduled_sampling as ss_method
-from seqgan.cli import main
 from seqgan.config import GeneratorConfig
 from seqgan.methods.options.scheduled_sampling import ScheduledSamplingConfig
 from seqgan.methods.scheduled_sampling import run_coin, scheduled_inputs
 from seqgan.models import build_generator
-from runs import config_file, metrics_without_timing
+from runs import metrics_without_timing, train_cli, weights
 
-SMALL_YAML = """\
-seed: 5
-device: cpu
-oracle: {seed: 2, num_samples: 256, emb_dim: 8, hidden_dim: 8}
-generator: {vocab_size: 40, emb_dim: 8, hidden_dim: 8, seq_len: 8}
-pretrain: {generator_epochs: 4, discriminator_rounds: 1, discriminator_epochs: 1}
-train: {batch_size: 32, eval_every: 2, eval_samples: 64, checkpoint_every: 1, keep_checkpoints: 1,
-        threads: 1, tensorboard: false}
-"""
+SMALL = {"seed": 5,
+         "oracle.seed": 2,
+         "discriminator": None,
+         "pretrain": {"generator_epochs": 4, "discriminator_rounds": 1},
+         "adversarial": None,
+         "train": {"eval_samples": 64, "checkpoint_every": 1, "keep_checkpoints": 1, "threads": 1,
+                   "tensorboard": False}}
 
 
 @pytest.fixture(scope="module")
-def small_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "ss.yaml", SMALL_YAML)
-
-
-def train(cfg: Path, out: Path, *sets: str) -> int:
-    args = ["train", "--config", str(cfg), "--out", str(out), "-q"]
-    for s in sets:
-        args += ["--set", s]
-    return main(args)
+def small_yaml(tiny_config) -> Path:
+    return tiny_config(**SMALL)
 
 
 def records(run: Path, phase: str) -> list[dict]:
@@ -56,7 +47,7 @@ def test_defaults_keep_bengio_s_per_token_coin_from_p_1():
 
 
 def test_start_p_sets_the_rate_of_epoch_0(small_yaml, tmp_path):
-    assert train(small_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.start_p=0.998",
+    assert train_cli(small_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.start_p=0.998",
                  "scheduled_sampling.decay=0.002") == 0
     assert [r["ss_p"] for r in records(tmp_path / "ss", "scheduled_sampling")] == pytest.approx(
         [0.998, 0.996, 0.994, 0.992])
@@ -81,13 +72,13 @@ def test_per_run_coin_is_teacher_forcing_while_u_below_p_then_samples_everywhere
         return real(gen, tokens, keep, rng)
 
     monkeypatch.setattr(ss_method, "scheduled_inputs", recording)
-    assert train(small_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.coin=per_run",
+    assert train_cli(small_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.coin=per_run",
                  f"scheduled_sampling.start_p={u + 0.15}", "scheduled_sampling.decay=0.1") == 0
     ss = records(tmp_path / "ss", "scheduled_sampling")
     assert [r["ss_p"] > u for r in ss] == [True, True, False, False]
     assert keeps and all(not k.any() for k in keeps)
     monkeypatch.setattr(ss_method, "scheduled_inputs", real)
-    assert train(small_yaml, tmp_path / "mle", "method=mle") == 0
+    assert train_cli(small_yaml, tmp_path / "mle", "method=mle") == 0
     mle = records(tmp_path / "mle", "mle")
     assert [r["g_loss"] for r in ss[:2]] == [r["g_loss"] for r in mle[:2]]
     assert all(a["g_loss"] != b["g_loss"] for a, b in zip(ss[2:], mle[2:]))
@@ -98,9 +89,9 @@ def test_per_run_coin_is_teacher_forcing_while_u_below_p_then_samples_everywhere
 def test_per_run_with_the_authors_rates_above_u_is_mle(small_yaml, tmp_path):
     """The authors' run: their u (0.3975) is below every rate, so SS is teacher forcing throughout."""
     u = run_coin(5)
-    assert train(small_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.coin=per_run",
+    assert train_cli(small_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.coin=per_run",
                  f"scheduled_sampling.start_p={min(1.0, u + 0.01)}", "scheduled_sampling.decay=0") == 0
-    assert train(small_yaml, tmp_path / "mle", "method=mle") == 0
+    assert train_cli(small_yaml, tmp_path / "mle", "method=mle") == 0
     ss, mle = records(tmp_path / "ss", "scheduled_sampling"), records(tmp_path / "mle", "mle")
     assert [r["g_loss"] for r in ss] == [r["g_loss"] for r in mle]
 
@@ -140,3 +131,46 @@ def test_inputs_not_kept_follow_the_generator_given_the_mixed_prefix():
         dof += V - 1
     assert dof >= 20
     assert stats.chi2.sf(chi2, dof) > 1e-4, (chi2, dof)
+
+
+# ----------------------------------------------------------------------------- token mixing, p = 1 is MLE
+
+def test_scheduled_inputs_mix_true_and_sampled_tokens_by_hand():
+    """A generator that always emits token 4: where keep is false the input is 4, else the true
+    previous token; position 0 always reads the start token."""
+    cfg = GeneratorConfig(vocab_size=7, emb_dim=3, hidden_dim=4, seq_len=5)
+    gen = build_generator(cfg, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        gen.W_out.zero_()
+        gen.b_out.zero_()
+        gen.b_out[4] = 60.0
+    tokens = torch.tensor([[1, 2, 3, 5, 6], [6, 5, 3, 2, 1]])
+    keep = torch.tensor([[False, True, False, True, False], [True, False, False, True, True]])
+    inputs = scheduled_inputs(gen, tokens, keep, torch.Generator().manual_seed(1))
+    assert inputs.tolist() == [[0, 1, 4, 3, 4], [0, 4, 4, 3, 2]]
+    assert torch.equal(scheduled_inputs(gen, tokens, torch.ones_like(keep)), gen.inputs(tokens))
+
+
+
+def test_scheduled_sampling_with_p_1_is_mle_exactly(baseline_yaml, tmp_path):
+    assert train_cli(baseline_yaml, tmp_path / "mle", "method=mle") == 0
+    assert train_cli(baseline_yaml, tmp_path / "ss", "method=scheduled_sampling", "scheduled_sampling.decay=0") == 0
+    a, b = metrics_without_timing(tmp_path / "mle"), metrics_without_timing(tmp_path / "ss")
+    assert [r["phase"] for r in b] == ["init"] + ["scheduled_sampling"] * 4
+    for r, s in zip(a, b):
+        s = {k: v for k, v in s.items() if k not in ("phase", "ss_p")}
+        assert {k: v for k, v in r.items() if k != "phase"} == s
+    wa, wb = weights(tmp_path / "mle"), weights(tmp_path / "ss")
+    assert all(torch.equal(wa[k], wb[k]) for k in wa)
+
+
+
+def test_scheduled_sampling_lowers_p_and_departs_from_mle(baseline_yaml, tmp_path):
+    assert train_cli(baseline_yaml, tmp_path / "ss", "method=scheduled_sampling") == 0
+    recs = [r for r in metrics_without_timing(tmp_path / "ss") if r["phase"] == "scheduled_sampling"]
+    assert [r["ss_p"] for r in recs] == pytest.approx([1.0, 0.9, 0.8, 0.7])
+    assert train_cli(baseline_yaml, tmp_path / "mle", "method=mle") == 0
+    mle = [r for r in metrics_without_timing(tmp_path / "mle") if r["phase"] == "mle"]
+    assert recs[0]["g_loss"] == mle[0]["g_loss"]  # epoch 0 has p = 1
+    assert recs[1]["g_loss"] != mle[1]["g_loss"]  # sampled inputs change the loss from epoch 1 on
+

@@ -17,7 +17,7 @@ from seqgan.config import GeneratorConfig
 from seqgan.models import build_generator
 from seqgan.policies import Policy
 from seqgan.train.adversarial import pg_update
-from runs import config_file, metrics_without_timing
+from runs import metrics_without_timing
 
 
 def _generator() -> Policy:
@@ -71,21 +71,19 @@ def test_pg_update_clips_the_global_gradient_norm_to_grad_clip():
     assert step == pytest.approx(5.0, rel=1e-4)
 
 
-TINY = """\
-seed: 5
-device: cpu
-oracle: {seed: 2, num_samples: 128, emb_dim: 8, hidden_dim: 8, test_samples: 64}
-generator: {vocab_size: 30, emb_dim: 8, hidden_dim: 8, seq_len: 6}
-pretrain: {generator_epochs: 2, discriminator_rounds: 1, discriminator_epochs: 1}
-adversarial: {iterations: 2, discriminator_rounds: 1, discriminator_epochs: 1, rollout_num: 1}
-train: {batch_size: 32, eval_every: 1, eval_samples: 96, checkpoint_every: 1, keep_checkpoints: 1,
-        threads: 1, tensorboard: false, grad_clip: 3.5}
-"""
+TINY = {"seed": 5,
+        "oracle": {"seed": 2, "num_samples": 128, "test_samples": 64},
+        "generator": {"vocab_size": 30, "seq_len": 6},
+        "discriminator": None,
+        "pretrain": {"generator_epochs": 2, "discriminator_rounds": 1},
+        "adversarial": {"iterations": 2, "rollout_num": 1},
+        "train": {"eval_every": 1, "eval_samples": 96, "checkpoint_every": 1, "keep_checkpoints": 1, "threads": 1,
+                  "tensorboard": False, "grad_clip": 3.5}}
 
 
 @pytest.fixture(scope="module")
-def tiny_yaml(tmp_path_factory) -> Path:
-    return config_file(tmp_path_factory, "tiny.yaml", TINY)
+def tiny_yaml(tiny_config) -> Path:
+    return tiny_config(**TINY)
 
 
 def test_a_run_s_g_steps_clip_at_train_grad_clip(tiny_yaml, tmp_path, monkeypatch):
