@@ -213,3 +213,17 @@ def train_finite(cfg: Path, out: Path, method: str, sets: list[str]) -> dict[str
     s = json.loads((out / "summary.json").read_text())
     assert s["method"] == method and all(math.isfinite(v) for ph in s["nll_oracle"].values() for _, v in ph)
     return s
+
+
+def one_token_generator(token: int = 4, vocab_size: int = 7, seq_len: int = 5) -> Any:
+    """An LSTM generator (emb 3, hidden 4) that emits `token` after anything (its output weights zero,
+    that token's bias 60): the tests that need to know what a generator draws."""
+    from seqgan.config import GeneratorConfig
+    from seqgan.models import build_generator
+    gen = build_generator(GeneratorConfig(vocab_size=vocab_size, emb_dim=3, hidden_dim=4, seq_len=seq_len),
+                          torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        gen.W_out.zero_()
+        gen.b_out.zero_()
+        gen.b_out[token] = 60.0
+    return gen

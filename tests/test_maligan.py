@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from runs import (GAN, kill_and_resume_equals, metrics_without_timing,
+from runs import (GAN, one_token_generator, kill_and_resume_equals, metrics_without_timing,
                   train_cli, torchrun_worker, train_finite)
 
 
@@ -95,12 +95,7 @@ def test_maligan_step_s_update_is_the_hand_computed_gradient(N):
 def test_maligan_continuations_follow_the_generator_given_the_prefix():
     """Continuations of a prefix are the generator's draws from the state after the prefix: with a
     generator that always emits token 4 after anything, every continued position is 4."""
-    gcfg = GeneratorConfig(vocab_size=7, emb_dim=3, hidden_dim=4, seq_len=5)
-    gen = build_generator(gcfg, torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        gen.W_out.zero_()
-        gen.b_out.zero_()
-        gen.b_out[4] = 60.0
+    gen = one_token_generator(4)
     real = torch.tensor([[1, 2, 3, 5, 6], [6, 5, 3, 2, 1]])
     Y = continue_prefixes(gen, real, 2, 3, torch.Generator().manual_seed(0))
     assert Y.tolist() == [[1, 2, 4, 4, 4]] * 3 + [[6, 5, 4, 4, 4]] * 3

@@ -17,7 +17,7 @@ from seqgan.config import GeneratorConfig
 from seqgan.methods.options.scheduled_sampling import ScheduledSamplingConfig
 from seqgan.methods.scheduled_sampling import run_coin, scheduled_inputs
 from seqgan.models import build_generator
-from runs import metrics_without_timing, train_cli, weights
+from runs import metrics_without_timing, one_token_generator, train_cli, weights
 
 SMALL = {"seed": 5,
          "oracle.seed": 2,
@@ -138,12 +138,7 @@ def test_inputs_not_kept_follow_the_generator_given_the_mixed_prefix():
 def test_scheduled_inputs_mix_true_and_sampled_tokens_by_hand():
     """A generator that always emits token 4: where keep is false the input is 4, else the true
     previous token; position 0 always reads the start token."""
-    cfg = GeneratorConfig(vocab_size=7, emb_dim=3, hidden_dim=4, seq_len=5)
-    gen = build_generator(cfg, torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        gen.W_out.zero_()
-        gen.b_out.zero_()
-        gen.b_out[4] = 60.0
+    gen = one_token_generator(4)
     tokens = torch.tensor([[1, 2, 3, 5, 6], [6, 5, 3, 2, 1]])
     keep = torch.tensor([[False, True, False, True, False], [True, False, False, True, True]])
     inputs = scheduled_inputs(gen, tokens, keep, torch.Generator().manual_seed(1))
