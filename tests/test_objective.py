@@ -87,15 +87,8 @@ def test_duplicate_weights_count_within_each_batch():
 
 def constant_policy(token: int, vocab: int = 6, T: int = 4):
     """A generator that emits `token` whatever the prefix (probability 1 - O(e^-60))."""
-    from seqgan.config import GeneratorConfig
-    from seqgan.models import build_generator
-    gen = build_generator(GeneratorConfig(vocab_size=vocab, emb_dim=3, hidden_dim=4, seq_len=T),
-                          torch.Generator().manual_seed(0))
-    with torch.no_grad():
-        gen.W_out.zero_()
-        gen.b_out.zero_()
-        gen.b_out[token] = 60.0
-    return gen
+    from runs import one_token_generator
+    return one_token_generator(token, vocab, T)
 
 
 def test_rollouts_count_duplicates_within_each_rollout_column():
