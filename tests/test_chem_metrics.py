@@ -375,6 +375,16 @@ def test_evaluate_names_a_missing_reference_file(tmp_path, capsys, monkeypatch):
     assert main(["evaluate", str(run), "--json", "-q"]) == 0
     table = json.loads(capsys.readouterr().out)
     assert "valid" in table and "fcd_test" not in table and "novelty" in table
+    # --temperature: the molecules `generate --temperature` prints with the same seed and count
+    assert main(["evaluate", str(run), "--temperature", "0.5", "--json", "-q"]) == 0
+    cold = json.loads(capsys.readouterr().out)
+    assert main(["generate", str(run), "-n", "40", "--seed", "0", "--temperature", "0.5"]) == 0
+    smiles = ["" if s == "<empty>" else s for s in capsys.readouterr().out.splitlines()]
+    again = cm.molecule_metrics(smiles, None, None, frozenset(CORPUS), fcd=False, notes=[])
+    for k in ("valid", "novelty", "intdiv", "filters", "qed_mean"):
+        a, b = cold[k], again[k]
+        assert (a is None and math.isnan(b)) or a == pytest.approx(b, rel=1e-9, abs=1e-12), k
+    assert cold["temperature"] == 0.5 and (cold["valid"], cold["qed_mean"]) != (table["valid"], table["qed_mean"])
 
 
 def test_shared_path_in_the_preset_exists_beside_the_checkout():

@@ -130,6 +130,24 @@ def test_evaluate(data_run, corpus, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+def test_evaluate_at_a_temperature_is_the_sweep_s_point_and_generate_s_samples(data_run, capsys):
+    """`evaluate --temperature T`: BLEU, Self-BLEU and NLL-test of the generator sampled at T, as
+    `sweep` computes them at T, over the samples `generate --temperature T` prints with that seed."""
+    from seqgan.sweep import sweep_runs
+    assert main(["evaluate", str(data_run), "-n", "60", "--temperature", "0.5", "--json"]) == 0
+    table = json.loads(capsys.readouterr().out)
+    (point,), = [c.points for c in sweep_runs([data_run], [0.5], samples=60, seed=0, quiet=True)]
+    assert table["temperature"] == 0.5
+    for k in ("bleu4", "bleu5", "self_bleu4", "self_bleu5", "nll_test"):
+        assert table[k] == point[k], k
+    assert table["nll_test"] != evaluate_run(data_run, num_samples=60)["nll_test"]
+    assert main(["generate", str(data_run), "-n", "60", "--seed", "0", "--temperature", "0.5", "--ids"]) == 0
+    rows = [[int(x) for x in ln.split()] for ln in capsys.readouterr().out.splitlines()]
+    assert table["mean_len"] == pytest.approx(sum(r.index(EOS) if EOS in r else len(r) for r in rows) / 60)
+    assert main(["evaluate", str(data_run), "--temperature", "0"]) == 2
+    assert "a temperature must be a finite number > 0" in capsys.readouterr().err
+
+
 def test_evaluate_reports_the_draw_of_summary_json_and_compare(data_run, capsys):
     """With its defaults (the run's eval.bleu_samples, seed 0, the run's device) `evaluate` draws
     the samples the run's own evaluations drew: the same BLEU as summary.json and `compare` for

@@ -64,4 +64,9 @@ def test_the_sweep_at_t_1_is_what_evaluate_reports(tiny_yaml, tmp_path):
     both = sweep_runs([out], [0.8, 1.0], mle=True, seed=5, quiet=True)
     assert [c.stage for c in both] == ["mle", "final"]
     assert both[0].points[1]["nll_oracle"] == evaluate_run(out, seed=5, mle=True)["nll_oracle"]
+    # evaluate --temperature T is the sweep's point at T (samples and the tempered NLL-test)
+    cold = evaluate_run(out, seed=5, mle=True, temperature=0.8)
+    assert table["temperature"] == 1.0 and cold["temperature"] == 0.8
+    assert cold["nll_oracle"] == both[0].points[0]["nll_oracle"] != both[0].points[1]["nll_oracle"]
+    assert cold["nll_test"] == both[0].points[0]["nll_test"] != both[0].points[1]["nll_test"]
     assert main(["sweep", str(out), "--temperatures", "0.8,1.0", "--json", "-q"]) == 0

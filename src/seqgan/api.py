@@ -175,7 +175,7 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
                  checkpoint: Optional[str | Path] = None, seed: int = EVAL_SEED, device: str = "cpu",
                  mle: bool = False, mle_best: bool = False, chem: Optional[bool] = None,
                  scaffold_test: Optional[str] = None, train: Optional[str] = None, chem_samples: Optional[int] = None,
-                 notes: Optional[list[str]] = None, quiet: bool = True) -> dict[str, Any]:
+                 notes: Optional[list[str]] = None, quiet: bool = True, temperature: float = 1.0) -> dict[str, Any]:
     """The metrics table of a run's generator (`seqgan evaluate`).
 
     task=data: nll_test on `test` (default the run's data.test), nll_valid (the run's
@@ -186,7 +186,11 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
     pre-training instead of the final one; `mle_best`, the MLE epoch pretrain.select=best_valid chose.
     Samples are drawn from a fresh stream seeded `seed`. The table opens with `generator` ("final",
     "mle", "mle_best" or "checkpoint": which one was scored) and `weights` (the file or checkpoint it
-    was read from), then the draw: `samples` and `seed`.
+    was read from), then the draw: `samples`, `seed` and `temperature`.
+
+    `temperature` T: every sample is drawn from softmax(logits / T) and every NLL of held-out
+    sequences (nll_test, nll_valid) is the tempered model's, as `seqgan sweep` computes them at T,
+    so that a generator can be set beside another sampled at a lower temperature on every metric.
 
     task=data: training's evaluations draw the same way (eval.bleu_samples samples, a fresh
     stream seeded `EVAL_SEED` = 0), so with the defaults and the run's device the table equals
@@ -201,6 +205,8 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
     against `test` and, when given, `scaffold_test` (the *_testsf keys). The reference statistics
     are cached (`seqgan.chem.metrics.cache_dir()`). `notes` collects a line for each metric left out.
     """
+    from seqgan.sweep import check_temperature
+    temperature = check_temperature(temperature)  # SweepError (a ValueError), one line, before any loading
     gen = load(run_dir, checkpoint, device, mle, mle_best)
     cfg: Config = getattr(gen, "config")
     source: str = getattr(gen, "source")
@@ -218,30 +224,31 @@ def evaluate_run(run_dir: str | Path, test: Optional[str] = None, num_samples: O
     rng = torch.Generator(device=device).manual_seed(seed)
     inputs = run_inputs(run_dir, cfg, getattr(gen, "vocab"), test, device, getattr(gen, "sizes"))
     if cfg.task == "oracle":
-        table: dict[str, Any] = {**scored, "samples": n, "seed": seed,
-                                 "nll_oracle": inputs.oracle.nll(gen.sample(n, rng))}
+        table: dict[str, Any] = {**scored, "samples": n, "seed": seed, "temperature": temperature,
+                                 "nll_oracle": inputs.oracle.nll(gen.sample(n, rng, temperature=temperature))}
         if inputs.heldout is not None:
-            table["nll_test"] = gen.nll(inputs.heldout)
+            table["nll_test"] = gen.nll(inputs.heldout, temperature=temperature)
         return table
     vocab: Vocabulary = getattr(gen, "vocab")
     want_chem = chem or (chem is None and is_smiles_run(cfg))
     if want_chem:  # say what is missing before any work
         from seqgan.chem.metrics import require
         require(fcd=bool(inputs.test or scaffold_test))
-    table = {**scored, "samples": n, "seed": seed}
+    table = {**scored, "samples": n, "seed": seed, "temperature": temperature}
     if inputs.test:
         table["test"] = str(inputs.test)
-    table.update(text_metrics(gen, vocab.decode, n, rng, inputs.references, inputs.test_ids, inputs.valid_ids))
+    table.update(text_metrics(gen, vocab.decode, n, rng, inputs.references, inputs.test_ids, inputs.valid_ids,
+                              temperature=temperature))
     if want_chem:
         table.update(chem_metrics(gen, vocab, cfg, seed, device, inputs.test, scaffold_test, train, chem_samples,
-                                  notes, quiet))
+                                  notes, quiet, temperature))
     return table
 
 
 def chem_metrics(gen: Policy, vocab: Vocabulary, cfg: Config, seed: int, device: str, test: Optional[str],
                  scaffold_test: Optional[str], train: Optional[str], chem_samples: Optional[int],
-                 notes: Optional[list[str]], quiet: bool) -> dict[str, Any]:
-    """The MOSES metrics of a run's samples (see `evaluate_run`)."""
+                 notes: Optional[list[str]], quiet: bool, temperature: float = 1.0) -> dict[str, Any]:
+    """The MOSES metrics of a run's samples, drawn at `temperature` (see `evaluate_run`)."""
     from seqgan.chem import metrics as chem
     refs = {"test": test, "scaffold_test": scaffold_test}
     chem.require(fcd=any(refs.values()))
@@ -251,7 +258,7 @@ def chem_metrics(gen: Policy, vocab: Vocabulary, cfg: Config, seed: int, device:
                                 quiet=quiet) if p else None for k, p in refs.items()}
     n = chem_samples or cfg.eval.chem_samples
     rng = torch.Generator(device=device).manual_seed(seed)
-    smiles = [vocab.decode_text(row) for row in gen.sample(n, rng).tolist()]
+    smiles = [vocab.decode_text(row) for row in gen.sample(n, rng, temperature=temperature).tolist()]
     table: dict[str, Any] = {}
     if train:
         table["train"] = str(train)

@@ -192,10 +192,10 @@ def _without(sorted_lengths: list[int], c: int) -> list[int]:
 # ============================================================================ task=data metrics
 
 @torch.no_grad()
-def nll_test(generator: Policy, test_ids: torch.Tensor) -> float:
+def nll_test(generator: Policy, test_ids: torch.Tensor, temperature: float = 1.0) -> float:
     """NLL-test: the generator's mean per-token NLL (nats) of held-out sequences (M, T), each
-    position up to and including its <eos> counted once, padding never."""
-    return generator.nll(test_ids)
+    position up to and including its <eos> counted once, padding never; of softmax(logits / T)."""
+    return generator.nll(test_ids, temperature=temperature)
 
 
 #: the seed of the fresh sample stream every task=data evaluation draws from: in training (each
@@ -208,17 +208,18 @@ EVAL_SEED = 0
 def text_metrics(generator: Policy, decode: "Callable[[list[int]], list[str]]", num_samples: int,
                  rng: Optional[torch.Generator] = None, references: "Optional[References]" = None,
                  test_ids: Optional[torch.Tensor] = None, valid_ids: Optional[torch.Tensor] = None,
-                 orders: Sequence[int] = (2, 3, 4, 5)) -> dict[str, float]:
+                 orders: Sequence[int] = (2, 3, 4, 5), temperature: float = 1.0) -> dict[str, float]:
     """The task=data metrics table: nll_test / nll_valid (when given), then BLEU-n of
     `num_samples` generated sentences against `references` (the test file) and their Self-BLEU-n.
     `decode` maps a row of ids to its tokens (up to <eos>). The samples come from `rng`: a fresh
-    stream seeded `EVAL_SEED` in training and in `seqgan evaluate`."""
+    stream seeded `EVAL_SEED` in training and in `seqgan evaluate`. `temperature`: of the
+    generator's softmax(logits / T), for the samples and the NLLs alike (`seqgan evaluate --temperature`)."""
     out: dict[str, float] = {}
     if test_ids is not None:
-        out["nll_test"] = nll_test(generator, test_ids)
+        out["nll_test"] = nll_test(generator, test_ids, temperature)
     if valid_ids is not None:
-        out["nll_valid"] = nll_test(generator, valid_ids)
-    samples = [decode(row) for row in generator.sample(num_samples, rng).tolist()]
+        out["nll_valid"] = nll_test(generator, valid_ids, temperature)
+    samples = [decode(row) for row in generator.sample(num_samples, rng, temperature=temperature).tolist()]
     if references is not None:
         out.update({f"bleu{n}": v for n, v in bleu(samples, references, orders).items()})
     if num_samples >= 2:

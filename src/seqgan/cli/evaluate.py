@@ -13,6 +13,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
     from seqgan.api import RunLoadError, evaluate_run
+    from seqgan.sweep import SweepError, check_temperature
     if sum(map(bool, (args.mle, args.mle_best, args.checkpoint))) > 1:
         raise ConfigError("give either --checkpoint or --mle or --mle-best, not two of them")
     if args.num is not None and args.num < 1:
@@ -23,12 +24,16 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise ConfigError("--scaffold-test, --train and --chem-samples are options of the molecule metrics; "
                           "drop --no-chem")
     check_seed(args.seed)
+    try:
+        check_temperature(args.temperature)
+    except SweepError as e:
+        raise ConfigError(str(e)) from None
     notes: list[str] = []
     try:
         table = evaluate_run(args.run_dir, test=args.test, num_samples=args.num, checkpoint=args.checkpoint,
                              seed=args.seed, mle=args.mle, mle_best=args.mle_best, chem=args.chem,
                              scaffold_test=args.scaffold_test, train=args.train, chem_samples=args.chem_samples,
-                             notes=notes, quiet=args.quiet)
+                             notes=notes, quiet=args.quiet, temperature=args.temperature)
     except RunLoadError as e:
         raise ConfigError(str(e)) from None
     for note in notes:
@@ -50,11 +55,14 @@ def add_parser(sub: Commands) -> None:
         description="Score the generator of RUN_DIR (final weights, or --checkpoint). On your data: NLL-test "
                     "(per-token, <eos> counted), BLEU-2..5 of N generated sentences against the whole test file "
                     "(nltk sentence_bleu with method1 smoothing), Self-BLEU-2..5 (each sample against the others), "
-                    "NLL-valid when the run has a validation file. On the oracle task: NLL-oracle.",
+                    "NLL-valid when the run has a validation file. On the oracle task: NLL-oracle. --temperature T "
+                    "scores the generator sampled from softmax(logits / T), every metric (NLL-test is the tempered "
+                    "model's): the whole table of one point of `seqgan sweep`.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="examples:\n  seqgan evaluate runs/coco__0__20261128-120000\n"
                "  seqgan evaluate RUN_DIR --mle          # the MLE baseline of the same run\n"
                "  seqgan evaluate RUN_DIR --test other_test.txt -n 5000 --json\n"
+               "  seqgan evaluate RUN_DIR --mle --temperature 0.8   # the MLE baseline sampled at T = 0.8\n"
                "  seqgan evaluate runs/molecules__0 --scaffold-test ../shared/data/moses/test_scaffolds.smi.gz\n")
     e.add_argument("run_dir", metavar="RUN_DIR")
     e.add_argument("--test", metavar="FILE", help="held-out file (default: the run's data.test)")
@@ -65,6 +73,8 @@ def add_parser(sub: Commands) -> None:
                    help="sampling seed (default 0: on your data the draw of the run's own evaluations, so that "
                         "with the default -n the numbers are those of its summary.json)")
     e.add_argument("--checkpoint", metavar="DIR", help="a checkpoint directory instead of the final weights")
+    e.add_argument("--temperature", type=float, default=1.0, metavar="T",
+                   help="sample from softmax(logits / T) and score NLL-test with it (default 1.0, the model itself)")
     e.add_argument("--json", action="store_true", help="print a JSON object instead of a table")
     e.add_argument("--mle", action="store_true",
                    help="score the generator at the end of MLE pre-training (the MLE baseline) instead")
