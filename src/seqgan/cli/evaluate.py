@@ -13,7 +13,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import json
 
     from seqgan.api import RunLoadError, evaluate_run
-    from seqgan.sweep import SweepError, check_temperature
+    from seqgan.sweep import SweepError
     if sum(map(bool, (args.mle, args.mle_best, args.checkpoint))) > 1:
         raise ConfigError("give either --checkpoint or --mle or --mle-best, not two of them")
     if args.num is not None and args.num < 1:
@@ -24,17 +24,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         raise ConfigError("--scaffold-test, --train and --chem-samples are options of the molecule metrics; "
                           "drop --no-chem")
     check_seed(args.seed)
-    try:
-        check_temperature(args.temperature)
-    except SweepError as e:
-        raise ConfigError(str(e)) from None
     notes: list[str] = []
     try:
         table = evaluate_run(args.run_dir, test=args.test, num_samples=args.num, checkpoint=args.checkpoint,
                              seed=args.seed, mle=args.mle, mle_best=args.mle_best, chem=args.chem,
                              scaffold_test=args.scaffold_test, train=args.train, chem_samples=args.chem_samples,
                              notes=notes, quiet=args.quiet, temperature=args.temperature)
-    except RunLoadError as e:
+    except (RunLoadError, SweepError) as e:  # SweepError: a bad --temperature, refused before any loading
         raise ConfigError(str(e)) from None
     for note in notes:
         print(f"seqgan evaluate: note: {note}", file=sys.stderr)
