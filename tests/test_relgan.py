@@ -396,6 +396,36 @@ def test_the_bench_has_relgan_rows_at_both_beta_max_with_their_own_preset():
     assert bench.published("relgan_1000", "oracle") is None
 
 
+def test_the_bench_tests_relgan_rows_against_their_own_pre_training_paired_by_seed():
+    from pathlib import Path
+
+    from scipy import stats
+
+    from seqgan import bench
+    from seqgan.compare import RunValues
+
+    def group(row, vals):  # seed -> (nll_oracle, nll_test), listed out of seed order
+        return [RunValues(Path(f"{row}__{s}"), "relgan", s, "oracle", {"nll_oracle": o, "nll_test": t})
+                for s, (o, t) in vals.items()]
+    stage = {0: (9.10, 8.60), 1: (9.14, 8.62), 2: (9.12, 8.61)}
+    groups = {"seqgan": group("seqgan", {0: (8.6, 8.9), 1: (8.5, 8.8)}),
+              "relgan": group("relgan", {2: (8.80, 8.70), 0: (8.89, 8.64), 1: (8.95, 8.66)}),
+              "relgan_1000": group("relgan_1000", {0: (9.00, 8.62), 1: (9.30, 8.70)}),
+              "relgan_mle": group("relgan_mle", stage)}
+    own = bench.own_stage_tests(groups, ["nll_oracle", "nll_test"])
+    assert set(own) == {"relgan", "relgan_1000"}  # SeqGAN's MLE is another row, tested in the table
+    assert own["relgan"]["stage"] == "relgan_mle"
+    # by hand: (8.89 - 9.10 + 8.95 - 9.14 + 8.80 - 9.12) / 3
+    assert own["relgan"]["change"]["nll_oracle"] == pytest.approx((-0.21 - 0.19 - 0.32) / 3)
+    assert own["relgan"]["p_value"]["nll_test"] == pytest.approx(
+        stats.ttest_rel([8.64, 8.66, 8.70], [8.60, 8.62, 8.61]).pvalue)
+    # relgan_1000 holds seeds 0 and 1: paired on those two only
+    assert own["relgan_1000"]["change"]["nll_oracle"] == pytest.approx((-0.10 + 0.16) / 2)
+    assert own["relgan_1000"]["p_value"]["nll_oracle"] == pytest.approx(
+        stats.ttest_rel([9.00, 9.30], [9.10, 9.14]).pvalue)
+    assert bench.own_stage_tests({k: v for k, v in groups.items() if k != "relgan_mle"}, ["nll_oracle"]) == {}
+
+
 @pytest.mark.slow  # the default suite keeps the bench: test_reproduce's bench end to end
 def test_reproduce_bench_smoke_with_the_relgan_rows(tmp_path):
     from seqgan.cli import main
@@ -404,7 +434,8 @@ def test_reproduce_bench_smoke_with_the_relgan_rows(tmp_path):
                  "relgan_mle", "--out", str(out), "-q"]) == 0
     md = (out / "bench.md").read_text()
     for name in ("| RelGAN (beta_max 100) | 1 |", "| RelGAN (beta_max 1000) | 1 |",
-                 "| MLE, RelGAN's relational memory (its pre-training) | 1 |", "6.680 (Nie et al. 2019"):
+                 "| MLE, RelGAN's relational memory (its pre-training) | 1 |", "6.680 (Nie et al. 2019",
+                 "| RelGAN (beta_max 1000) | MLE, RelGAN's relational memory (its pre-training) | "):
         assert name in md, name
     sweep = json.loads((out / "bench.json").read_text())["sweep"]
     assert set(sweep) == {"relgan", "relgan_1000", "relgan_mle"}

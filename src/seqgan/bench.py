@@ -186,6 +186,16 @@ def report(out: Path, dirs: dict[str, list[Path]], task: str, oracle: Optional[s
           + ". Published numbers are quoted as the papers report them (their own oracles, sample counts and "
           "selection; not comparable to the bit).\n\n"
           + "\n".join(lines) + "\n")
+    from seqgan.compare import _fmt_p
+    from seqgan.files import json_safe
+    own = own_stage_tests(groups, metrics)
+    if own:
+        md += ("\nAgainst their own pre-training (the MLE row read from the same runs, the point they start from; "
+               "the paired t-test by seed): the mean change and its p.\n\n| row | against | "
+               + " | ".join(f"{m} change | p" for m in metrics) + " |\n|" + "---|" * (2 + 2 * len(metrics)) + "\n")
+        for name, t in own.items():
+            md += (f"| {label(name)} | {label(t['stage'])} | "
+                   + " | ".join(f"{t['change'][m]:+.3f} | {_fmt_p(t['p_value'].get(m))}" for m in metrics) + " |\n")
     sweep = sweep_means(dirs, temperatures, quiet)
     md += ("\nTemperature sweep of the final generators (mean over seeds): NLL-oracle / NLL-test at each T. A row "
            "whose point lies on the MLE row's curve has moved along it, not beyond it.\n\n| row | "
@@ -194,13 +204,39 @@ def report(out: Path, dirs: dict[str, list[Path]], task: str, oracle: Optional[s
         md += f"| {label(name)} | " + " | ".join(f"{p['nll_oracle']:.3f} / {p['nll_test']:.3f}" for p in pts) + " |\n"
     (out / "bench.md").write_text(md, encoding="utf-8")
     js = {"task": task, "oracle": oracle, "published": {k: v for k, v in pub.items() if v},
-          **to_json(rows, metrics, "mle" if "mle" in groups else None), "sweep": sweep}
+          **to_json(rows, metrics, "mle" if "mle" in groups else None), "own_mle": json_safe(own), "sweep": sweep}
     (out / "bench.json").write_text(json.dumps(js, indent=1), encoding="utf-8")
     from seqgan.reproduce import plot_methods
     plot_methods([d for ds in dirs.values() for d in ds], out / "bench_curves.png",
                  group=lambda d: d.name.rsplit("__", 1)[0], labels=label)
     sweep_figure(sweep, out / "bench_sweep.png")
     return md
+
+
+def own_stage_tests(groups: dict[str, list[Any]], metrics: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """Each row of a method that pre-trains its own generator (MLE_STAGES: RelGAN, LeakGAN, and their
+    variants, which share that pre-training to the bit) against its own MLE stage, paired by seed:
+    row -> {stage, change: metric -> mean of (row - stage) over the seeds both hold, p_value: metric ->
+    the paired t-test's p (seeds >= 2)}."""
+    from scipy import stats as sps
+
+    from seqgan.compare import _by_seed
+    out: dict[str, dict[str, Any]] = {}
+    for stage, source in MLE_STAGES.items():
+        if stage not in groups:
+            continue
+        for row in [r for r in groups if r == source or VARIANTS.get(r, ("",))[0] == source]:
+            change, p = {}, {}
+            for m in metrics:
+                mine, theirs = _by_seed(row, groups[row], m), _by_seed(stage, groups[stage], m)
+                seeds = sorted(set(mine) & set(theirs))
+                if not seeds:
+                    continue
+                change[m] = sum(mine[k] - theirs[k] for k in seeds) / len(seeds)
+                if len(seeds) >= 2:
+                    p[m] = float(sps.ttest_rel([mine[k] for k in seeds], [theirs[k] for k in seeds]).pvalue)
+            out[row] = {"stage": stage, "change": change, "p_value": p}
+    return out
 
 
 def sweep_means(dirs: dict[str, list[Path]], temperatures: Sequence[float],
