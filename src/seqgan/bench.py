@@ -186,13 +186,14 @@ def report(out: Path, dirs: dict[str, list[Path]], task: str, oracle: Optional[s
           + ". Published numbers are quoted as the papers report them (their own oracles, sample counts and "
           "selection; not comparable to the bit).\n\n"
           + "\n".join(lines) + "\n")
-    from seqgan.compare import _fmt_p
+    from seqgan.compare import LABELS as METRIC_LABELS, _fmt_p
     from seqgan.files import json_safe
     own = own_stage_tests(groups, metrics)
     if own:
         md += ("\nAgainst their own pre-training (the MLE row read from the same runs, the point they start from; "
                "the paired t-test by seed): the mean change and its p.\n\n| row | against | "
-               + " | ".join(f"{m} change | p" for m in metrics) + " |\n|" + "---|" * (2 + 2 * len(metrics)) + "\n")
+               + " | ".join(f"{METRIC_LABELS.get(m, m)} change | p" for m in metrics) + " |\n|"
+               + "---|" * (2 + 2 * len(metrics)) + "\n")
         for name, t in own.items():
             md += (f"| {label(name)} | {label(t['stage'])} | "
                    + " | ".join(f"{t['change'][m]:+.3f} | {_fmt_p(t['p_value'].get(m))}" for m in metrics) + " |\n")
