@@ -34,7 +34,8 @@ costs about 15 times SeqGAN's: 10 epochs, 10 D rounds, 20 iterations, and at len
 shorter one still, `LENGTH40_METHOD`) and `smoke` (seconds; checks the pipeline, no result).
 
 Writes `bench.md` (per row: NLL-oracle and NLL-test at the last evaluation, mean ± sd, the t-test's
-p against MLE, the published number with its source; the sweep's means), `bench.json`, `bench_curves.png` (NLL-oracle
+p against MLE, the published number with its source; RelGAN's and LeakGAN's rows against their own
+MLE stage, paired by seed; the sweep's means), `bench.json`, `bench_curves.png` (NLL-oracle
 by generator training unit, mean ± sd) and `bench_sweep.png` (every row's final generators swept
 over temperatures: NLL-oracle against NLL-test).
 """
