@@ -435,7 +435,8 @@ def test_reproduce_bench_smoke_with_the_relgan_rows(tmp_path):
     md = (out / "bench.md").read_text()
     for name in ("| RelGAN (beta_max 100) | 1 |", "| RelGAN (beta_max 1000) | 1 |",
                  "| MLE, RelGAN's relational memory (its pre-training) | 1 |", "6.680 (Nie et al. 2019",
-                 "| RelGAN (beta_max 1000) | MLE, RelGAN's relational memory (its pre-training) | ", "| NLL-oracle change | p |"):
+                 "| RelGAN (beta_max 1000) | MLE, RelGAN's relational memory (its pre-training) | ",
+                 "| NLL-oracle change | p |"):
         assert name in md, name
     sweep = json.loads((out / "bench.json").read_text())["sweep"]
     assert set(sweep) == {"relgan", "relgan_1000", "relgan_mle"}
