@@ -219,25 +219,21 @@ def own_stage_tests(groups: dict[str, list[Any]], metrics: Sequence[str]) -> dic
     """Each row of a method that pre-trains its own generator (MLE_STAGES: RelGAN, LeakGAN, and their
     variants, which share that pre-training to the bit) against its own MLE stage, paired by seed:
     row -> {stage, change: metric -> mean of (row - stage) over the seeds both hold, p_value: metric ->
-    the paired t-test's p (seeds >= 2)}."""
-    from scipy import stats as sps
-
+    the paired t-test's p (`summarise`'s, seeds >= 2)}."""
     from seqgan.compare import _by_seed
     out: dict[str, dict[str, Any]] = {}
     for stage, source in MLE_STAGES.items():
         if stage not in groups:
             continue
-        for row in [r for r in groups if r == source or VARIANTS.get(r, ("",))[0] == source]:
-            change, p = {}, {}
+        for row in [r for r in groups if row_method(r) == source]:
+            tested = summarise({stage: groups[stage], row: groups[row]}, metrics, stage, paired={row})[1]
+            change = {}
             for m in metrics:
                 mine, theirs = _by_seed(row, groups[row], m), _by_seed(stage, groups[stage], m)
                 seeds = sorted(set(mine) & set(theirs))
-                if not seeds:
-                    continue
-                change[m] = sum(mine[k] - theirs[k] for k in seeds) / len(seeds)
-                if len(seeds) >= 2:
-                    p[m] = float(sps.ttest_rel([mine[k] for k in seeds], [theirs[k] for k in seeds]).pvalue)
-            out[row] = {"stage": stage, "change": change, "p_value": p}
+                if seeds:
+                    change[m] = sum(mine[k] - theirs[k] for k in seeds) / len(seeds)
+            out[row] = {"stage": stage, "change": change, "p_value": tested.p_values}
     return out
 
 
