@@ -353,7 +353,8 @@ def test_settings_leakgan_does_not_have_are_refused(gan_yaml, tmp_path, capsys):
     from seqgan.cli import main
     for bad, key in (("generator.kind=gru", "generator.kind=gru"), ("adversarial.rollout_update_rate=0.8",
                                                                      "adversarial.rollout_update_rate"),
-                     ("leakgan.step_size=8", "leakgan.step_size=8")):
+                     ("leakgan.step_size=8", "leakgan.step_size=8"),
+                     ("pretrain.select=best_valid", "pretrain.select=best_valid")):
         assert main(["train", "--config", str(gan_yaml), "--out", str(tmp_path / bad), "-q", "--set",
                      "method=leakgan", "--set", bad]) == 2
         assert key in capsys.readouterr().err

@@ -58,3 +58,19 @@ def test_every_method_runs_with_every_generator_kind(kind, method, tiny_yaml, tm
     gen = seqgan.load(out)
     assert gen.kind == kind and gen.sample(3, seed=0).shape == (3, 8)
     assert main(["evaluate", str(out), "--json", "-n", "64"]) == 0
+
+
+@pytest.mark.parametrize("sets, message", [
+    (["method=leakgan", "leakgan.step_size=20"], "leakgan.step_size=20 must be below the sequence length"),
+    (["method=leakgan", "pretrain.select=best_valid"], "pretrain.select=best_valid: method=leakgan"),
+    (["method=relgan", "reward.kind=constant"], "reward.kind=constant has no meaning for method=relgan"),
+    (["method=maligan", "maligan.samples_per_prefix=5"], "maligan.samples_per_prefix=5 must divide"),
+])
+def test_a_method_s_refusal_writes_nothing_so_the_fixed_command_can_reuse_the_directory(gan_yaml, tmp_path, capsys,
+                                                                                         sets, message):
+    """A method's own check (its `check`) runs before the run directory is written: exit 2, the
+    message, and no directory that would make the corrected command fail with 'not empty'."""
+    out = tmp_path / "run"
+    assert train_cli(gan_yaml, out, *sets) == 2
+    assert message in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())

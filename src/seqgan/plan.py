@@ -5,6 +5,9 @@ A method module (`seqgan.methods.<name>`) provides
 
     build(b: Build) -> Models          the models and optimizers it trains beside the generator
     plan(run: Run) -> list[Phase]      its phases; a unit of a phase is a list of parts (steps)
+    check(cfg, sizes, world)           optional: raises ConfigError for settings the method cannot run,
+                                       before the run directory is written (so the fixed command can
+                                       reuse the same --out)
 
 `seqgan.train.run` builds the generator and its MLE optimizer, calls `build`, and from the
 declaration alone checkpoints and restores every model and optimizer, wraps the trained models

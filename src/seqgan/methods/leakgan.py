@@ -101,9 +101,7 @@ def build_generator(cfg: Any, sizes: Sizes, generator: Optional[torch.Generator]
     """The Manager and Worker (sizes of the `generator` section, the authors' N(0, 0.1) init) and the
     discriminator they read, initialised from the run's discriminator stream."""
     c, g = cfg.section("leakgan"), cfg.generator
-    if g.kind != "lstm":
-        raise ConfigError(f"generator.kind={g.kind}: method=leakgan's generator is its own Manager and Worker "
-                          "LSTMs (sized by generator.emb_dim and hidden_dim); leave generator.kind at lstm")
+    check(cfg, sizes, None)  # also reached by `seqgan generate` and `load`
     disc = PaddedDiscriminator(discriminator_config(cfg, sizes.seq_len), sizes.vocab_size, sizes.seq_len,
                                torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_DISCRIMINATOR_INIT)))
     slots = cfg.train.batch_size if c.goal_init == "per_slot" else 1
@@ -279,14 +277,26 @@ def pretrain_schedule(epochs: int, d_rounds: int, rounds: int) -> list[int]:
     return before
 
 
-def plan(run: Run) -> list[Phase]:
-    a, p, c = run.cfg.adversarial, run.cfg.pretrain, run.cfg.section("leakgan")
+def check(cfg: Any, sizes: Sizes, world: Any) -> None:
+    """The settings method=leakgan cannot run, refused before the run directory is written."""
+    a, p, c, g = cfg.adversarial, cfg.pretrain, cfg.section("leakgan"), cfg.generator
+    if g.kind != "lstm":
+        raise ConfigError(f"generator.kind={g.kind}: method=leakgan's generator is its own Manager and Worker "
+                          "LSTMs (sized by generator.emb_dim and hidden_dim); leave generator.kind at lstm")
     if a.rollout_update_rate is not None:
         raise ConfigError(f"adversarial.rollout_update_rate={a.rollout_update_rate}: method=leakgan rolls out "
                           "with the current generator (as its authors); set it to null")
-    if c.step_size >= run.sizes.seq_len:
+    if p.select != "last":
+        raise ConfigError(f"pretrain.select={p.select}: method=leakgan's pre-training interleaves the generator's "
+                          "epochs with rounds of the discriminator it reads, so no epoch's generator can be kept "
+                          "without its discriminator; use pretrain.select=last")
+    if c.step_size >= sizes.seq_len:
         raise ConfigError(f"leakgan.step_size={c.step_size} must be below the sequence length "
-                          f"({run.sizes.seq_len}): the goals change at window boundaries")
+                          f"({sizes.seq_len}): the goals change at window boundaries")
+
+
+def plan(run: Run) -> list[Phase]:
+    a, p, c = run.cfg.adversarial, run.cfg.pretrain, run.cfg.section("leakgan")
     d = run.disc
     assert d is not None
     reward = adversarial_reward(run, DiscriminatorReward(d, a.score_chunk, a.score_tables, run.autocast))

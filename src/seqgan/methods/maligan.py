@@ -34,7 +34,8 @@ from seqgan.plan import EVALUATE, Build, Models, Part, Phase
 from seqgan.policies import Policy
 from seqgan.policies.sampler import generate
 from seqgan.rewards import DiscriminatorReward, Reward
-from seqgan.train.run import Run
+from seqgan.section import ConfigError
+from seqgan.train.run import Run, run_batch
 from seqgan.train.steps import (adversarial_phase, adversarial_reward, build_discriminator, discriminator_phase,
                                 discriminator_round, mle_phase, objective_metrics, pg_models, pg_update,
                                 uses_discriminator)
@@ -111,12 +112,17 @@ def maligan_update(run: Run, Y: Tensor, d: Tensor, N: int) -> dict[str, Any]:
     return out
 
 
+def check(cfg: Any, sizes: Any, world: Any) -> None:
+    """The settings method=maligan cannot run, refused before the run directory is written."""
+    a, c = cfg.adversarial, cfg.section("maligan")
+    pg_batch = run_batch(cfg, world, a.batch_size)  # this rank's share of the g-step's batch
+    if pg_batch % c.samples_per_prefix:
+        raise ConfigError(f"maligan.samples_per_prefix={c.samples_per_prefix} must divide the g-step's batch "
+                          f"({pg_batch} per process: adversarial.batch_size, else train.batch_size)")
+
+
 def plan(run: Run) -> list[Phase]:
     a, c = run.cfg.adversarial, run.cfg.section("maligan")
-    if run.pg_batch % c.samples_per_prefix:
-        from seqgan.config import ConfigError
-        raise ConfigError(f"maligan.samples_per_prefix={c.samples_per_prefix} must divide the g-step's batch "
-                          f"({run.pg_batch} per process: adversarial.batch_size, else train.batch_size)")
     d = run.disc
     reward = adversarial_reward(run, None if d is None else DiscriminatorReward(d, a.score_chunk, a.score_tables,
                                                                                  run.autocast))

@@ -82,15 +82,19 @@ def beta_at(c: Any, n: int) -> float:
     return 1.0 if n == 0 else beta_schedule(c.beta_schedule, c.beta_max, n - 1, c.beta_steps)
 
 
+def check(cfg: Any, sizes: Any, world: Any) -> None:
+    """The settings method=relgan cannot run, refused before the run directory is written."""
+    if cfg.reward.kind != "discriminator":
+        raise ConfigError(f"reward.kind={cfg.reward.kind} has no meaning for method=relgan (no rewards); its "
+                          "control is relgan.relaxation=none")
+    too_long = [k for k in cfg.section("relgan").filter_sizes if k > sizes.seq_len]
+    if too_long:
+        raise ConfigError(f"relgan.filter_sizes {too_long} are longer than the sequences ({sizes.seq_len} "
+                          f"positions); remove them")
+
+
 def build(b: Build) -> Models:
     c = b.cfg.section("relgan")
-    if b.cfg.reward.kind != "discriminator":
-        raise ConfigError(f"reward.kind={b.cfg.reward.kind} has no meaning for method=relgan (no rewards); its "
-                          "control is relgan.relaxation=none")
-    too_long = [k for k in c.filter_sizes if k > b.sizes.seq_len]
-    if too_long:
-        raise ConfigError(f"relgan.filter_sizes {too_long} are longer than the sequences ({b.sizes.seq_len} "
-                          f"positions); remove them")
     D = RelGANDiscriminator(b.sizes.vocab_size, b.sizes.seq_len, c.emb_dim, c.num_rep, c.filter_sizes,
                             c.num_filters, c.dropout_keep, c.hidden_dim,
                             torch.Generator().manual_seed(b.init_seed(STREAM_DISCRIMINATOR_INIT)))

@@ -733,6 +733,8 @@ def train(cfg: Config, run_dir: str | Path, quiet: bool = False,
     device = device or resolve_device(cfg.device)
     method = registry.get(cfg.method).module()
     cfg, sizes, oracle, dataset = prepare(cfg, run_dir, resume, world, device)
+    if hasattr(method, "check"):  # the method's own refusals, before anything is written (seqgan.plan)
+        method.check(cfg, sizes, world)
     r = cfg.reward  # your function, imported once, before anything is written (a ConfigError names what is wrong)
     objective = load_objective(r.objective, *r.objective_range) if r.objective else None
     with cpu_settings(cfg.train.threads, cfg.train.tune_allocator, announce=False), \
