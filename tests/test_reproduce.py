@@ -94,4 +94,8 @@ def test_reproduce_bench_end_to_end_resumable_and_checked(tmp_path, capsys):
     assert main(args + ["--set", "adversarial.rollout_num=3"]) == 2  # another config: refused
     assert "made with another config" in capsys.readouterr().err
     assert main(args + ["--set", "train.threads=1"]) == 0  # how, not what, a run computes: accepted
+    capsys.readouterr()
+    assert main(args + ["--sweep-samples", "40"]) == 0  # the finished runs' report again, its sweep smaller
+    assert "(40 samples and the first 40 held-out sequences a point)" in (out / "bench.md").read_text()
+    assert json.loads((out / "bench.json").read_text())["sweep"] != js["sweep"]
 

@@ -70,3 +70,18 @@ def test_the_sweep_at_t_1_is_what_evaluate_reports(tiny_yaml, tmp_path):
     assert cold["nll_oracle"] == both[0].points[0]["nll_oracle"] != both[0].points[1]["nll_oracle"]
     assert cold["nll_test"] == both[0].points[0]["nll_test"] != both[0].points[1]["nll_test"]
     assert main(["sweep", str(out), "--temperatures", "0.8,1.0", "--json", "-q"]) == 0
+
+
+def test_a_sweep_of_fewer_samples_scores_that_many_samples_and_the_first_held_out_sequences(tiny_yaml, tmp_path):
+    """`samples` and `heldout` (reproduce bench --sweep-samples): NLL-oracle of N samples drawn at T from
+    the sweep's seed, NLL-test of the first N held-out sequences at T, computed here directly."""
+    from seqgan.api import load, run_inputs
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(tiny_yaml), "--out", str(out), "-q"]) == 0
+    (pts,), = [c.points for c in sweep_runs([out], [0.8], samples=50, heldout=50, seed=5, quiet=True)]
+    gen = load(out)
+    inputs = run_inputs(out, gen.config, gen.vocab)
+    x = gen.sample(50, torch.Generator().manual_seed(5), temperature=0.8)
+    assert inputs.heldout is not None and inputs.heldout.shape[0] > 50
+    assert pts["nll_oracle"] == inputs.oracle.nll(x)
+    assert pts["nll_test"] == gen.nll(inputs.heldout[:50], temperature=0.8) != gen.nll(inputs.heldout, temperature=0.8)

@@ -151,7 +151,8 @@ def run_rows(out: Path, rows: Sequence[str], seeds: int, task: str, scale: str, 
 
 
 def report(out: Path, dirs: dict[str, list[Path]], task: str, oracle: Optional[str],
-           temperatures: Sequence[float] = TEMPERATURES, quiet: bool = True) -> str:
+           temperatures: Sequence[float] = TEMPERATURES, quiet: bool = True,
+           sweep_samples: Optional[int] = None) -> str:
     """bench.md, bench.json, bench_curves.png and bench_sweep.png from the finished runs."""
     groups: dict[str, list[Any]] = {}
     if "seqgan" in dirs:
@@ -198,9 +199,11 @@ def report(out: Path, dirs: dict[str, list[Path]], task: str, oracle: Optional[s
         for name, t in own.items():
             md += (f"| {label(name)} | {label(t['stage'])} | "
                    + " | ".join(f"{t['change'][m]:+.3f} | {_fmt_p(t['p_value'].get(m))}" for m in metrics) + " |\n")
-    sweep = sweep_means(dirs, temperatures, quiet)
-    md += ("\nTemperature sweep of the final generators (mean over seeds): NLL-oracle / NLL-test at each T. A row "
-           "whose point lies on the MLE row's curve has moved along it, not beyond it.\n\n| row | "
+    sweep = sweep_means(dirs, temperatures, quiet, sweep_samples)
+    md += ("\nTemperature sweep of the final generators (mean over seeds): NLL-oracle / NLL-test at each T"
+           + (f" ({sweep_samples} samples and the first {sweep_samples} held-out sequences a point)"
+              if sweep_samples else "")
+           + ". A row whose point lies on the MLE row's curve has moved along it, not beyond it.\n\n| row | "
            + " | ".join(f"T = {t:g}" for t in temperatures) + " |\n|" + "---|" * (len(temperatures) + 1) + "\n")
     for name, pts in sweep.items():
         md += f"| {label(name)} | " + " | ".join(f"{p['nll_oracle']:.3f} / {p['nll_test']:.3f}" for p in pts) + " |\n"
@@ -237,16 +240,17 @@ def own_stage_tests(groups: dict[str, list[Any]], metrics: Sequence[str]) -> dic
     return out
 
 
-def sweep_means(dirs: dict[str, list[Path]], temperatures: Sequence[float],
-                quiet: bool) -> dict[str, list[dict[str, float]]]:
+def sweep_means(dirs: dict[str, list[Path]], temperatures: Sequence[float], quiet: bool,
+                samples: Optional[int] = None) -> dict[str, list[dict[str, float]]]:
     """Every row's final generators (and the MLE generators of the SeqGAN and RelGAN runs) swept over
     `temperatures` (`seqgan.sweep`): row -> per temperature the means over seeds of NLL-oracle and
-    NLL-test."""
+    NLL-test (`samples`: NLL-oracle of that many samples, NLL-test of the first that many held-out
+    sequences; default the runs' evaluation's)."""
     from seqgan.sweep import sweep_runs
     stage_of = {"seqgan": "mle", **{source: stage for stage, source in MLE_STAGES.items()}}
     series: dict[str, list[list[dict[str, float]]]] = {}
     for row, ds in dirs.items():
-        for c in sweep_runs(ds, temperatures, mle=row in stage_of, quiet=quiet):
+        for c in sweep_runs(ds, temperatures, mle=row in stage_of, samples=samples, heldout=samples, quiet=quiet):
             series.setdefault(stage_of[row] if c.stage == "mle" else row, []).append(c.points)
     return {name: [{"temperature": t, "n": len(runs),
                     **{k: sum(r[i][k] for r in runs) / len(runs) for k in ("nll_oracle", "nll_test")}}

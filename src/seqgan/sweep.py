@@ -110,9 +110,10 @@ def sweep_model(gen: Any, temperatures: Sequence[float], samples: int, seed: int
 
 def sweep_runs(run_dirs: Sequence[str | Path], temperatures: Sequence[float], mle: bool = False,
                samples: Optional[int] = None, seed: int = 0, quiet: bool = False,
-               chem: Optional[bool] = None) -> list[Curve]:
+               chem: Optional[bool] = None, heldout: Optional[int] = None) -> list[Curve]:
     """Sweep the final generator of each run (and with `mle` its MLE baseline). `chem`: validity
-    and FCD too (None: for runs with the smiles tokenizer)."""
+    and FCD too (None: for runs with the smiles tokenizer). `heldout`: NLL-test of the oracle task on
+    the first that many held-out sequences (default all)."""
     from tqdm import tqdm
 
     from seqgan.api import RunLoadError, is_smiles_run, load, run_inputs
@@ -134,7 +135,8 @@ def sweep_runs(run_dirs: Sequence[str | Path], temperatures: Sequence[float], ml
             if problem:
                 raise RunLoadError(problem)
             if cfg.task == "oracle":
-                pts = sweep_model(gen, temperatures, n, seed, oracle=inputs.oracle, heldout=inputs.heldout,
+                held = inputs.heldout if inputs.heldout is None or heldout is None else inputs.heldout[:heldout]
+                pts = sweep_model(gen, temperatures, n, seed, oracle=inputs.oracle, heldout=held,
                                   progress=bar)
             else:
                 if inputs.references is None and inputs.test_ids is None:

@@ -25,8 +25,10 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     scale = args.scale or scales[0]
     if scale not in scales:
         raise ConfigError(f"--scale {scale}: reproduce {args.table} has the scales {', '.join(scales)}")
-    if not bench and (args.task or args.methods):
-        raise ConfigError("--task and --methods are options of `reproduce bench`")
+    if not bench and (args.task or args.methods or args.sweep_samples):
+        raise ConfigError("--task, --methods and --sweep-samples are options of `reproduce bench`")
+    if args.sweep_samples is not None and args.sweep_samples < 2:
+        raise ConfigError(f"--sweep-samples {args.sweep_samples}: give 2 or more")
     if args.task == "oracle40" and args.oracle:
         raise ConfigError("--oracle is the length-20 oracle; --task oracle40 uses its own seeded 64/64 oracle")
     out = Path(args.out or f"runs/{args.table}")
@@ -36,7 +38,8 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
             from seqgan import bench as b
             rows = b.row_names(args.methods)
             dirs = b.run_rows(out, rows, args.seeds, args.task or "oracle", scale, args.oracle, extra, args.quiet)
-            md = b.report(out, dirs, args.task or "oracle", args.oracle, quiet=args.quiet)
+            md = b.report(out, dirs, args.task or "oracle", args.oracle, quiet=args.quiet,
+                          sweep_samples=args.sweep_samples)
             files = ["bench.md", "bench.json", "bench_curves.png", "bench_sweep.png"]
         else:
             from seqgan.reproduce import run_rows, table1
@@ -86,6 +89,10 @@ def add_parser(sub: Commands) -> None:
                          "(RelGAN at beta_max 1000), relgan_mle (RelGAN's own MLE stage), control_constant, "
                          "control_random")
     rp.add_argument("--seeds", type=int, default=3, help="seeds 0..N-1 (default 3)")
+    rp.add_argument("--sweep-samples", type=int, metavar="N",
+                    help="bench: each point of the temperature sweep draws N samples for NLL-oracle and scores "
+                         "NLL-test on the first N held-out sequences (default: train.eval_samples and every "
+                         "held-out sequence); for methods whose evaluation is slow (LeakGAN at length 40)")
     rp.add_argument("--oracle", metavar="FILE.npz", help="the original's oracle (default: the built-in seeded one)")
     rp.add_argument("--out", metavar="DIR", help="where the runs and tables go (default runs/table1 or runs/bench)")
     rp.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a key in every row's config")
