@@ -101,7 +101,7 @@ def build_generator(cfg: Any, sizes: Sizes, generator: Optional[torch.Generator]
     """The Manager and Worker (sizes of the `generator` section, the authors' N(0, 0.1) init) and the
     discriminator they read, initialised from the run's discriminator stream."""
     c, g = cfg.section("leakgan"), cfg.generator
-    check(cfg, sizes, None)  # also reached by `seqgan generate` and `load`
+    check_kind(g.kind)  # `seqgan generate` and `load` reach this without `check`
     disc = PaddedDiscriminator(discriminator_config(cfg, sizes.seq_len), sizes.vocab_size, sizes.seq_len,
                                torch.Generator().manual_seed(stream_seed(cfg.seed, STREAM_DISCRIMINATOR_INIT)))
     slots = cfg.train.batch_size if c.goal_init == "per_slot" else 1
@@ -277,12 +277,16 @@ def pretrain_schedule(epochs: int, d_rounds: int, rounds: int) -> list[int]:
     return before
 
 
+def check_kind(kind: str) -> None:
+    if kind != "lstm":
+        raise ConfigError(f"generator.kind={kind}: method=leakgan's generator is its own Manager and Worker "
+                          "LSTMs (sized by generator.emb_dim and hidden_dim); leave generator.kind at lstm")
+
+
 def check(cfg: Any, sizes: Sizes, world: Any) -> None:
     """The settings method=leakgan cannot run, refused before the run directory is written."""
-    a, p, c, g = cfg.adversarial, cfg.pretrain, cfg.section("leakgan"), cfg.generator
-    if g.kind != "lstm":
-        raise ConfigError(f"generator.kind={g.kind}: method=leakgan's generator is its own Manager and Worker "
-                          "LSTMs (sized by generator.emb_dim and hidden_dim); leave generator.kind at lstm")
+    a, p, c = cfg.adversarial, cfg.pretrain, cfg.section("leakgan")
+    check_kind(cfg.generator.kind)
     if a.rollout_update_rate is not None:
         raise ConfigError(f"adversarial.rollout_update_rate={a.rollout_update_rate}: method=leakgan rolls out "
                           "with the current generator (as its authors); set it to null")
