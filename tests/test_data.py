@@ -122,3 +122,18 @@ def test_load_dataset_reports(tmp_path):
     assert "2 rarer token types (2 occurrences, 33.33% of training tokens) map to <unk> (data.max_vocab=6)" in text
     assert "1 blank lines skipped" in text and "50.00% <unk>" in text
     assert torch.equal(ds.test.ids, torch.tensor([[4, UNK, EOS, PAD]]))
+
+
+def test_held_out_tokens_the_training_data_never_maps_to_unk_are_warned_about(tmp_path):
+    """A test file's unknown tokens count in NLL-test as <unk>; with no <unk> in the training lines the
+    generator learns p(<unk>) near 0, so the run warns (naming the share and the fix). With
+    data.min_freq=2 the training lines hold <unk> (the once-seen 'c'): no warning."""
+    (tmp_path / "train.txt").write_text("a b c\na b\na b\n")
+    (tmp_path / "test.txt").write_text("a z\na b\n")  # 'z': 1 of 4 tokens
+    def warnings(**kw):
+        ds = load_dataset(DataConfig(train=str(tmp_path / "train.txt"), test=str(tmp_path / "test.txt"),
+                                     tokenizer="space", **kw))
+        return [r for r in ds.report if r.startswith("seqgan: warning")]
+    (w,) = warnings()
+    assert "data.test: 25.00% of its tokens" in w and "data.min_freq=2" in w
+    assert warnings(min_freq=2) == []
