@@ -300,3 +300,29 @@ def test_a_run_without_held_out_data(corpus, tmp_path):
     assert Path(cfg["data"]["train"]).is_absolute()  # absolute paths: evaluate and resume from anywhere
     if pytest.importorskip("matplotlib"):
         assert main(["plot", str(out), "--out", str(tmp_path / "c.png")]) == 0
+
+
+@pytest.mark.parametrize("preset, method, kept", [("news", "seqgan", True), ("leakgan-news", "leakgan", False)])
+def test_the_news_presets_train_on_long_pre_tokenised_lines(tmp_path, preset, method, kept):
+    """`news` and `leakgan-news` on a made-up corpus of the news files' shape (pre-tokenised lines of
+    21-49 tokens, cased tokens kept as written), their schedules cut to one unit: the method, the
+    tokens, the length and the metrics they report; `news` keeps its best held-out MLE epoch."""
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(40)] + ["Big", ",", "."]
+    lines = [" ".join(rng.choice(words) for _ in range(rng.randint(21, 49))) for _ in range(200)]
+    (tmp_path / "train.txt").write_text("\n".join(lines[:160]) + "\n")
+    (tmp_path / "test.txt").write_text("\n".join(lines[160:]) + "\n")
+    out = tmp_path / preset
+    short = ["pretrain.generator_epochs=2", "pretrain.discriminator_rounds=1", "adversarial.iterations=1",
+             "eval.bleu_samples=20", "adversarial.discriminator_samples=64", "pretrain.discriminator_samples=64",
+             "train.batch_size=16", "adversarial.batch_size=16", "discriminator.filter_sizes=[2, 3]",
+             "discriminator.num_filters=[4, 4]", "adversarial.rollout_num=2", "leakgan.pretrain_rounds=1"]
+    assert main(["train", "--preset", preset, "--data", str(tmp_path / "train.txt"), "--test",
+                 str(tmp_path / "test.txt"), "--out", str(out), "-q", *[a for s in short for a in ("--set", s)]]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["method"] == method
+    assert json.loads((out / "sizes.json").read_text())["seq_len"] == 50  # max_len 49 + <eos>
+    assert "Big" in json.loads((out / "vocab.json").read_text())["tokens"]  # the file's tokens, not lower-cased
+    final = summary["evaluations"]["final"]
+    assert all(k in final for k in ("nll_test", "bleu2", "bleu5", "self_bleu2", "self_bleu5"))
+    assert ("mle_best" in summary["evaluations"]) == kept
