@@ -602,6 +602,7 @@ def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None, read_train
         else:
             report.append(f"vocabulary: {len(vocab)} ids (every training token, and 4 specials)")
     encoded = {what: encode_lines(f, vocab, max_len, cfg.overlong, what) for what, f in files.items()}
+    train = encoded.get("data.train")
     for what, e in encoded.items():
         f = files[what]
         parts = [f"{what}: {e.ids.shape[0]} sequences from {f.path}"]
@@ -622,11 +623,10 @@ def load_dataset(cfg: DataConfig, vocab: Optional[Vocabulary] = None, read_train
         if e.unknown:
             parts.append(f"{100 * e.unknown / max(e.total_tokens, 1):.2f}% <unk>")
         report.append(", ".join(parts))
-        train = encoded.get("data.train")
         if what != "data.train" and e.unknown and train is not None and not train.unknown:
             report.append(f"seqgan: warning: {what}: {100 * e.unknown / max(e.total_tokens, 1):.2f}% of its tokens are "
                           f"not in the training vocabulary and count in its NLL as <unk>, which no training line "
                           f"holds, so the generator learns a probability near 0 for it and those tokens dominate the "
                           f"NLL; set data.min_freq=2 (or data.max_vocab) so that rare training tokens teach it <unk>")
-    return Dataset(vocab, encoded.get("data.train"), encoded.get("data.valid"), encoded.get("data.test"), max_len,
+    return Dataset(vocab, train, encoded.get("data.valid"), encoded.get("data.test"), max_len,
                    report)
