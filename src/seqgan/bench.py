@@ -64,9 +64,9 @@ LABELS = {"control_constant": "SeqGAN, constant reward (control)",
 PRESETS = {"relgan": "relgan-cpu", "leakgan": "leakgan"}
 #: a method's own schedule at scale cpu on the length-40 task, over its preset: LeakGAN's evaluations, MLE epochs
 #: and D rounds each cost about 4 times their length-20 cost there (twice the tokens, the authors' 64/64 Worker
-#: and Manager), a g-step about 6 times: 3 rounds of 1 D round and 1 epoch, 5 iterations. Measured (2026-12-04,
-#: 1 thread a run): 55 min of CPU time a run, over the 45 a seed may take; the shortest schedule that runs
-#: every stage, and not a trained LeakGAN (docs/results/bench.md)
+#: and Manager), a g-step about 6 times: 3 rounds of 1 D round and 1 epoch, 5 iterations. Measured (2026-12-04):
+#: 33 min on 2 idle threads, 55 min of CPU time on 1; the shortest schedule that runs every stage, and not a
+#: trained LeakGAN (docs/results/bench.md)
 LENGTH40_METHOD = {"leakgan": ["pretrain.generator_epochs=3", "pretrain.discriminator_rounds=3",
                                "leakgan.pretrain_rounds=3", "adversarial.iterations=5",
                                "generator.emb_dim=64", "generator.hidden_dim=64"]}
